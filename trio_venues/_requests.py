@@ -1,0 +1,95 @@
+"""The pending-request table: pure bookkeeping of requests awaiting a response.
+
+The shell owns the waiting (a ``trio.Event`` per entry, a per-call timeout);
+this table only decides who a response belongs to. An id is never reused on
+a connection, so a response that arrives after its caller timed out or was
+cancelled cannot reach another caller: it is reported as *late*.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from ._core import RequestId
+
+__all__ = ["Pending", "PendingRequests"]
+
+W = TypeVar("W")
+
+# How many abandoned ids we remember to recognise late responses.
+_ABANDONED_MEMORY = 1024
+
+
+@attrs.define(eq=False)
+class Pending(Generic[W]):
+    """One request in flight: what was asked, and the shell's waiter object."""
+
+    request_id: RequestId
+    method: str
+    waiter: W
+    topics: tuple[str, ...] = ()
+    result: Any = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+class PendingRequests(Generic[W]):
+    """Requests in flight on one connection, by id."""
+
+    def __init__(self) -> None:
+        self._entries: dict[RequestId, Pending[W]] = {}
+        self._abandoned: deque[RequestId] = deque(maxlen=_ABANDONED_MEMORY)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Pending[W]]:
+        return iter(list(self._entries.values()))
+
+    def add(
+        self, request_id: RequestId, method: str, waiter: W, topics: tuple[str, ...] = ()
+    ) -> Pending[W]:
+        """Register a request about to be sent.
+
+        Raises:
+            ValueError: the id is already in flight (a venue core bug).
+        """
+        if request_id in self._entries:
+            raise ValueError(f"request id {request_id!r} is already in flight")
+        entry = Pending(request_id, method, waiter, topics)
+        self._entries[request_id] = entry
+        return entry
+
+    def resolve(self, request_id: RequestId, result: Any, error: BaseException | None) -> (
+        Pending[W] | None
+    ):
+        """Attach a response to its entry and remove it; ``None`` if nobody waits for it."""
+        entry = self._entries.pop(request_id, None)
+        if entry is None:
+            return None
+        entry.result = result
+        entry.error = error
+        entry.done = True
+        return entry
+
+    def abandon(self, request_id: RequestId) -> None:
+        """Forget a request whose caller timed out or was cancelled."""
+        if self._entries.pop(request_id, None) is not None:
+            self._abandoned.append(request_id)
+
+    def was_abandoned(self, request_id: RequestId) -> bool:
+        """Whether ``request_id`` belonged to a caller that gave up (a late response)."""
+        return request_id in self._abandoned
+
+    def fail_all(self, error: BaseException) -> list[Pending[W]]:
+        """Fail every request in flight with ``error``; returns the failed entries."""
+        failed = list(self._entries.values())
+        self._entries.clear()
+        for entry in failed:
+            entry.error = error
+            entry.done = True
+        return failed

@@ -1,0 +1,829 @@
+"""The one Trio shell every venue client runs on.
+
+``open_connection(core, config, url)`` is the async context manager behind
+every ``Venue.connect()``. Entering it acquires the venue's connection-attempt
+limit, opens one nursery, connects the transport (bounded by
+``connect_timeout``) and starts three tasks inside a cancel scope of their own:
+
+- the **reader** drains the transport, answers pings at once, hands each
+  message to the venue core and delivers the outputs (events to ``ws.events``,
+  responses to the waiting callers);
+- the **writer** owns every write to the transport, control frames first;
+- the **heartbeat** sleeps until the pure :class:`~trio_venues._heartbeat.Heartbeat`
+  has something to do.
+
+However the connection ends (the user leaves the block, the peer closes, a
+task fails, the heartbeat gives up), ``_finish(reason)`` records the first
+reason, and the closer cancels the three tasks, runs the closing handshake
+bounded by ``close_timeout`` (then closes the stream forcefully), fails every
+pending request with ``ConnectionLost``, and delivers ``Disconnected(reason)``
+as the last event. Only the tasks' own scope is ever cancelled, never the
+scope around the user's body: a failure becomes an event, not a silently
+cancelled user.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+import attrs
+import orjson
+import trio
+
+from ._channel import EventChannel
+from ._config import ConnectionConfig
+from ._core import (
+    EndConnection,
+    RequestId,
+    Response,
+    UsageReport,
+    VenueCore,
+    VenuePing,
+    VenuePong,
+)
+from ._heartbeat import Heartbeat, SendPing, SendVenuePing
+from ._requests import PendingRequests
+from ._transport import Ping, Pong, Transport, TransportClosed, resolve_transport
+from .errors import (
+    ConnectFailed,
+    ConnectionLost,
+    ConnectTimeout,
+    DecodeError,
+    InternalError,
+    NotConnected,
+    RateLimitExceeded,
+    RequestTimeout,
+    SubscriptionError,
+    TrioVenuesError,
+    UnexpectedResponse,
+    VenueError,
+)
+from .events import (
+    Backpressure,
+    Connected,
+    Disconnected,
+    ErrorEvent,
+    Event,
+    GapDetected,
+    Message,
+    PingReceived,
+    PongReceived,
+    RateLimited,
+    Subscribed,
+    Unsubscribed,
+)
+from .reasons import (
+    DisconnectReason,
+    HeartbeatTimeout,
+    InvalidMessage,
+    NetworkError,
+    ProtocolError,
+    RemoteClosed,
+    ServerRequested,
+    SlowConsumer,
+    UserInitiated,
+)
+
+__all__ = ["Connection", "ConnectionState", "ConnectionStats", "open_connection"]
+
+logger = logging.getLogger("trio_venues.session")
+
+# Outgoing data frames waiting for the writer. Senders block when it is full.
+_OUTBOX_SIZE = 256
+
+
+class ConnectionState(enum.Enum):
+    """Where a connection is in its life."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTING = "disconnecting"
+    DISCONNECTED = "disconnected"
+
+
+@attrs.frozen
+class ConnectionStats:
+    """A snapshot of one connection's counters (``ws.stats``).
+
+    Times are ``trio.current_time()`` values; ``None`` when it has not happened.
+    """
+
+    messages_in: int
+    messages_out: int
+    bytes_in: int
+    bytes_out: int
+    queued: int
+    peak_queued: int
+    capacity: int
+    last_message_at: float | None
+    last_rtt: float | None
+    pings_received: int
+    pongs_sent: int
+    pings_sent: int
+    dropped: int
+    conflated: int
+    decode_errors: int
+    pending_requests: int
+    subscriptions: int
+    connected_at: float | None
+    rate_limits: Any = None
+
+
+@attrs.define(eq=False)
+class _Waiter:
+    event: trio.Event = attrs.field(factory=trio.Event)
+
+
+_Outgoing = tuple[str, str | bytes]  # (kind, payload): kind is "text", "bytes", "ping", "pong"
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            out.extend(_leaves(exc))
+        else:
+            out.append(exc)
+    return out
+
+
+def unwrap_group(group: BaseExceptionGroup[BaseException]) -> NoReturn:
+    """Re-raise the one meaningful exception of ``group`` as itself.
+
+    ``Cancelled`` leaves are by-products when something else failed; with no
+    other leaf, the first ``Cancelled`` is re-raised so the enclosing scope
+    catches it. Two or more real errors are a bug: ``InternalError``.
+    """
+    leaves = _leaves(group)
+    real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
+    if len(real) == 1:
+        raise real[0] from real[0].__cause__
+    if not real:
+        raise leaves[0]
+    raise InternalError(
+        "several errors at once inside a trio_venues connection; please report this with the "
+        "traceback"
+    ) from group
+
+
+class Connection:
+    """One open venue connection: the object ``async with Venue.connect()`` yields.
+
+    Attributes:
+        events: the typed events, in arrival order; ``Disconnected`` is last.
+        url: the endpoint.
+        config: the connection's :class:`~trio_venues.ConnectionConfig`.
+    """
+
+    def __init__(self, core: VenueCore, config: ConnectionConfig, url: str) -> None:
+        self.core = core
+        self.config = config
+        self.url = url
+        self.events = EventChannel()
+        self._state = ConnectionState.CONNECTING
+        self._transport: Transport | None = None
+        self._reason: DisconnectReason | None = None
+        self._end = trio.Event()
+        self._closed = trio.Event()
+        self._tasks_scope = trio.CancelScope()
+        self._pending: PendingRequests[_Waiter] = PendingRequests()
+        self._pending_slots = trio.Semaphore(config.max_pending)
+        self._subscriptions: set[str] = set(core.initial_topics(url))
+        self._outbox: deque[_Outgoing] = deque()
+        self._control: deque[_Outgoing] = deque()
+        self._outbox_lot = trio.lowlevel.ParkingLot()
+        self._outbox_space = trio.lowlevel.ParkingLot()
+        limits = getattr(core, "limits", None)
+        self._limiter: Any = limits.connection_limiter() if limits is not None else None
+        self._heartbeat: Heartbeat | None = None
+        # overflow bookkeeping
+        self._capacity = config.event_buffer
+        self._warn_at = max(1, int(config.event_buffer * config.backpressure_threshold))
+        self._warned = False
+        self._overflow_bytes = 0
+        self._topic_overflow = config.topic_overflow
+        self._topic_counts: dict[str, int] = {}
+        # counters
+        self._messages_in = 0
+        self._messages_out = 0
+        self._bytes_in = 0
+        self._bytes_out = 0
+        self._peak_queued = 0
+        self._last_message_at: float | None = None
+        self._pings_received = 0
+        self._pongs_sent = 0
+        self._pings_sent = 0
+        self._dropped = 0
+        self._conflated = 0
+        self._decode_errors = 0
+        self._connected_at: float | None = None
+
+    # -- public API ------------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        """The connection's :class:`ConnectionState`."""
+        return self._state
+
+    @property
+    def subscriptions(self) -> frozenset[str]:
+        """The topics the venue has acknowledged (exact at all times)."""
+        return frozenset(self._subscriptions)
+
+    @property
+    def reason(self) -> DisconnectReason | None:
+        """Why the connection ended, once it has."""
+        return self._reason
+
+    @property
+    def stats(self) -> ConnectionStats:
+        """A snapshot of the connection's counters."""
+        hb = self._heartbeat
+        return ConnectionStats(
+            messages_in=self._messages_in,
+            messages_out=self._messages_out,
+            bytes_in=self._bytes_in,
+            bytes_out=self._bytes_out,
+            queued=len(self.events),
+            peak_queued=self._peak_queued,
+            capacity=self._capacity,
+            last_message_at=self._last_message_at,
+            last_rtt=hb.last_rtt if hb is not None else None,
+            pings_received=self._pings_received,
+            pongs_sent=self._pongs_sent,
+            pings_sent=self._pings_sent,
+            dropped=self._dropped,
+            conflated=self._conflated,
+            decode_errors=self._decode_errors,
+            pending_requests=len(self._pending),
+            subscriptions=len(self._subscriptions),
+            connected_at=self._connected_at,
+            rate_limits=self._limiter.stats() if self._limiter is not None else None,
+        )
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self.events.__aiter__()
+
+    async def send(self, payload: str | bytes | Any) -> None:
+        """Send a raw message: ``str`` as text, ``bytes`` as binary, anything else as JSON text.
+
+        The message passes the venue's message-rate limit first.
+
+        Raises:
+            NotConnected: the connection has ended.
+            RateLimitExceeded: the limit refused it (``raise`` policy).
+        """
+        self._check_open()
+        if isinstance(payload, str):
+            await self._send_data("text", payload)
+        elif isinstance(payload, bytes | bytearray | memoryview):
+            await self._send_data("bytes", bytes(payload))
+        else:
+            await self._send_data("text", orjson.dumps(payload).decode())
+
+    async def subscribe(self, *topics: str) -> None:
+        """Subscribe to ``topics``; returns once the venue acknowledged every batch.
+
+        Topics already subscribed are skipped (nothing is sent for them).
+        Topics go out in batches of the venue's per-request limit.
+
+        Raises:
+            SubscriptionError: the venue refused some topics; ``.topics`` lists
+                them, and the accepted ones stay in ``ws.subscriptions``.
+            RequestTimeout, ConnectionLost, NotConnected, RateLimitExceeded.
+        """
+        self._check_open()
+        new = [t for t in dict.fromkeys(topics) if t not in self._subscriptions]
+        if not new:
+            return
+        if self._limiter is not None:
+            self._limiter.check_subscriptions(len(self._subscriptions), len(new))
+        await self._batched("subscribe", new)
+
+    async def unsubscribe(self, *topics: str) -> None:
+        """Unsubscribe from ``topics``; topics not subscribed are skipped.
+
+        Raises:
+            SubscriptionError, RequestTimeout, ConnectionLost, NotConnected.
+        """
+        self._check_open()
+        gone = [t for t in dict.fromkeys(topics) if t in self._subscriptions]
+        if gone:
+            await self._batched("unsubscribe", gone)
+
+    async def request(
+        self, method: str, params: Any = None, *, timeout: float | None = None
+    ) -> Any:
+        """Send a request and wait for its response, correlated by a unique id.
+
+        Args:
+            method: the venue method.
+            params: its parameters.
+            timeout: seconds to wait (default ``config.request_timeout``).
+
+        Returns:
+            The venue's result.
+
+        Raises:
+            RequestTimeout: no response in time (a later response becomes an ``ErrorEvent``).
+            VenueError: the venue answered with an error (``AuthenticationError`` ...).
+            ConnectionLost: the connection ended first; the request was not re-sent.
+            NotConnected: the connection had already ended.
+
+        Cancelling the caller removes its entry; a later response is reported
+        as an ``ErrorEvent``.
+        """
+        self._check_open()
+        request_id = self.core.next_request_id()
+        frame = self.core.encode_request(method, params, request_id)
+        return await self._roundtrip(method, request_id, frame, (), timeout)
+
+    async def aclose(self) -> None:
+        """Close the connection (code 1000) and wait until it has ended (bounded)."""
+        self._finish(UserInitiated())
+        await self._closed.wait()
+
+    # -- internals: sending ----------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._state is not ConnectionState.CONNECTED:
+            raise NotConnected(
+                f"the connection to {self.url} is {self._state.value}"
+                + (f" ({self._reason!r})" if self._reason else "")
+                + "; open a new one (or use retry_scope)"
+            )
+
+    def _emit_rate_limited(self, event: RateLimited) -> None:
+        self._deliver_control(event)
+
+    async def _acquire(self, kind: str, cost: float = 1, policy: str | None = None) -> None:
+        if self._limiter is None:
+            return
+        chosen = policy or self.config.rate_limit_policy.get(kind, "raise")
+        await self._limiter.acquire(kind, cost, policy=chosen, on_event=self._emit_rate_limited)
+
+    async def _send_data(self, kind: str, payload: str | bytes) -> None:
+        await self._acquire("messages")
+        while len(self._outbox) >= _OUTBOX_SIZE:
+            self._check_open()
+            await self._outbox_space.park()
+        self._check_open()
+        self._outbox.append((kind, payload))
+        self._outbox_lot.unpark()
+
+    def _send_control(self, kind: str, payload: bytes | str) -> None:
+        """Queue a ping/pong/venue reply ahead of data; pongs coalesce (RFC 6455 5.5.3)."""
+        if kind == "pong":
+            for i, (k, _) in enumerate(self._control):
+                if k == "pong":
+                    self._control[i] = (kind, payload)
+                    return
+        self._control.append((kind, payload))
+        self._outbox_lot.unpark()
+
+    async def _batched(self, op: str, topics: list[str]) -> None:
+        size = max(1, self.core.max_topics_per_request)
+        refused: list[str] = []
+        first_error: VenueError | None = None
+        for start in range(0, len(topics), size):
+            batch = tuple(topics[start : start + size])
+            request_id = self.core.next_request_id()
+            if op == "subscribe":
+                frame = self.core.encode_subscribe(batch, request_id)
+            else:
+                frame = self.core.encode_unsubscribe(batch, request_id)
+            try:
+                await self._roundtrip(op, request_id, frame, batch, None)
+            except VenueError as exc:
+                refused.extend(batch)
+                first_error = first_error or exc
+        if first_error is not None:
+            raise SubscriptionError(
+                first_error.code, first_error.message, refused, retryable=first_error.retryable
+            )
+
+    async def _roundtrip(
+        self,
+        method: str,
+        request_id: RequestId,
+        frame: str | bytes,
+        topics: tuple[str, ...],
+        timeout: float | None,
+    ) -> Any:
+        limit = self.config.max_pending
+        if self.config.pending_policy == "raise":
+            try:
+                self._pending_slots.acquire_nowait()
+            except trio.WouldBlock:
+                raise RateLimitExceeded(
+                    "pending_requests", f"{limit} in flight", retry_after=0.0
+                ) from None
+        else:
+            await self._pending_slots.acquire()
+        try:
+            waiter = _Waiter()
+            entry = self._pending.add(request_id, method, waiter, topics)
+            try:
+                await self._send_data("text" if isinstance(frame, str) else "bytes", frame)
+                wait_for = self.config.request_timeout if timeout is None else timeout
+                with trio.move_on_after(wait_for):
+                    await waiter.event.wait()
+            finally:
+                if not entry.done:
+                    self._pending.abandon(request_id)
+            if not entry.done:
+                raise RequestTimeout(method, request_id, wait_for)
+            if entry.error is not None:
+                raise entry.error
+            return entry.result
+        finally:
+            self._pending_slots.release()
+
+    # -- internals: delivery -------------------------------------------------------
+
+    def _deliver_control(self, event: Event) -> None:
+        """Deliver a lifecycle/control event: never dropped, may exceed capacity."""
+        self.events.put(event)
+        self._track_queue()
+
+    def _track_queue(self) -> None:
+        n = len(self.events)
+        if n > self._peak_queued:
+            self._peak_queued = n
+        if n >= self._warn_at and not self._warned:
+            self._warned = True
+            self.events.put(Backpressure(n, self._capacity))
+        elif self._warned and n < self._warn_at // 2:
+            self._warned = False
+
+    async def _deliver_message(self, event: Message, size: int) -> None:
+        """Deliver a data message under the configured overflow policy."""
+        topic = event.topic
+        policy = self._topic_overflow.get(topic) if topic is not None else None
+        if topic is not None and policy is not None:
+            self._topic_counts[topic] = self._topic_counts.get(topic, 0) + 1
+            if policy == "conflate" and self._conflate(event):
+                return
+            if policy == "drop_oldest" and len(self.events) >= self._capacity:
+                self._drop_oldest(topic)
+        queued = len(self.events)
+        if queued >= self._capacity:
+            # The consumer lags. Keep reading (pings stay answered) while the
+            # byte budget lasts; then the policy decides.
+            self._overflow_bytes += size
+            if self._overflow_bytes > self.config.max_queued_bytes:
+                if self.config.overflow_policy == "disconnect":
+                    self._finish(SlowConsumer(queued))
+                    return
+                await self.events.wait_for_room(self._capacity)
+                self._overflow_bytes = 0
+        elif self._overflow_bytes:
+            self._overflow_bytes = 0
+        self.events.put(event)
+        self._track_queue()
+
+    def _conflate(self, event: Message) -> bool:
+        items = self.events.items()
+        for i in range(len(items) - 1, -1, -1):
+            queued = items[i]
+            if isinstance(queued, Message) and queued.topic == event.topic:
+                items[i] = event
+                self._conflated += 1
+                return True
+        return False
+
+    def _drop_oldest(self, topic: str) -> None:
+        """Drop the oldest queued message of ``topic``, leaving a ``GapDetected`` marker.
+
+        Messages of a topic are numbered from 1 in arrival order; the marker
+        says messages ``expected`` to ``received - 1`` were dropped. Adjacent
+        drops merge into one marker, so the topic's share of the queue shrinks.
+        """
+        items = self.events.items()
+        positions = [
+            i for i, q in enumerate(items) if isinstance(q, Message) and q.topic == topic
+        ]
+        if not positions:
+            return
+        # _topic_counts already includes the incoming message.
+        number = self._topic_counts[topic] - len(positions)
+        i = positions[0]
+        del items[i]
+        self._dropped += 1
+        prev = items[i - 1] if i > 0 else None
+        if isinstance(prev, GapDetected) and prev.topic == topic and prev.received == number:
+            items[i - 1] = GapDetected(topic, prev.expected, number + 1)
+        else:
+            items.insert(i, GapDetected(topic, number, number + 1))
+
+    # -- internals: lifecycle ------------------------------------------------------
+
+    def _finish(self, reason: DisconnectReason) -> None:
+        """Record why the connection ends (the first reason wins) and start closing."""
+        if self._reason is None:
+            self._reason = reason
+            if self._state in (ConnectionState.CONNECTING, ConnectionState.CONNECTED):
+                self._state = ConnectionState.DISCONNECTING
+            logger.debug("connection to %s ending: %r", self.url, reason)
+        self._end.set()
+
+    async def _run(self, transport: Transport, *, task_status: Any) -> None:
+        """Run the tasks until the connection ends, then close and deliver ``Disconnected``."""
+        self._transport = transport
+        now = trio.current_time()
+        self._connected_at = now
+        self._heartbeat = Heartbeat(
+            now,
+            ping_interval=self.config.ping_interval,
+            pong_timeout=self.config.pong_timeout,
+            data_timeout=self.config.data_timeout,
+            venue_interval=self.config.venue_ping_interval or self.core.venue_ping_interval,
+        )
+        self._state = ConnectionState.CONNECTED
+        self._deliver_control(
+            Connected(self.url, transport.subprotocol, transport.extensions, at=now)
+        )
+        task_status.started()
+        try:
+            with self._tasks_scope:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._guard, self._reader, transport)
+                    nursery.start_soon(self._guard, self._writer, transport)
+                    nursery.start_soon(self._guard, self._heartbeat_task, transport)
+                    await self._end.wait()
+                    nursery.cancel_scope.cancel(reason="connection ending")
+        finally:
+            # Cancelled from outside (the user's scope) counts as the user's doing.
+            if self._reason is None:
+                self._finish(UserInitiated())
+            # The close is shielded but bounded by close_timeout, so leaving is
+            # bounded whatever the peer does, and a cancelled user still gets
+            # a clean close frame sent.
+            with trio.CancelScope(shield=True):
+                await self._close_transport(transport)
+            self._complete()
+
+    async def _close_transport(self, transport: Transport) -> None:
+        reason = self._reason
+        with trio.move_on_after(self.config.close_timeout) as scope:
+            if isinstance(reason, HeartbeatTimeout):
+                # The peer is gone: do not wait a close_timeout for its answer.
+                scope.deadline = trio.current_time()
+            code, text = _close_code_for(reason)
+            await transport.aclose(code, text)
+        if scope.cancelled_caught:
+            logger.debug("close handshake with %s timed out; closing forcefully", self.url)
+        await transport.abort()
+
+    def _complete(self) -> None:
+        reason = self._reason or NetworkError("connection ended without a reason")
+        self._reason = reason
+        lost = ConnectionLost(reason)
+        for entry in self._pending.fail_all(lost):
+            entry.waiter.event.set()
+        self.events.put(Disconnected(reason))
+        self.events.finish()
+        self._state = ConnectionState.DISCONNECTED
+        self._outbox_space.unpark_all()
+        self._closed.set()
+
+    async def _guard(
+        self,
+        task: Callable[[Transport], Any],
+        transport: Transport,
+    ) -> None:
+        """Run a background task; turn its ending into a reason (``Cancelled`` passes)."""
+        try:
+            await task(transport)
+        except TransportClosed as exc:
+            reason = exc.reason
+            if isinstance(reason, RemoteClosed):
+                reason = self.core.classify_close(reason.code, reason.reason)
+            self._finish(reason)
+        except TrioVenuesError as exc:
+            self._finish(NetworkError(f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:
+            logger.exception("internal error in a trio_venues connection task")
+            self._finish(NetworkError(f"internal error: {type(exc).__name__}: {exc}"))
+
+    # -- the three tasks -------------------------------------------------------------
+
+    async def _reader(self, transport: Transport) -> None:
+        core = self.core
+        hb = self._heartbeat
+        assert hb is not None
+        while True:
+            batch = await transport.receive_batch()
+            now = trio.current_time()
+            for item in batch:
+                if isinstance(item, str | bytes):
+                    self._messages_in += 1
+                    size = len(item)
+                    self._bytes_in += size
+                    self._last_message_at = now
+                    hb.last_received = now
+                    try:
+                        outputs = core.decode(item, now)
+                    except DecodeError as exc:
+                        self._decode_errors += 1
+                        if self.config.message_policy == "strict":
+                            self._finish(InvalidMessage(str(exc)))
+                            return
+                        self._deliver_control(ErrorEvent(exc))
+                        continue
+                    for out in outputs:
+                        if isinstance(out, Message):
+                            await self._deliver_message(out, size)
+                        elif isinstance(out, Event):
+                            self._deliver_control(out)
+                        else:
+                            self._route(out, now)
+                    if self._end.is_set():
+                        return
+                elif isinstance(item, Ping):
+                    self._pings_received += 1
+                    hb.last_received = now
+                    self._send_control("pong", item.payload)
+                    self._deliver_control(PingReceived(item.payload))
+                else:
+                    hb.last_received = now
+                    rtt = hb.on_pong(item.payload, now)
+                    self._deliver_control(PongReceived(item.payload, rtt))
+
+    def _route(self, out: Any, now: float) -> None:
+        if isinstance(out, Response):
+            self._on_response(out)
+        elif isinstance(out, VenuePing):
+            self._pings_received += 1
+            if out.reply is not None:
+                self._send_control("venue", out.reply)
+            self._deliver_control(PingReceived(out.payload, level="venue"))
+        elif isinstance(out, VenuePong):
+            assert self._heartbeat is not None
+            rtt = self._heartbeat.on_venue_pong(now)
+            self._deliver_control(PongReceived(out.payload, rtt, level="venue"))
+        elif isinstance(out, EndConnection):
+            self._finish(out.reason)
+        elif isinstance(out, UsageReport):
+            if self._limiter is not None:
+                self._limiter.update_usage(out.kind, out.used, out.limit, out.window)
+        else:
+            raise InternalError(f"venue core {self.core.name!r} produced {out!r}")
+
+    def _on_response(self, response: Response) -> None:
+        entry = self._pending.resolve(response.request_id, response.result, response.error)
+        if entry is None:
+            late = self._pending.was_abandoned(response.request_id)
+            self._deliver_control(
+                ErrorEvent(
+                    UnexpectedResponse(
+                        response.request_id,
+                        late=late,
+                        result=response.result,
+                        error=response.error,
+                    )
+                )
+            )
+            return
+        if response.error is None and entry.method == "subscribe":
+            self._subscriptions.update(entry.topics)
+            self._deliver_control(Subscribed(entry.topics))
+        elif response.error is None and entry.method == "unsubscribe":
+            self._subscriptions.difference_update(entry.topics)
+            self._deliver_control(Unsubscribed(entry.topics))
+        entry.waiter.event.set()
+
+    async def _writer(self, transport: Transport) -> None:
+        control, outbox = self._control, self._outbox
+        while True:
+            if control:
+                kind, payload = control.popleft()
+                # Pings, pongs and venue replies count against the venue's
+                # message rate (Binance counts them); they wait, never raise.
+                await self._acquire("messages", policy="wait")
+                if kind == "pong":
+                    assert isinstance(payload, bytes)
+                    await transport.pong(payload)
+                    self._pongs_sent += 1
+                elif kind == "ping":
+                    assert isinstance(payload, bytes)
+                    await transport.ping(payload)
+                    self._pings_sent += 1
+                elif isinstance(payload, str):
+                    await transport.send_text(payload)
+                else:
+                    await transport.send_bytes(payload)
+                self._messages_out += 1
+                self._bytes_out += len(payload)
+            elif outbox:
+                kind, payload = outbox.popleft()
+                if self._outbox_space:
+                    self._outbox_space.unpark()
+                if isinstance(payload, str):
+                    await transport.send_text(payload)
+                else:
+                    await transport.send_bytes(payload)
+                self._messages_out += 1
+                self._bytes_out += len(payload)
+            else:
+                await self._outbox_lot.park()
+
+    async def _heartbeat_task(self, transport: Transport) -> None:
+        hb = self._heartbeat
+        assert hb is not None
+        while True:
+            deadline = hb.next_deadline()
+            if deadline == math.inf:
+                await trio.sleep_forever()
+            await trio.sleep_until(deadline)
+            for action in hb.on_timer(trio.current_time()):
+                if isinstance(action, HeartbeatTimeout):
+                    self._finish(action)
+                    return
+                if isinstance(action, SendPing):
+                    self._send_control("ping", action.payload)
+                elif isinstance(action, SendVenuePing):
+                    frame = self.core.venue_ping(trio.current_time())
+                    if frame is not None:
+                        self._send_control("venue", frame)
+
+
+def _close_code_for(reason: DisconnectReason | None) -> tuple[int, str]:
+    if isinstance(reason, UserInitiated | ServerRequested):
+        return 1000, ""
+    if isinstance(reason, HeartbeatTimeout):
+        return 1011, "keepalive timeout"
+    if isinstance(reason, SlowConsumer):
+        return 1008, "consumer too slow"
+    if isinstance(reason, InvalidMessage):
+        return 1003, "invalid message"
+    if isinstance(reason, ProtocolError):
+        return reason.close_code, ""
+    return 1000, ""
+
+
+def _host_of(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+@asynccontextmanager
+async def open_connection(
+    core: VenueCore,
+    config: ConnectionConfig,
+    url: str,
+    *,
+    connection_class: type[Connection] = Connection,
+) -> AsyncIterator[Connection]:
+    """Open one connection (see the module docstring); never retries.
+
+    Raises:
+        ConnectFailed: a subclass saying why the connection could not open.
+        RateLimitExceeded: the venue's connection-attempt limit refused it.
+    """
+    factory = resolve_transport(config.transport)
+    conn = connection_class(core, config, url)
+    limits = getattr(core, "limits", None)
+    if limits is not None:
+        await limits.process_limiter(_host_of(url)).acquire(
+            "connections",
+            1,
+            policy=config.rate_limit_policy.get("connections", "raise"),
+            on_event=lambda event: None,
+        )
+    try:
+        async with trio.open_nursery() as nursery:
+            try:
+                with trio.fail_after(config.connect_timeout):
+                    transport = await factory(nursery, url, config)
+            except trio.TooSlowError:
+                raise ConnectTimeout(
+                    f"could not connect to {url} within connect_timeout={config.connect_timeout}s",
+                    url=url,
+                ) from None
+            await nursery.start(conn._run, transport)
+            try:
+                yield conn
+            finally:
+                with trio.CancelScope(shield=True):
+                    conn._finish(UserInitiated())
+                    await conn._closed.wait()
+    except BaseExceptionGroup as group:
+        unwrap_group(group)
+
+
+def check_connect_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is one of the errors ``connect()`` documents."""
+    return isinstance(exc, ConnectFailed | RateLimitExceeded)
+
+
+def topics_in_batches(topics: Sequence[str], size: int) -> list[tuple[str, ...]]:
+    """Split ``topics`` into request-sized batches (order kept)."""
+    size = max(1, size)
+    return [tuple(topics[i : i + size]) for i in range(0, len(topics), size)]

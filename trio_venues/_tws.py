@@ -1,0 +1,218 @@
+"""The trio-websocket transport (``transport="trio-websocket"``).
+
+A supported alternative to the default transport. It is slower (measured
+~55k msgs/s against the default's several hundred thousand) and less
+conformant (wsproto 1.x: no permessage-deflate, a locally detected protocol
+error looks like a peer's close). Our session's watchdogs keep its hangs
+bounded, and TCP/TLS are opened by our own :func:`~trio_venues._errmap.open_stream`
+so TLS failures are reported at once instead of as trio-websocket's 60 s timeout.
+
+**Private internals used here, and only here** (pinned by
+``tests/transport/test_tws_internals.py``): trio-websocket answers pings
+inside its reader task and never shows ping/pong frames to its user, while
+our session must see them (``PingReceived``/``PongReceived``, a venue's rate
+limit counts our pongs). So we construct ``WebSocketConnection`` ourselves
+(what ``wrap_client_stream`` does), from a subclass that overrides the
+private ``_handle_ping_event``/``_handle_pong_event`` handlers to put
+:class:`~trio_venues._transport.Ping`/``Pong`` items into the connection's
+private message channel, and start its private ``_reader_task`` and wait for
+``_open_handshake``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import trio
+import trio_websocket
+import wsproto.events
+from trio_websocket import ConnectionClosed, ConnectionRejected
+from wsproto import ConnectionType, WSConnection
+
+from ._transport import Ping, Pong, TransportClosed, TransportItem
+from .errors import ConnectFailed, HandshakeRejected
+from .reasons import NetworkError, RemoteClosed
+
+if TYPE_CHECKING:
+    from ._config import ConnectionConfig
+
+__all__ = ["TrioWebsocketTransport", "open_trio_websocket_transport", "wrap_trio_websocket"]
+
+# trio-websocket's own queue between its reader and us: our session drains
+# it at once into its own bounded buffer, so a small queue suffices.
+_QUEUE_SIZE = 64
+# Measured in PERFORMANCE.md: 64 KiB reads are 1.1-1.6x faster than its 4 KiB default.
+_RECEIVE_BYTES = 64 * 1024
+
+
+class _ObservedConnection(trio_websocket.WebSocketConnection):
+    """A ``WebSocketConnection`` that hands ping/pong frames to its user (private hooks)."""
+
+    async def _handle_ping_event(self, event: wsproto.events.Ping) -> None:
+        # Not answered here: the session answers through its rate limiter.
+        await self._send_channel.send(Ping(bytes(event.payload)))  # type: ignore[arg-type]
+
+    async def _handle_pong_event(self, event: wsproto.events.Pong) -> None:
+        await self._send_channel.send(Pong(bytes(event.payload)))  # type: ignore[arg-type]
+
+
+def _parse_retry_after(headers: Any) -> float | None:
+    for name, value in headers or ():
+        key = name.decode() if isinstance(name, bytes) else str(name)
+        if key.lower() == "retry-after":
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            try:
+                return max(0.0, float(text))
+            except ValueError:
+                return None
+    return None
+
+
+def _map_close(exc: ConnectionClosed) -> TransportClosed:
+    reason = exc.reason
+    if reason is None or reason.code == 1006:
+        return TransportClosed(NetworkError("connection dropped without a close frame (1006)"))
+    return TransportClosed(RemoteClosed(reason.code, reason.reason or ""))
+
+
+class TrioWebsocketTransport:
+    """:class:`~trio_venues._transport.Transport` over a trio-websocket connection."""
+
+    def __init__(self, ws: trio_websocket.WebSocketConnection, stream: trio.abc.Stream) -> None:
+        self._ws = ws
+        self._stream = stream
+
+    @property
+    def subprotocol(self) -> str | None:
+        """The negotiated subprotocol."""
+        return self._ws.subprotocol
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        """trio-websocket negotiates no extensions."""
+        return ()
+
+    async def receive_batch(self) -> list[TransportItem]:
+        """Return the next message (trio-websocket delivers one at a time)."""
+        try:
+            item: TransportItem = await self._ws.get_message()
+        except ConnectionClosed as exc:
+            raise _map_close(exc) from None
+        return [item]
+
+    async def _call(self, coro: Any) -> None:
+        try:
+            await coro
+        except ConnectionClosed as exc:
+            raise _map_close(exc) from None
+
+    async def send_text(self, data: str) -> None:
+        """Send a text message."""
+        await self._call(self._ws.send_message(data))
+
+    async def send_bytes(self, data: bytes) -> None:
+        """Send a binary message."""
+        await self._call(self._ws.send_message(data))
+
+    async def ping(self, payload: bytes) -> None:
+        """Send a ping frame without waiting for its pong (the pong arrives as an item)."""
+        # trio-websocket's public ping() waits for the pong; send the frame directly.
+        await self._call(self._ws._send(wsproto.events.Ping(payload=payload)))
+
+    async def pong(self, payload: bytes) -> None:
+        """Send a pong frame."""
+        await self._call(self._ws.pong(payload))
+
+    async def aclose(self, code: int = 1000, reason: str = "") -> None:
+        """Run trio-websocket's closing handshake (the session bounds it)."""
+        await self._ws.aclose(code, reason or None)
+
+    async def abort(self) -> None:
+        """Close the stream at once."""
+        await trio.aclose_forcefully(self._stream)
+
+
+async def wrap_trio_websocket(
+    nursery: trio.Nursery, stream: trio.abc.Stream, url: str, config: ConnectionConfig
+) -> TrioWebsocketTransport:
+    """Run the trio-websocket client handshake over an open ``stream``."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    ws = _ObservedConnection(
+        stream,  # type: ignore[arg-type]
+        WSConnection(ConnectionType.CLIENT),
+        host=host,
+        path=resource,
+        client_subprotocols=list(config.subprotocols),
+        client_extra_headers=[(k.encode(), v.encode()) for k, v in config.headers],
+        message_queue_size=_QUEUE_SIZE,
+        max_message_size=config.max_message_size,
+        receive_buffer_size=_RECEIVE_BYTES,
+    )
+    failures: list[BaseException] = []
+    nursery.start_soon(_guarded_reader, ws, failures)
+    try:
+        await ws._open_handshake.wait()
+    except BaseException:
+        await trio.aclose_forcefully(stream)
+        raise
+    if failures:
+        await trio.aclose_forcefully(stream)
+        exc = failures[0]
+        if isinstance(exc, ConnectionRejected):
+            raise _rejection(exc, url) from None
+        raise ConnectFailed(f"handshake with {url} failed: {exc!r}", url=url) from None
+    return TrioWebsocketTransport(ws, stream)
+
+
+async def _guarded_reader(ws: _ObservedConnection, failures: list[BaseException]) -> None:
+    """Run trio-websocket's reader so its exceptions never cancel our connection's nursery.
+
+    trio-websocket raises ``ConnectionRejected`` (and, after some protocol
+    errors, other exceptions) from inside its reader task. We record the
+    error, wake the handshake waiter, and end the message channel so
+    ``get_message`` reports the connection as closed.
+    """
+    try:
+        await ws._reader_task()
+    except Exception as exc:
+        failures.append(exc)
+        ws._open_handshake.set()
+        await trio.aclose_forcefully(ws._stream)
+        await ws._send_channel.aclose()
+    else:
+        if not ws._open_handshake.is_set():
+            failures.append(EOFError("the server closed the connection during the handshake"))
+            ws._open_handshake.set()
+
+
+def _rejection(exc: ConnectionRejected, url: str) -> HandshakeRejected:
+    headers = [
+        (
+            (k.decode() if isinstance(k, bytes) else str(k)).lower(),
+            v.decode() if isinstance(v, bytes) else str(v),
+        )
+        for k, v in (exc.headers or ())
+    ]
+    return HandshakeRejected(
+        f"{url} rejected the WebSocket handshake with HTTP {exc.status_code}",
+        status=exc.status_code,
+        headers=headers,
+        body=exc.body or b"",
+        retry_after=_parse_retry_after(exc.headers),
+        url=url,
+    )
+
+
+async def open_trio_websocket_transport(
+    nursery: trio.Nursery, url: str, config: ConnectionConfig
+) -> TrioWebsocketTransport:
+    """Open TCP/TLS with our own mapping, then the trio-websocket handshake."""
+    from ._errmap import open_stream
+
+    stream = await open_stream(url, config)
+    return await wrap_trio_websocket(nursery, stream, url, config)
