@@ -50,7 +50,7 @@ from ._core import (
 )
 from ._heartbeat import Heartbeat, SendPing, SendVenuePing
 from ._requests import PendingRequests
-from ._transport import Ping, Pong, Transport, TransportClosed, resolve_transport
+from ._transport import Ping, Transport, TransportClosed, resolve_transport
 from .errors import (
     ConnectFailed,
     ConnectionLost,
@@ -141,6 +141,14 @@ class _Waiter:
     event: trio.Event = attrs.field(factory=trio.Event)
 
 
+@attrs.define(eq=False)
+class _TopicStream:
+    send: trio.MemorySendChannel[Message]
+    receive: trio.MemoryReceiveChannel[Message]
+    overflow: str
+    dropped: int = 0
+
+
 _Outgoing = tuple[str, str | bytes]  # (kind, payload): kind is "text", "bytes", "ping", "pong"
 
 
@@ -210,6 +218,7 @@ class Connection:
         self._overflow_bytes = 0
         self._topic_overflow = config.topic_overflow
         self._topic_counts: dict[str, int] = {}
+        self._streams: dict[str, _TopicStream] = {}
         # counters
         self._messages_in = 0
         self._messages_out = 0
@@ -319,7 +328,11 @@ class Connection:
             await self._batched("unsubscribe", gone)
 
     async def request(
-        self, method: str, params: Any = None, *, timeout: float | None = None
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
     ) -> Any:
         """Send a request and wait for its response, correlated by a unique id.
 
@@ -349,6 +362,48 @@ class Connection:
         """Close the connection (code 1000) and wait until it has ended (bounded)."""
         self._finish(UserInitiated())
         await self._closed.wait()
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        topic: str,
+        *,
+        buffer: int = 256,
+        overflow: str = "block",
+    ) -> AsyncIterator[trio.MemoryReceiveChannel[Message]]:
+        """Route ``topic``'s messages to a channel of their own while the block runs.
+
+        ``async with ws.stream("btcusdt@trade") as trades: async for msg in trades``.
+        Other events (including ``GapDetected`` and ``Disconnected``) stay on
+        ``ws.events``; the channel ends when the connection does.
+
+        Args:
+            topic: the topic, as in ``Message.topic``.
+            buffer: the channel's capacity in messages.
+            overflow: when it is full: ``"block"`` (the reader waits: TCP
+                backpressure), ``"drop_oldest"`` (drop the oldest, emit
+                ``GapDetected`` on ``ws.events``) or ``"conflate"`` (keep the latest).
+
+        Raises:
+            ValueError: the topic already has a stream, or ``overflow`` is unknown.
+        """
+        if overflow not in ("block", "drop_oldest", "conflate"):
+            raise ValueError(
+                f"overflow must be 'block', 'drop_oldest' or 'conflate', not {overflow!r}"
+            )
+        if topic in self._streams:
+            raise ValueError(f"topic {topic!r} already has a stream")
+        send, receive = trio.open_memory_channel[Message](max(1, buffer))
+        self._streams[topic] = _TopicStream(send, receive, overflow)
+        if self._state is ConnectionState.DISCONNECTED:
+            send.close()
+        try:
+            async with receive:
+                yield receive
+        finally:
+            entry = self._streams.pop(topic, None)
+            if entry is not None:
+                entry.send.close()
 
     # -- internals: sending ----------------------------------------------------------
 
@@ -415,7 +470,7 @@ class Connection:
         request_id: RequestId,
         frame: str | bytes,
         topics: tuple[str, ...],
-        timeout: float | None,
+        limit_s: float | None,
     ) -> Any:
         limit = self.config.max_pending
         if self.config.pending_policy == "raise":
@@ -432,7 +487,7 @@ class Connection:
             entry = self._pending.add(request_id, method, waiter, topics)
             try:
                 await self._send_data("text" if isinstance(frame, str) else "bytes", frame)
-                wait_for = self.config.request_timeout if timeout is None else timeout
+                wait_for = self.config.request_timeout if limit_s is None else limit_s
                 with trio.move_on_after(wait_for):
                     await waiter.event.wait()
             finally:
@@ -463,9 +518,35 @@ class Connection:
         elif self._warned and n < self._warn_at // 2:
             self._warned = False
 
+    async def _deliver_to_stream(self, entry: _TopicStream, event: Message) -> None:
+        try:
+            entry.send.send_nowait(event)
+            return
+        except trio.WouldBlock:
+            pass
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return  # the consumer left its ``stream`` block
+        if entry.overflow == "block":
+            try:
+                await entry.send.send(event)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return
+            return
+        entry.receive.receive_nowait()  # make room: drop the oldest
+        entry.send.send_nowait(event)
+        if entry.overflow == "drop_oldest":
+            self._dropped += 1
+            entry.dropped += 1
+            self._deliver_control(GapDetected(event.topic, None, entry.dropped))
+        else:
+            self._conflated += 1
+
     async def _deliver_message(self, event: Message, size: int) -> None:
         """Deliver a data message under the configured overflow policy."""
         topic = event.topic
+        if self._streams and topic in self._streams:
+            await self._deliver_to_stream(self._streams[topic], event)
+            return
         policy = self._topic_overflow.get(topic) if topic is not None else None
         if topic is not None and policy is not None:
             self._topic_counts[topic] = self._topic_counts.get(topic, 0) + 1
@@ -507,9 +588,7 @@ class Connection:
         drops merge into one marker, so the topic's share of the queue shrinks.
         """
         items = self.events.items()
-        positions = [
-            i for i, q in enumerate(items) if isinstance(q, Message) and q.topic == topic
-        ]
+        positions = [i for i, q in enumerate(items) if isinstance(q, Message) and q.topic == topic]
         if not positions:
             return
         # _topic_counts already includes the incoming message.
@@ -590,6 +669,8 @@ class Connection:
             entry.waiter.event.set()
         self.events.put(Disconnected(reason))
         self.events.finish()
+        for topic_stream in self._streams.values():
+            topic_stream.send.close()
         self._state = ConnectionState.DISCONNECTED
         self._outbox_space.unpark_all()
         self._closed.set()

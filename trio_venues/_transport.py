@@ -133,7 +133,8 @@ def resolve_transport(spec: str | TransportFactory) -> TransportFactory:
     if spec in ("default", "fast"):
         from ._fastws import open_fast_transport
 
-        return open_fast_transport
+        fast: TransportFactory = open_fast_transport
+        return fast
     if spec == "trio-websocket":
         from ._tws import open_trio_websocket_transport
 
@@ -156,7 +157,8 @@ async def open_transport_over_stream(
     if kind in ("default", "fast"):
         from ._fastws import open_fast_transport_over_stream
 
-        return await open_fast_transport_over_stream(stream, url, config)
+        transport: Transport = await open_fast_transport_over_stream(stream, url, config)
+        return transport
     if kind == "trio-websocket":
         from ._tws import wrap_trio_websocket
 

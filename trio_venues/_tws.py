@@ -143,7 +143,7 @@ async def wrap_trio_websocket(
         host = f"{host}:{parts.port}"
     resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     ws = _ObservedConnection(
-        stream,  # type: ignore[arg-type]
+        stream,
         WSConnection(ConnectionType.CLIENT),
         host=host,
         path=resource,
