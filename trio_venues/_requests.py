@@ -64,9 +64,9 @@ class PendingRequests(Generic[W]):
         self._entries[request_id] = entry
         return entry
 
-    def resolve(self, request_id: RequestId, result: Any, error: BaseException | None) -> (
-        Pending[W] | None
-    ):
+    def resolve(
+        self, request_id: RequestId, result: Any, error: BaseException | None
+    ) -> Pending[W] | None:
         """Attach a response to its entry and remove it; ``None`` if nobody waits for it."""
         entry = self._entries.pop(request_id, None)
         if entry is None:
