@@ -209,7 +209,10 @@ class Connection:
         self._outbox_lot = trio.lowlevel.ParkingLot()
         self._outbox_space = trio.lowlevel.ParkingLot()
         limits = getattr(core, "limits", None)
-        self._limiter: Any = limits.connection_limiter() if limits is not None else None
+        self._limits: Any = limits
+        self._limiter: Any = (
+            limits.connection_limiter(_host_of(url)) if limits is not None else None
+        )
         self._heartbeat: Heartbeat | None = None
         # overflow bookkeeping
         self._capacity = config.event_buffer
@@ -312,8 +315,8 @@ class Connection:
         new = [t for t in dict.fromkeys(topics) if t not in self._subscriptions]
         if not new:
             return
-        if self._limiter is not None:
-            self._limiter.check_subscriptions(len(self._subscriptions), len(new))
+        if self._limits is not None:
+            self._limits.check_subscriptions(len(self._subscriptions), len(new))
         await self._batched("subscribe", new)
 
     async def unsubscribe(self, *topics: str) -> None:
@@ -423,6 +426,18 @@ class Connection:
             return
         chosen = policy or self.config.rate_limit_policy.get(kind, "raise")
         await self._limiter.acquire(kind, cost, policy=chosen, on_event=self._emit_rate_limited)
+
+    async def _acquire_control(self) -> None:
+        if self._limiter is None:
+            return
+        # Sleeping exactly until capacity frees is the wait here: there is no
+        # event to wait for, time itself frees the budget.
+        for _ in range(1000):
+            delay = self._limiter.try_acquire_now("messages")
+            if delay <= 0:
+                return
+            await trio.sleep(delay)
+        raise InternalError("the message limiter never admitted a control frame")
 
     async def _send_data(self, kind: str, payload: str | bytes) -> None:
         await self._acquire("messages")
@@ -787,8 +802,9 @@ class Connection:
             if control:
                 kind, payload = control.popleft()
                 # Pings, pongs and venue replies count against the venue's
-                # message rate (Binance counts them); they wait, never raise.
-                await self._acquire("messages", policy="wait")
+                # message rate (Binance counts them). They never raise and go
+                # ahead of queued user messages: a late pong costs the connection.
+                await self._acquire_control()
                 if kind == "pong":
                     assert isinstance(payload, bytes)
                     await transport.pong(payload)
@@ -850,6 +866,10 @@ def _close_code_for(reason: DisconnectReason | None) -> tuple[int, str]:
     return 1000, ""
 
 
+def _ignore_event(event: Event) -> None:
+    """No event channel exists before the connection: the error itself reports a refusal."""
+
+
 def _host_of(url: str) -> str:
     return urlsplit(url).hostname or ""
 
@@ -872,12 +892,16 @@ async def open_connection(
     conn = connection_class(core, config, url)
     limits = getattr(core, "limits", None)
     if limits is not None:
-        await limits.process_limiter(_host_of(url)).acquire(
-            "connections",
-            1,
-            policy=config.rate_limit_policy.get("connections", "raise"),
-            on_event=lambda event: None,
-        )
+        # The venue's connection-attempt budget is per process and host, so it
+        # holds across reconnects (retry_scope waits on RateLimitExceeded).
+        process = limits.process_limiter(_host_of(url))
+        for kind, cost in limits.connect_cost:
+            await process.acquire(
+                kind,
+                cost,
+                policy=config.rate_limit_policy.get(kind, "raise"),
+                on_event=_ignore_event,
+            )
     try:
         async with trio.open_nursery() as nursery:
             try:

@@ -170,10 +170,14 @@ class RateLimitExceeded(TrioVenuesError):
     """
 
     def __init__(self, kind: str, limit: str, retry_after: float) -> None:
-        super().__init__(
-            f"local {kind} limit ({limit}) would be exceeded; retry in {retry_after:.3f}s, "
-            f"or use the 'wait' policy for {kind} to queue instead of raising"
-        )
+        if retry_after == float("inf"):
+            advice = "it is a cap, not a rate: free capacity first (e.g. unsubscribe)"
+        else:
+            advice = (
+                f"retry in {retry_after:.3f}s, or use the 'wait' policy for {kind} "
+                "to queue instead of raising"
+            )
+        super().__init__(f"local {kind} limit ({limit}) would be exceeded; {advice}")
         self.kind = kind
         self.limit = limit
         self.retry_after = retry_after
