@@ -1,0 +1,1 @@
+"""Venue cores, wire models and clients: one subpackage per venue."""
