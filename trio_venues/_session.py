@@ -28,7 +28,7 @@ import enum
 import logging
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -881,8 +881,13 @@ async def open_connection(
     url: str,
     *,
     connection_class: type[Connection] = Connection,
+    on_open: Callable[[Any], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Connection]:
     """Open one connection (see the module docstring); never retries.
+
+    ``on_open(conn)``, when given, runs once the connection is up and before
+    the user's block (a venue logs on here); its exception closes the
+    connection and propagates as itself.
 
     Raises:
         ConnectFailed: a subclass saying why the connection could not open.
@@ -914,6 +919,8 @@ async def open_connection(
                 ) from None
             await nursery.start(conn._run, transport)
             try:
+                if on_open is not None:
+                    await on_open(conn)
                 yield conn
             finally:
                 with trio.CancelScope(shield=True):
