@@ -10,19 +10,37 @@ from . import events as events
 from . import reasons as reasons
 from ._client import RawWebSocket as RawWebSocket
 from ._client import VenueClient as VenueClient
+from ._bookfeed import BookFeed as BookFeed
+from ._bookfeed import book_feed as book_feed
 from ._config import ConnectionConfig as ConnectionConfig
+from ._retry import CircuitBreaker as CircuitBreaker
+from ._retry import ConstantBackoff as ConstantBackoff
+from ._retry import DecorrelatedJitterBackoff as DecorrelatedJitterBackoff
+from ._retry import ExponentialBackoff as ExponentialBackoff
+from ._retry import RetryingConnection as RetryingConnection
+from ._retry import RetryPolicy as RetryPolicy
+from ._retry import retry_scope as retry_scope
 from ._session import Connection as Connection
 from ._session import ConnectionState as ConnectionState
 from ._session import ConnectionStats as ConnectionStats
 
 __all__ = [
+    "BookFeed",
+    "CircuitBreaker",
     "Connection",
     "ConnectionConfig",
     "ConnectionState",
     "ConnectionStats",
+    "ConstantBackoff",
+    "DecorrelatedJitterBackoff",
+    "ExponentialBackoff",
     "RawWebSocket",
+    "RetryPolicy",
+    "RetryingConnection",
     "VenueClient",
+    "book_feed",
     "errors",
     "events",
     "reasons",
+    "retry_scope",
 ]
