@@ -19,7 +19,7 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff format --check trio_venues tests examples benchmarks
 	$(BIN)/ruff check trio_venues tests examples benchmarks
-	$(BIN)/flake8 --select=ASYNC trio_venues examples
+	$(BIN)/flake8 trio_venues examples
 
 types: $(STAMP)
 	$(BIN)/mypy

@@ -31,7 +31,8 @@ async def test_user_close_sends_1000_and_ends_with_user_initiated(
         assert isinstance(first, Connected)
     peer = server.connection
     await peer.wait_closed()
-    assert peer.client_close is not None and peer.client_close[0] == 1000
+    assert peer.client_close is not None
+    assert peer.client_close[0] == 1000
     assert ws.state.value == "disconnected"
     events = [e async for e in ws.events]
     assert events == [Disconnected(UserInitiated())]
@@ -189,10 +190,13 @@ async def test_user_exception_propagates_as_itself(server: Server, kind: str) ->
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom):
+    async def body() -> None:
         async with connect(server, kind):
             await server.wait_connected()
             raise Boom
+
+    with pytest.raises(Boom):
+        await body()
     await server.connection.wait_closed()
     assert server.connection.client_close is not None
     assert server.connection.client_close[0] == 1000

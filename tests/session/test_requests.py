@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -45,7 +46,7 @@ async def test_timeout_at_exact_virtual_time(
     """A request with no answer times out at request_timeout, or at the per-call timeout."""
     async with connect(server, kind, request_timeout=10.0) as ws:
         start = trio.current_time()
-        with pytest.raises(RequestTimeout, match="within 10.0s"):
+        with pytest.raises(RequestTimeout, match=r"within 10\.0s"):
             await ws.request("silent")
         assert trio.current_time() - start == 10.0
         with pytest.raises(RequestTimeout):
@@ -140,13 +141,15 @@ async def test_max_pending_raise_and_wait(
     server: Server, kind: str, autojump_clock: trio.abc.Clock
 ) -> None:
     """Over max_pending, 'raise' refuses at once and 'wait' waits for a free slot."""
-    async with connect(server, kind, max_pending=2, request_timeout=3.0) as ws:
-        async with trio.open_nursery() as nursery:
-            for _ in range(2):
-                nursery.start_soon(_ignore_timeout, ws.request("silent"))
-            await trio.testing.wait_all_tasks_blocked()
-            with pytest.raises(RateLimitExceeded, match="pending_requests"):
-                await ws.request("echo", 1)
+    async with (
+        connect(server, kind, max_pending=2, request_timeout=3.0) as ws,
+        trio.open_nursery() as nursery,
+    ):
+        for _ in range(2):
+            nursery.start_soon(_ignore_timeout, ws.request("silent"))
+        await trio.testing.wait_all_tasks_blocked()
+        with pytest.raises(RateLimitExceeded, match="pending_requests"):
+            await ws.request("echo", 1)
     async with connect(server, kind, max_pending=1, pending_policy="wait") as ws:
         start = trio.current_time()
         async with trio.open_nursery() as nursery:
@@ -157,10 +160,8 @@ async def test_max_pending_raise_and_wait(
 
 
 async def _ignore_timeout(awaitable: Any) -> None:
-    try:
+    with contextlib.suppress(RequestTimeout):
         await awaitable
-    except RequestTimeout:
-        pass
 
 
 async def test_subscribe_acks_and_is_idempotent(server: Server, kind: str) -> None:

@@ -1,0 +1,185 @@
+"""The server side of the generic JSON test venue (the protocol is in
+:mod:`trio_venues.venues.generic._protocol`).
+
+:class:`GenericVenue` is the default behaviour of
+:class:`~trio_venues.testing.FakeVenueServer`: it acks subscriptions (refusing
+a whole request when any topic starts with ``"bad"``), answers ``echo``,
+``fail`` and ``silent`` requests plus any method a test registers, answers
+our venue-level pings, and frames data, venue pings and shutdown notices.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeAlias
+
+import orjson
+
+from ..venues.generic._protocol import topics_from_query
+from ._server import HandshakeRequest, ServerConnection
+
+__all__ = ["BAD_JSON", "FakeVenueError", "GenericVenue", "MethodHandler"]
+
+#: ``handler(conn, params)`` returns the result (or an awaitable of it), or
+#: raises :class:`FakeVenueError` to answer with an error.
+MethodHandler: TypeAlias = Callable[[ServerConnection, Any], Any | Awaitable[Any]]
+
+#: Malformed or hostile JSON texts a client must survive (RELIABILITY.md 2.8), by name.
+BAD_JSON: dict[str, str] = {
+    "empty": "",
+    "truncated": '{"topic":"a","seq":1,"data":{"p":"1.0"',
+    "trailing_garbage": '{"topic":"a","seq":1,"data":1}xyz',
+    "bom": '\ufeff{"topic":"a","seq":1,"data":1}',
+    "nan": '{"topic":"a","seq":1,"data":NaN}',
+    "infinity": '{"topic":"a","seq":1,"data":Infinity}',
+    "huge_exponent": '{"topic":"a","seq":1,"data":1e400}',
+    "deep_nesting": "[" * 100_000 + "]" * 100_000,
+    "not_an_object": "[1,2,3]",
+    "null": "null",
+    "unknown_op": '{"op":"teleport"}',
+    "no_known_shape": '{"hello":"world"}',
+    "seq_as_string": '{"topic":"a","seq":"1","data":1}',
+    "missing_data": '{"topic":"a","seq":1}',
+}
+
+
+class FakeVenueError(Exception):
+    """Raised by a registered method handler: the server answers with this error."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def _dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+class GenericVenue:
+    """Behaviour of the generic JSON test venue (see the module docstring).
+
+    Args:
+        methods: extra request methods, ``{name: handler(conn, params)}``.
+        max_topics_per_request: refuse (400) a subscribe/unsubscribe naming more
+            topics than this; ``None`` accepts any number.
+    """
+
+    name = "generic"
+
+    def __init__(
+        self,
+        *,
+        methods: dict[str, MethodHandler] | None = None,
+        max_topics_per_request: int | None = None,
+    ) -> None:
+        self.methods: dict[str, MethodHandler] = {"echo": lambda conn, params: params}
+        self.methods.update(methods or {})
+        self.max_topics_per_request = max_topics_per_request
+
+    def register(self, method: str, handler: MethodHandler) -> None:
+        """Answer requests for ``method`` with ``handler(conn, params)``."""
+        self.methods[method] = handler
+
+    # -- frames --------------------------------------------------------------------
+
+    def data_frame(self, conn: ServerConnection, topic: str, seq: int, data: Any) -> str:
+        """``{"topic": ..., "seq": ..., "data": ...}``."""
+        return _dumps({"topic": topic, "seq": seq, "data": data})
+
+    def make_data(self, topic: str, seq: int) -> Any:
+        """Generated data: the topic and the message number, with an exact decimal price."""
+        return {"n": seq, "price": f"{100 + seq % 100}.{seq % 7:02d}", "topic": topic}
+
+    def venue_ping_frame(self, ts: int) -> str:
+        """``{"op": "ping", "ts": ...}``."""
+        return _dumps({"op": "ping", "ts": ts})
+
+    def shutdown_frame(self, message: str) -> str:
+        """``{"op": "shutdown", "msg": ...}``."""
+        return _dumps({"op": "shutdown", "msg": message})
+
+    @staticmethod
+    def error_frame(code: int, message: str) -> str:
+        """An error not tied to a request: ``{"op": "error", "code": ..., "msg": ...}``."""
+        return _dumps({"op": "error", "code": code, "msg": message})
+
+    def initial_topics(self, request: HandshakeRequest) -> Sequence[str]:
+        """Topics named by ``?topics=a,b`` in the URL."""
+        return topics_from_query(request.query)
+
+    # -- the client's messages -----------------------------------------------------
+
+    async def on_message(self, conn: ServerConnection, message: str | bytes) -> None:
+        """Answer one client message (see the protocol in the module docstring)."""
+        if isinstance(message, bytes):
+            await conn.send_text(self.error_frame(400, "binary frames are not accepted"))
+            return
+        try:
+            obj = orjson.loads(message)
+        except orjson.JSONDecodeError:
+            await conn.send_text(self.error_frame(400, "malformed JSON"))
+            return
+        if not isinstance(obj, dict):
+            await conn.send_text(self.error_frame(400, "expected a JSON object"))
+            return
+        op = obj.get("op")
+        if op in ("subscribe", "unsubscribe"):
+            await self._on_subscription(conn, op, obj)
+        elif op == "request":
+            await self._on_request(conn, obj)
+        elif op == "ping":
+            if conn.answer_venue_pings:
+                await conn.send_json({"op": "pong", "id": obj.get("id")})
+        elif op == "pong":
+            conn.record_venue_pong(obj.get("ts"))
+        else:
+            await conn.send_text(self.error_frame(400, f"unknown op {op!r}"))
+
+    async def _on_subscription(self, conn: ServerConnection, op: str, obj: dict[str, Any]) -> None:
+        request_id, topics = obj.get("id"), obj.get("args")
+        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+            await self._error(conn, request_id, 400, "'args' must be a list of topic names")
+            return
+        limit = self.max_topics_per_request
+        if limit is not None and len(topics) > limit:
+            await self._error(conn, request_id, 400, f"too many topics (max {limit})")
+            return
+        if op == "subscribe":
+            bad = next((t for t in topics if t.startswith("bad")), None)
+            if bad is not None:
+                # All or nothing, like Binance: none of this request's topics count.
+                await self._error(conn, request_id, 400, f"unknown topic {bad}")
+                return
+            # Ack first, so that no data of a new topic precedes its ack.
+            await conn.send_json({"id": request_id, "result": None})
+            conn.add_subscriptions(topics)
+        else:
+            # Remove first, so that no data of a removed topic follows its ack.
+            conn.remove_subscriptions(topics)
+            await conn.send_json({"id": request_id, "result": None})
+
+    async def _on_request(self, conn: ServerConnection, obj: dict[str, Any]) -> None:
+        request_id, method, params = obj.get("id"), obj.get("method"), obj.get("params")
+        if method == "silent":
+            return  # never answered: the client's request timeout must fire
+        if method == "fail":
+            await self._error(conn, request_id, 500, "request failed")
+            return
+        handler = self.methods.get(method) if isinstance(method, str) else None
+        if handler is None:
+            await self._error(conn, request_id, 404, f"unknown method {method!r}")
+            return
+        try:
+            result = handler(conn, params)
+            if inspect.isawaitable(result):
+                result = await result
+        except FakeVenueError as exc:
+            await self._error(conn, request_id, exc.code, exc.message)
+            return
+        await conn.send_json({"id": request_id, "result": result})
+
+    @staticmethod
+    async def _error(conn: ServerConnection, request_id: Any, code: int, message: str) -> None:
+        await conn.send_json({"id": request_id, "error": {"code": code, "msg": message}})
