@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypeAlias
 
 import attrs
@@ -66,6 +66,10 @@ def _headers(value: Any) -> tuple[tuple[str, str], ...]:
     if isinstance(value, Mapping):
         return tuple((str(k), str(v)) for k, v in value.items())
     return tuple((str(k), str(v)) for k, v in value)
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(str(v) for v in value)
 
 
 def _frozen_mapping(value: Any) -> Mapping[str, Any]:
@@ -143,7 +147,7 @@ class ConnectionConfig:
         default="report", validator=_one_of("report", "strict")
     )
     headers: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_headers)
-    subprotocols: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    subprotocols: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     ssl_context: ssl.SSLContext | None = None
     request_timeout: float = attrs.field(default=10.0, validator=_positive)
     max_pending: int = attrs.field(default=1024, validator=_int_at_least_one)
