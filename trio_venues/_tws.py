@@ -57,18 +57,6 @@ class _ObservedConnection(trio_websocket.WebSocketConnection):
         await self._send_channel.send(Pong(bytes(event.payload)))  # type: ignore[arg-type]
 
 
-def _parse_retry_after(headers: Any) -> float | None:
-    for name, value in headers or ():
-        key = name.decode() if isinstance(name, bytes) else str(name)
-        if key.lower() == "retry-after":
-            text = value.decode() if isinstance(value, bytes) else str(value)
-            try:
-                return max(0.0, float(text))
-            except ValueError:
-                return None
-    return None
-
-
 def _map_close(exc: ConnectionClosed) -> TransportClosed:
     reason = exc.reason
     if reason is None or reason.code == 1006:
@@ -191,21 +179,9 @@ async def _guarded_reader(ws: _ObservedConnection, failures: list[BaseException]
 
 
 def _rejection(exc: ConnectionRejected, url: str) -> HandshakeRejected:
-    headers = [
-        (
-            (k.decode() if isinstance(k, bytes) else str(k)).lower(),
-            v.decode() if isinstance(v, bytes) else str(v),
-        )
-        for k, v in (exc.headers or ())
-    ]
-    return HandshakeRejected(
-        f"{url} rejected the WebSocket handshake with HTTP {exc.status_code}",
-        status=exc.status_code,
-        headers=headers,
-        body=exc.body or b"",
-        retry_after=_parse_retry_after(exc.headers),
-        url=url,
-    )
+    from ._errmap import rejection_from_response
+
+    return rejection_from_response(exc.status_code, exc.headers or (), exc.body or b"", url=url)
 
 
 async def open_trio_websocket_transport(
