@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypeAlias
 
 import attrs
@@ -122,6 +122,10 @@ class ConnectionConfig:
             ``"connections"``, ``"weight"``, ...), ``"raise"`` (default) or ``"wait"``.
         venue_ping_interval: override the venue's own application-level ping
             interval (``None`` keeps the venue's default).
+        stats_hook: called with ``ws.stats`` (a ``ConnectionStats``) every
+            ``stats_interval`` seconds and once more when the connection ends:
+            the place to export metrics (Prometheus, StatsD, logs). It must not block.
+        stats_interval: seconds between ``stats_hook`` calls.
     """
 
     url: str | None = None
@@ -156,6 +160,8 @@ class ConnectionConfig:
         factory=dict, converter=_frozen_mapping, validator=_check_limit_policy
     )
     venue_ping_interval: float | None = attrs.field(default=None, validator=_positive)
+    stats_hook: Callable[[Any], None] | None = None
+    stats_interval: float = attrs.field(default=10.0, validator=_positive)
 
     @backpressure_threshold.validator
     def _check_threshold(self, attribute: attrs.Attribute[Any], value: float) -> None:

@@ -25,8 +25,10 @@ cancelled user.
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 import math
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -91,9 +93,17 @@ from .reasons import (
     UserInitiated,
 )
 
-__all__ = ["Connection", "ConnectionState", "ConnectionStats", "open_connection"]
+__all__ = [
+    "Connection",
+    "ConnectionState",
+    "ConnectionStats",
+    "TopicStats",
+    "open_connection",
+]
 
 logger = logging.getLogger("trio_venues.session")
+
+_CONNECTION_IDS = itertools.count(1)
 
 # Outgoing data frames waiting for the writer. Senders block when it is full.
 _OUTBOX_SIZE = 256
@@ -109,12 +119,37 @@ class ConnectionState(enum.Enum):
 
 
 @attrs.frozen
+class TopicStats:
+    """Counters of one topic (subscription) on one connection.
+
+    Attributes:
+        messages: data messages received.
+        bytes: their size on the wire (after decompression).
+        last_received_at: ``trio.current_time()`` of the last one.
+        last_event_time: the venue's event time of the last one (venue units,
+            e.g. Binance ms), when the message carries one.
+        event_lag_ms: how far behind the venue's clock the last message was
+            when it arrived (wall clock minus event time, in ms), when known.
+    """
+
+    messages: int
+    bytes: int
+    last_received_at: float | None
+    last_event_time: int | None
+    event_lag_ms: float | None
+
+
+@attrs.frozen
 class ConnectionStats:
     """A snapshot of one connection's counters (``ws.stats``).
 
     Times are ``trio.current_time()`` values; ``None`` when it has not happened.
+    ``rate_limits`` is the venue limiter's
+    :class:`~trio_venues.ratelimit.LimiterStats` (usage per limit and window,
+    time until capacity, waits and refusals), ``None`` for venues without limits.
     """
 
+    conn_id: str
     messages_in: int
     messages_out: int
     bytes_in: int
@@ -133,6 +168,8 @@ class ConnectionStats:
     pending_requests: int
     subscriptions: int
     connected_at: float | None
+    since_last_message: float | None
+    topics: dict[str, TopicStats] = attrs.field(factory=dict, eq=False)
     rate_limits: Any = None
 
 
@@ -236,6 +273,10 @@ class Connection:
         self._conflated = 0
         self._decode_errors = 0
         self._connected_at: float | None = None
+        # topic -> [messages, bytes, last_received_at, last_event_time]
+        self._topic_stats: dict[str, list[Any]] = {}
+        self.conn_id = f"{core.name}-{next(_CONNECTION_IDS)}"
+        self._log_extra = {"conn_id": self.conn_id, "url": url, "venue": core.name}
 
     # -- public API ------------------------------------------------------------------
 
@@ -258,7 +299,25 @@ class Connection:
     def stats(self) -> ConnectionStats:
         """A snapshot of the connection's counters."""
         hb = self._heartbeat
+        now = trio.current_time()
+        # Wall clock only here, for comparing with the venue's event times.
+        wall_ms = time.time() * 1000
+        topics = {
+            topic: TopicStats(
+                messages=c[0],
+                bytes=c[1],
+                last_received_at=c[2],
+                last_event_time=c[3],
+                event_lag_ms=(
+                    wall_ms - (now - c[2]) * 1000 - c[3]
+                    if c[3] is not None and c[2] is not None
+                    else None
+                ),
+            )
+            for topic, c in self._topic_stats.items()
+        }
         return ConnectionStats(
+            conn_id=self.conn_id,
             messages_in=self._messages_in,
             messages_out=self._messages_out,
             bytes_in=self._bytes_in,
@@ -277,6 +336,10 @@ class Connection:
             pending_requests=len(self._pending),
             subscriptions=len(self._subscriptions),
             connected_at=self._connected_at,
+            since_last_message=(
+                now - self._last_message_at if self._last_message_at is not None else None
+            ),
+            topics=topics,
             rate_limits=self._limiter.stats() if self._limiter is not None else None,
         )
 
@@ -559,6 +622,16 @@ class Connection:
     async def _deliver_message(self, event: Message, size: int) -> None:
         """Deliver a data message under the configured overflow policy."""
         topic = event.topic
+        if topic is not None:
+            counters = self._topic_stats.get(topic)
+            if counters is None:
+                counters = self._topic_stats[topic] = [0, 0, None, None]
+            counters[0] += 1
+            counters[1] += size
+            counters[2] = event.received_at
+            event_time = getattr(event.data, "event_time", None)
+            if type(event_time) is int:
+                counters[3] = event_time
         if self._streams and topic in self._streams:
             await self._deliver_to_stream(self._streams[topic], event)
             return
@@ -625,7 +698,13 @@ class Connection:
             self._reason = reason
             if self._state in (ConnectionState.CONNECTING, ConnectionState.CONNECTED):
                 self._state = ConnectionState.DISCONNECTING
-            logger.debug("connection to %s ending: %r", self.url, reason)
+            logger.info(
+                "connection %s to %s ending: %r",
+                self.conn_id,
+                self.url,
+                reason,
+                extra={**self._log_extra, "reason": reason, "retryable": reason.retryable},
+            )
         self._end.set()
 
     async def _run(self, transport: Transport, *, task_status: Any) -> None:
@@ -641,6 +720,7 @@ class Connection:
             venue_interval=self.config.venue_ping_interval or self.core.venue_ping_interval,
         )
         self._state = ConnectionState.CONNECTED
+        logger.info("connection %s to %s open", self.conn_id, self.url, extra=self._log_extra)
         self._deliver_control(
             Connected(self.url, transport.subprotocol, transport.extensions, at=now)
         )
@@ -651,6 +731,8 @@ class Connection:
                     nursery.start_soon(self._guard, self._reader, transport)
                     nursery.start_soon(self._guard, self._writer, transport)
                     nursery.start_soon(self._guard, self._heartbeat_task, transport)
+                    if self.config.stats_hook is not None:
+                        nursery.start_soon(self._guard, self._stats_task, transport)
                     await self._end.wait()
                     nursery.cancel_scope.cancel(reason="connection ending")
         finally:
@@ -673,7 +755,11 @@ class Connection:
             code, text = _close_code_for(reason)
             await transport.aclose(code, text)
         if scope.cancelled_caught:
-            logger.debug("close handshake with %s timed out; closing forcefully", self.url)
+            logger.debug(
+                "close handshake of %s timed out; closing forcefully",
+                self.conn_id,
+                extra=self._log_extra,
+            )
         await transport.abort()
 
     def _complete(self) -> None:
@@ -689,6 +775,11 @@ class Connection:
         self._state = ConnectionState.DISCONNECTED
         self._outbox_space.unpark_all()
         self._closed.set()
+        if self.config.stats_hook is not None:
+            try:
+                self.config.stats_hook(self.stats)
+            except Exception:
+                logger.exception("stats_hook raised", extra=self._log_extra)
 
     async def _guard(
         self,
@@ -706,7 +797,9 @@ class Connection:
         except TrioVenuesError as exc:
             self._finish(NetworkError(f"{type(exc).__name__}: {exc}"))
         except Exception as exc:
-            logger.exception("internal error in a trio_venues connection task")
+            logger.exception(
+                "internal error in a trio_venues connection task", extra=self._log_extra
+            )
             self._finish(NetworkError(f"internal error: {type(exc).__name__}: {exc}"))
 
     # -- the three tasks -------------------------------------------------------------
@@ -831,6 +924,13 @@ class Connection:
                 self._bytes_out += len(payload)
             else:
                 await self._outbox_lot.park()
+
+    async def _stats_task(self, transport: Transport) -> None:
+        hook = self.config.stats_hook
+        assert hook is not None
+        while True:
+            await trio.sleep(self.config.stats_interval)
+            hook(self.stats)
 
     async def _heartbeat_task(self, transport: Transport) -> None:
         hb = self._heartbeat
