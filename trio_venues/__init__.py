@@ -8,10 +8,10 @@ Nothing reconnects by itself: compose :func:`retry_scope` when you want it.
 from . import errors as errors
 from . import events as events
 from . import reasons as reasons
-from ._client import RawWebSocket as RawWebSocket
-from ._client import VenueClient as VenueClient
 from ._bookfeed import BookFeed as BookFeed
 from ._bookfeed import book_feed as book_feed
+from ._client import RawWebSocket as RawWebSocket
+from ._client import VenueClient as VenueClient
 from ._config import ConnectionConfig as ConnectionConfig
 from ._retry import CircuitBreaker as CircuitBreaker
 from ._retry import ConstantBackoff as ConstantBackoff
@@ -23,8 +23,13 @@ from ._retry import retry_scope as retry_scope
 from ._session import Connection as Connection
 from ._session import ConnectionState as ConnectionState
 from ._session import ConnectionStats as ConnectionStats
+from ._session import TopicStats as TopicStats
+from .venues.binance import BinanceSpot as BinanceSpot
+from .venues.binance import BinanceSpotApi as BinanceSpotApi
 
 __all__ = [
+    "BinanceSpot",
+    "BinanceSpotApi",
     "BookFeed",
     "CircuitBreaker",
     "Connection",
@@ -37,6 +42,7 @@ __all__ = [
     "RawWebSocket",
     "RetryPolicy",
     "RetryingConnection",
+    "TopicStats",
     "VenueClient",
     "book_feed",
     "errors",

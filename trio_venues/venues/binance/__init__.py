@@ -8,9 +8,13 @@ helpers (:func:`trades_topic`, :func:`depth_topic`, ...), the sans-I/O cores
 """
 
 # -- venue clients ----------------------------------------------------------------------
-# BinanceSpot / BinanceSpotApi, the classes binding these cores to the Trio
-# session, are re-exported here (``from ._client import ... as ...``) once the
-# client module exists; add their names to ``__all__`` too.
+from ._client import REQUEST_WEIGHTS as REQUEST_WEIGHTS
+from ._client import BinanceApiConnection as BinanceApiConnection
+from ._client import BinanceSpot as BinanceSpot
+from ._client import BinanceSpotApi as BinanceSpotApi
+from ._client import BinanceSpotConnection as BinanceSpotConnection
+from ._client import request_weight as request_weight
+from ._client import wall_clock_ms as wall_clock_ms
 
 # -- stream names, URLs and the sans-I/O cores ------------------------------------------
 from ._protocol import API_URL as API_URL
@@ -78,6 +82,7 @@ from ._wire import user_event_from_wire as user_event_from_wire
 __all__ = [
     "API_URL",
     "KLINE_INTERVALS",
+    "REQUEST_WEIGHTS",
     "ROLLING_WINDOWS",
     "STREAM_URL",
     "TESTNET_API_URL",
@@ -88,7 +93,11 @@ __all__ = [
     "AvgPrice",
     "Balance",
     "BalanceUpdate",
+    "BinanceApiConnection",
     "BinanceApiCore",
+    "BinanceSpot",
+    "BinanceSpotApi",
+    "BinanceSpotConnection",
     "BinanceSpotCore",
     "BookLevel",
     "BookTicker",
@@ -125,6 +134,7 @@ __all__ = [
     "ms_to_datetime",
     "parse_stream_url",
     "partial_depth_from_wire",
+    "request_weight",
     "sign_params",
     "signature_payload",
     "ticker_topic",
@@ -133,4 +143,5 @@ __all__ = [
     "trades_topic",
     "us_to_datetime",
     "user_event_from_wire",
+    "wall_clock_ms",
 ]

@@ -1,0 +1,1829 @@
+"""A fake Binance Spot venue: market streams and the WebSocket API on one fake server.
+
+:class:`FakeBinance` is a :class:`~trio_venues.testing.VenueBehaviour` for
+:class:`~trio_venues.testing.FakeVenueServer`. One behaviour serves every
+Binance path, chosen per connection by the request target:
+
+- ``/stream?streams=a/b`` (or any path other than the two below): combined
+  market streams, every payload wrapped ``{"stream": name, "data": ...}``;
+- ``/ws`` and ``/ws/<stream>``: raw market streams;
+- ``.../ws-api/v3``: the WebSocket API (requests and user data).
+
+``binance_server()`` builds a server with Binance's keepalive (a ping frame
+every 20 s, a close when no pong came for 60 s) and attaches the behaviour;
+``binance_stream_url(server, "btcusdt@trade")``, ``binance_raw_url`` and
+``binance_api_url`` give the URLs to connect to.
+
+What the fake enforces, as Binance does (``../shared/venues/README.md`` 1.2-1.7):
+
+- at most 5 incoming frames per second per stream connection, **pings and
+  pongs included**; the 6th within one second closes the connection with
+  1008 "Too many requests" (and is not answered);
+- 1024 streams per connection; stream names checked against the stream
+  grammar (an unknown one is refused with ``{"error": {"code": 2, "msg":
+  "Invalid request: invalid stream"}, "id": ...}``, the whole request refused);
+- request weight per server (all WS-API connections: one "IP"): 6000 per
+  minute by default, 2 per connection, each method's documented weight;
+  over it: status 429 with ``retryAfter``; :meth:`FakeBinance.ban` gives 418;
+- signed requests: ``apiKey``, ``timestamp`` (within ``recvWindow`` and not
+  1 s ahead) and the signature (HMAC, Ed25519, RSA) verified against the
+  registered :class:`BinanceTestKey` values; ``session.logon`` Ed25519 only.
+
+Market data comes from one :class:`MarketSimulator` per symbol: trades with
+increasing ids, aggregate trades, candles that close on their interval,
+tickers, and an order book whose depth diffs (``U``/``u``) are exactly the
+changes of the simulated book, so a client that applies them on top of a
+``depth`` snapshot holds the simulator's book. Faults on command:
+``market.inject_gap()``, ``inject_duplicate()``, ``inject_stale_snapshot()``,
+``inject_crossed()``. Diff streams aggregate every change since their last
+message (as ``@depth@100ms`` does), so several depth streams of one symbol
+stay consistent.
+
+Recorded frames replay with :meth:`FakeBinance.replay`. The recording format
+is JSON lines, one object per frame::
+
+    {"t": 0.0, "frame": "{\\"stream\\":\\"btcusdt@trade\\",\\"data\\":{...}}"}
+    {"t": 0.137, "frame": "..."}
+
+``t`` is the seconds since the recording started (a number >= 0, not
+decreasing), ``frame`` the text frame exactly as received. Blank lines are
+skipped; nothing else is allowed. :class:`RecordedFrame` reads and writes
+one line.
+
+Time: venue timestamps (``E``, ``T``, ``serverTime``) come from ``clock``
+(milliseconds since the epoch; the wall clock by default, or
+:func:`virtual_clock_ms` to follow Trio's clock in tests); every wait,
+window and deadline of the fake uses ``trio.current_time()``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import inspect
+import math
+import random
+import re
+import zlib
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any, Final, Literal, TypeAlias, TypeVar, cast
+from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
+
+import attrs
+import orjson
+import trio
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+from .._codec import decimal_to_wire
+from ..errors import DecodeError
+from ..venues.binance._client import request_weight, wall_clock_ms
+from ..venues.binance._protocol import (
+    KLINE_TIMEZONES,
+    decode_api_request,
+    decode_stream_request,
+    encode_api_error,
+    encode_api_response,
+    encode_api_server_shutdown,
+    encode_combined,
+    encode_server_shutdown,
+    encode_stream_error,
+    encode_stream_result,
+    encode_user_event,
+    parse_stream_url,
+)
+from ..venues.binance._signing import (
+    Ed25519Signer,
+    HmacSigner,
+    RsaSigner,
+    Signer,
+    signature_payload,
+)
+from ..venues.binance._wire import (
+    KLINE_INTERVALS,
+    ROLLING_WINDOWS,
+    AccountPosition,
+    AggTrade,
+    AvgPrice,
+    Balance,
+    BookLevel,
+    BookTicker,
+    DepthUpdate,
+    Kline,
+    KlineBar,
+    MiniTicker,
+    PartialDepth,
+    RollingWindowTicker,
+    Ticker,
+    Trade,
+    to_wire,
+)
+from ._server import FakeVenueServer, HandshakeRequest, ServerConnection
+
+__all__ = [
+    "DEFAULT_EPOCH_MS",
+    "DEFAULT_SYMBOLS",
+    "BinanceApiError",
+    "BinancePeer",
+    "BinanceTestKey",
+    "FakeBinance",
+    "MarketSimulator",
+    "RecordedFrame",
+    "binance_api_url",
+    "binance_raw_url",
+    "binance_server",
+    "binance_stream_url",
+    "ed25519_test_key",
+    "hmac_test_key",
+    "read_recording",
+    "rsa_test_key",
+    "virtual_clock_ms",
+]
+
+#: 2023-11-14T22:13:20Z: where :func:`virtual_clock_ms` starts by default.
+DEFAULT_EPOCH_MS: Final = 1_700_000_000_000
+#: The symbols the fake knows from the start: (first price, tick size).
+DEFAULT_SYMBOLS: Final[Mapping[str, tuple[str, str]]] = {
+    "BTCUSDT": ("65000.00", "0.01"),
+    "ETHUSDT": ("3000.00", "0.01"),
+    "BNBBTC": ("0.013800", "0.000001"),
+}
+# Another symbol a stream asks for gets this market.
+_OTHER_SYMBOL: Final = ("100.00", "0.01")
+
+# Binance's limits [BN-S "WebSocket Limits", BN-A "Rate limits"; README 1.2].
+_MESSAGES_PER_SECOND: Final = 5
+_MAX_STREAMS: Final = 1024
+_WEIGHT_PER_MINUTE: Final = 6000
+_CONNECT_WEIGHT: Final = 2
+_RECV_WINDOW_MS: Final = 5000
+_MAX_RECV_WINDOW_MS: Final = 60_000
+_MAX_DEPTH_LIMIT: Final = 5000
+
+# Binance's error texts [BN-E errors.md; BN-S "Error Messages"].
+_INVALID_STREAM: Final = "Invalid request: invalid stream"
+_BAD_KEY: Final = "Invalid API-key, IP, or permissions for action."
+_BAD_SIGNATURE: Final = "Signature for this request is not valid."
+_STREAM_METHODS: Final = "SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY"
+
+_EIGHT: Final = Decimal("0.00000001")
+_ZERO: Final = Decimal(0)
+_HUNDRED: Final = Decimal(100)
+_MS_PER_DAY: Final = 86_400_000
+
+
+def virtual_clock_ms(start_ms: int = DEFAULT_EPOCH_MS) -> Callable[[], int]:
+    """A millisecond clock that follows ``trio.current_time()``, starting at ``start_ms``.
+
+    Give the same clock to the fake and to ``BinanceSpotApi.connect(clock=...)``
+    so signed timestamps agree under ``MockClock``.
+    """
+
+    def now_ms() -> int:
+        return start_ms + math.floor(trio.current_time() * 1000)
+
+    return now_ms
+
+
+# -- test keys ------------------------------------------------------------------------------
+
+KeyKind: TypeAlias = Literal["hmac", "ed25519", "rsa"]
+
+
+class BinanceTestKey:
+    """An API key the fake accepts, with its private half for the client: test use only.
+
+    Build them with :func:`ed25519_test_key`, :func:`hmac_test_key` or
+    :func:`rsa_test_key` (deterministic per name, RSA excepted). The repr
+    shows the kind and the first four characters of the API key, never a secret.
+
+    Attributes:
+        api_key: the public API key (64 characters, like Binance's).
+        kind: ``"hmac"``, ``"ed25519"`` or ``"rsa"``.
+    """
+
+    __slots__ = ("_private", "_secret", "api_key", "kind")
+
+    def __init__(self, api_key: str, kind: KeyKind, private: Any) -> None:
+        self.api_key = api_key
+        self.kind: KeyKind = kind
+        self._private: Any = private if kind != "hmac" else None
+        self._secret: bytes = private if kind == "hmac" else b""
+
+    def __repr__(self) -> str:
+        return f"BinanceTestKey({self.kind}, api_key={self.api_key[:4]!r}...)"
+
+    def signer(self) -> Signer:
+        """The client-side signer for this key."""
+        if self.kind == "hmac":
+            return HmacSigner(self.api_key, self._secret)
+        if self.kind == "ed25519":
+            return Ed25519Signer(self.api_key, self._private)
+        return RsaSigner(self.api_key, self._private)
+
+    def private_key_pem(self) -> bytes:
+        """The private key as unencrypted PKCS#8 PEM (Ed25519 and RSA keys)."""
+        if self._private is None:
+            raise TypeError("an HMAC key has a secret, not a private key")
+        pem: bytes = self._private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return pem
+
+    def verify(self, payload: bytes, signature: str) -> bool:
+        """Whether ``signature`` signs ``payload`` with this key, as Binance checks it."""
+        if self.kind == "hmac":
+            expected = hmac.new(self._secret, payload, hashlib.sha256).hexdigest()
+            # Binance compares HMAC signatures case-insensitively [BN-A].
+            return hmac.compare_digest(expected, signature.lower())
+        try:
+            raw = base64.b64decode(signature, validate=True)
+            if self.kind == "ed25519":
+                self._private.public_key().verify(raw, payload)
+            else:
+                self._private.public_key().verify(raw, payload, padding.PKCS1v15(), hashes.SHA256())
+        except (InvalidSignature, binascii.Error, ValueError):
+            return False
+        return True
+
+
+def _derive(name: str, purpose: str) -> bytes:
+    return hashlib.sha256(f"trio_venues test key {name} {purpose}".encode()).digest()
+
+
+def _api_key(name: str, kind: str) -> str:
+    return hashlib.sha256(f"trio_venues api key {kind} {name}".encode()).hexdigest()
+
+
+def ed25519_test_key(name: str = "default") -> BinanceTestKey:
+    """A deterministic Ed25519 test key (the same for the same ``name``)."""
+    private = ed25519.Ed25519PrivateKey.from_private_bytes(_derive(name, "ed25519"))
+    return BinanceTestKey(_api_key(name, "ed25519"), "ed25519", private)
+
+
+def hmac_test_key(name: str = "default") -> BinanceTestKey:
+    """A deterministic HMAC-SHA256 test key (64 hex characters of secret)."""
+    secret = _derive(name, "hmac").hex().encode()
+    return BinanceTestKey(_api_key(name, "hmac"), "hmac", secret)
+
+
+@lru_cache(maxsize=8)
+def rsa_test_key(name: str = "default") -> BinanceTestKey:
+    """An RSA-2048 test key, generated once per ``name`` and process (random, so slow-ish)."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return BinanceTestKey(_api_key(name, "rsa"), "rsa", private)
+
+
+# -- recordings ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class RecordedFrame:
+    """One line of a recording: a text frame and when it arrived.
+
+    Attributes:
+        t: seconds since the recording started (>= 0).
+        frame: the text frame exactly as received.
+    """
+
+    t: float
+    frame: str
+
+    def to_json_line(self) -> str:
+        """``{"t": ..., "frame": "..."}`` without the newline."""
+        return orjson.dumps({"t": self.t, "frame": self.frame}).decode()
+
+    @classmethod
+    def from_json_line(cls, line: str) -> RecordedFrame:
+        """Parse one line.
+
+        Raises:
+            ValueError: not an object with a finite number ``t >= 0`` and a string ``frame``.
+        """
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc}") from None
+        if not isinstance(obj, dict):
+            raise ValueError("a recorded frame is a JSON object")
+        t, frame = obj.get("t"), obj.get("frame")
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
+            raise ValueError(f"'t' must be a number of seconds >= 0, not {t!r}")
+        if not isinstance(frame, str):
+            raise ValueError("'frame' must be the text frame as a string")
+        return cls(float(t), frame)
+
+
+def read_recording(
+    source: str | Path | Iterable[str], *, max_frames: int = 1_000_000
+) -> list[RecordedFrame]:
+    """Read a recording (a path, or an iterable of lines) into frames, in order.
+
+    Raises:
+        ValueError: a malformed line (with its number), ``t`` going backwards,
+            or more than ``max_frames`` frames.
+    """
+
+    def parse(lines: Iterable[str]) -> list[RecordedFrame]:
+        frames: list[RecordedFrame] = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            if len(frames) >= max_frames:
+                raise ValueError(f"more than max_frames={max_frames} frames")
+            try:
+                frame = RecordedFrame.from_json_line(line)
+            except ValueError as exc:
+                raise ValueError(f"recording line {number}: {exc}") from None
+            if frames and frame.t < frames[-1].t:
+                raise ValueError(f"recording line {number}: t goes backwards ({frame.t})")
+            frames.append(frame)
+        return frames
+
+    if isinstance(source, str | Path):
+        with open(source, encoding="utf-8") as handle:
+            return parse(handle)
+    return parse(source)
+
+
+# -- the market simulator ------------------------------------------------------------------
+
+_Side: TypeAlias = Literal["bid", "ask"]
+
+
+@attrs.frozen
+class _Change:
+    """One book update id: a level set to ``new`` (0 removes it) from ``old``."""
+
+    update_id: int
+    side: _Side
+    price: Decimal
+    old: Decimal | None
+    new: Decimal
+    bogus: bool = False  # sent once (a fault), never applied to the book
+
+
+@attrs.define
+class _Candle:
+    start: int
+    close_time: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal = _ZERO
+    quote_volume: Decimal = _ZERO
+    taker_volume: Decimal = _ZERO
+    taker_quote_volume: Decimal = _ZERO
+    count: int = 0
+    first_id: int = -1
+    last_id: int = -1
+
+
+_INTERVAL_MS: Final[Mapping[str, int]] = {
+    "1s": 1000,
+    "1m": 60_000,
+    "3m": 180_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1h": 3_600_000,
+    "2h": 7_200_000,
+    "4h": 14_400_000,
+    "6h": 21_600_000,
+    "8h": 28_800_000,
+    "12h": 43_200_000,
+    "1d": _MS_PER_DAY,
+    "3d": 3 * _MS_PER_DAY,
+    "1w": 7 * _MS_PER_DAY,
+}
+_TZ_OFFSET_MS: Final[Mapping[str | None, int]] = {None: 0, "+08:00": 8 * 3_600_000}
+# 1970-01-05, the first Monday after the epoch: Binance's weeks start on Monday.
+_MONDAY_MS: Final = 4 * _MS_PER_DAY
+
+
+def _period(interval: str, tz: str | None, now_ms: int) -> tuple[int, int]:
+    """(open time, close time) of the candle of ``interval`` holding ``now_ms``."""
+    offset = _TZ_OFFSET_MS[tz]
+    local = now_ms + offset
+    if interval == "1M":
+        day = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=local)
+        first = datetime(day.year, day.month, 1, tzinfo=UTC)
+        following = datetime(day.year + day.month // 12, day.month % 12 + 1, 1, tzinfo=UTC)
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        start = (first - epoch) // timedelta(milliseconds=1)
+        end = (following - epoch) // timedelta(milliseconds=1)
+        return start - offset, end - offset - 1
+    size = _INTERVAL_MS[interval]
+    base = _MONDAY_MS if interval == "1w" else 0
+    start = (local - base) // size * size + base
+    return start - offset, start + size - offset - 1
+
+
+def _fmt(value: Decimal) -> Decimal:
+    """Eight decimals, as Binance writes prices and quantities (``"3.43200000"``)."""
+    return value.quantize(_EIGHT)
+
+
+class MarketSimulator:
+    """One symbol's simulated market: an order book, trades, candles and 24 h statistics.
+
+    Deterministic for a given seed. Every method that returns a message takes
+    the event time in milliseconds. The book never crosses by itself; each
+    level change takes one update id, so a diff ``U..u`` lists exactly the
+    changes with those ids (levels changed twice show their last quantity).
+
+    Args:
+        symbol: the symbol, upper case (``"BTCUSDT"``).
+        price: the first mid price.
+        tick: the price step.
+        seed: the random seed.
+        levels: levels per side at the start.
+        first_update_id: the book's update id at the start.
+        now_ms: the start time of the 24 h statistics.
+    """
+
+    #: How many level changes the simulator remembers (for diffs and stale snapshots).
+    HISTORY: Final = 20_000
+    #: Recent trades kept for ``trades.recent``.
+    RECENT_TRADES: Final = 1000
+
+    def __init__(
+        self,
+        symbol: str,
+        *,
+        price: Decimal | str = "100.00",
+        tick: Decimal | str = "0.01",
+        seed: int = 0,
+        levels: int = 40,
+        first_update_id: int = 1_000_000,
+        now_ms: int = DEFAULT_EPOCH_MS,
+    ) -> None:
+        self.symbol = symbol
+        self.tick = Decimal(tick)
+        start = _fmt(Decimal(price))
+        self._rng = random.Random(seed)
+        self._bids: dict[Decimal, Decimal] = {}
+        self._asks: dict[Decimal, Decimal] = {}
+        for i in range(1, levels + 1):
+            self._bids[_fmt(start - self.tick * i)] = self._quantity()
+            self._asks[_fmt(start + self.tick * i)] = self._quantity()
+        self._min_levels = max(2, levels // 4)
+        self._max_levels = levels * 3
+        self.update_id = first_update_id
+        self._history: deque[_Change] = deque(maxlen=self.HISTORY)
+        self._cursors: dict[str, int] = {}
+        self._last_diffs: dict[str, DepthUpdate] = {}
+        self.trade_id = 0
+        self.agg_trade_id = 0
+        self.recent_trades: deque[Trade] = deque(maxlen=self.RECENT_TRADES)
+        self._candles: dict[tuple[str, str | None], _Candle] = {}
+        # 24 h statistics since the simulator started (the fake's "day").
+        self._open_price = start
+        self._open_time = now_ms
+        self._last_price = start
+        self._last_quantity = _ZERO
+        self._high = start
+        self._low = start
+        self._volume = _ZERO
+        self._quote_volume = _ZERO
+        self._first_trade_id = -1
+        self._last_trade_time = now_ms
+        # faults
+        self._pending_gap = 0
+        self._pending_duplicate = False
+        self._pending_crossed = False
+        self._pending_stale: int | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<MarketSimulator {self.symbol} update_id={self.update_id} trade_id={self.trade_id}>"
+        )
+
+    # -- the book -------------------------------------------------------------------------
+
+    @property
+    def bids(self) -> list[BookLevel]:
+        """The bid levels, best first."""
+        return sorted(self._bids.items(), reverse=True)
+
+    @property
+    def asks(self) -> list[BookLevel]:
+        """The ask levels, best first."""
+        return sorted(self._asks.items())
+
+    def best_bid(self) -> BookLevel:
+        """The best bid (price, quantity)."""
+        price = max(self._bids)
+        return price, self._bids[price]
+
+    def best_ask(self) -> BookLevel:
+        """The best ask (price, quantity)."""
+        price = min(self._asks)
+        return price, self._asks[price]
+
+    def _quantity(self) -> Decimal:
+        return _fmt(Decimal(self._rng.randint(1, 10_000)) / 1000)
+
+    def _set(self, side: _Side, price: Decimal, quantity: Decimal, *, bogus: bool = False) -> None:
+        levels = self._bids if side == "bid" else self._asks
+        self.update_id += 1
+        old = levels.get(price)
+        if not bogus:
+            if quantity == _ZERO:
+                levels.pop(price, None)
+            else:
+                levels[price] = quantity
+        self._history.append(_Change(self.update_id, side, price, old, quantity, bogus))
+
+    def _change(self) -> None:
+        """One random level change (one update id, two when a side must be trimmed)."""
+        rng = self._rng
+        side: _Side = "bid" if rng.random() < 0.5 else "ask"
+        levels = self._bids if side == "bid" else self._asks
+        ordered = sorted(levels, reverse=side == "bid")  # best first
+        roll = rng.random()
+        if roll < 0.15 and len(levels) > self._min_levels:
+            self._set(side, ordered[rng.randrange(min(5, len(ordered)))], _ZERO)
+            return
+        if roll < 0.40:
+            # A new level near the top; never at or through the other side.
+            steps = rng.randint(-8, 1)
+            if side == "bid":
+                price = min(ordered[0] + self.tick * steps, min(self._asks) - self.tick)
+            else:
+                price = max(ordered[0] - self.tick * steps, max(self._bids) + self.tick)
+            if price <= _ZERO:
+                price = ordered[0]
+            self._set(side, _fmt(price), self._quantity())
+        else:
+            self._set(side, ordered[rng.randrange(min(10, len(ordered)))], self._quantity())
+        if len(levels) > self._max_levels:
+            self._set(side, min(levels) if side == "bid" else max(levels), _ZERO)
+
+    def step(self) -> None:
+        """Move the book: one to three level changes."""
+        for _ in range(self._rng.randint(1, 3)):
+            self._change()
+
+    def depth_update(self, topic: str, now_ms: int) -> DepthUpdate:
+        """The next diff of diff stream ``topic``: every change since its previous diff.
+
+        The first diff of a stream starts at the book's current update id.
+        Pending faults apply here: a gap skips changes (applied to the book,
+        never sent), a duplicate repeats the previous diff, a crossed update
+        adds a bid above the best ask (sent once, not applied).
+        """
+        last = self._last_diffs.get(topic)
+        if self._pending_duplicate and last is not None:
+            self._pending_duplicate = False
+            return last
+        cursor = self._cursors.get(topic, self.update_id)
+        if self._pending_gap:
+            for _ in range(self._pending_gap):
+                self._change()
+            self._pending_gap = 0
+            cursor = self.update_id
+        self.step()
+        changes = [c for c in self._history if c.update_id > cursor and not c.bogus]
+        if self._pending_crossed:
+            self._pending_crossed = False
+            price = _fmt(min(self._asks) + self.tick)
+            self._set("bid", price, self._quantity(), bogus=True)
+            changes.append(self._history[-1])
+        first = cursor + 1
+        if self._history and self._history[0].update_id > first:
+            first = self._history[0].update_id  # history lost: the client sees a gap
+        merged: dict[tuple[_Side, Decimal], Decimal] = {}
+        for change in changes:
+            merged[change.side, change.price] = change.new
+        bids = sorted(((p, q) for (s, p), q in merged.items() if s == "bid"), reverse=True)
+        asks = sorted((p, q) for (s, p), q in merged.items() if s == "ask")
+        diff = DepthUpdate(
+            self.symbol, first, self.update_id, tuple(bids), tuple(asks), event_time=now_ms
+        )
+        self._cursors[topic] = self.update_id
+        self._last_diffs[topic] = diff
+        return diff
+
+    def snapshot(self, limit: int = 100) -> PartialDepth:
+        """A ``depth`` snapshot: the top ``limit`` levels per side and their update id.
+
+        After :meth:`inject_stale_snapshot`, the next one is the book as it was
+        that many update ids ago (as far back as the history goes).
+        """
+        if self._pending_stale is None:
+            return PartialDepth(self.update_id, tuple(self.bids[:limit]), tuple(self.asks[:limit]))
+        back, self._pending_stale = self._pending_stale, None
+        floor = self._history[0].update_id - 1 if self._history else self.update_id
+        target = max(self.update_id - back, floor)
+        bids, asks = dict(self._bids), dict(self._asks)
+        for change in reversed(self._history):
+            if change.update_id <= target:
+                break
+            if change.bogus:
+                continue
+            levels = bids if change.side == "bid" else asks
+            if change.old is None:
+                levels.pop(change.price, None)
+            else:
+                levels[change.price] = change.old
+        return PartialDepth(
+            target,
+            tuple(sorted(bids.items(), reverse=True)[:limit]),
+            tuple(sorted(asks.items())[:limit]),
+        )
+
+    def partial_depth(self, levels: int) -> PartialDepth:
+        """A partial-depth message (``@depth5``...): the book moves, then its top ``levels``."""
+        self.step()
+        return PartialDepth(self.update_id, tuple(self.bids[:levels]), tuple(self.asks[:levels]))
+
+    def book_ticker(self) -> BookTicker:
+        """A ``@bookTicker`` message: the book moves, then its best bid and ask."""
+        self.step()
+        (bid, bid_qty), (ask, ask_qty) = self.best_bid(), self.best_ask()
+        return BookTicker(self.symbol, self.update_id, bid, bid_qty, ask, ask_qty)
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def inject_gap(self, n: int = 1) -> None:
+        """The next diff skips ``n`` update ids (their changes reach the book only)."""
+        if n < 1:
+            raise ValueError(f"a gap skips at least one update id, not {n}")
+        self._pending_gap += n
+
+    def inject_duplicate(self) -> None:
+        """The next diff repeats the previous one of its stream."""
+        self._pending_duplicate = True
+
+    def inject_crossed(self) -> None:
+        """The next diff carries a bid above the best ask (never applied to the book)."""
+        self._pending_crossed = True
+
+    def inject_stale_snapshot(self, updates_back: int = 50) -> None:
+        """The next snapshot is the book as of ``updates_back`` update ids ago."""
+        if updates_back < 1:
+            raise ValueError(f"updates_back must be >= 1, not {updates_back}")
+        self._pending_stale = updates_back
+
+    # -- trades, candles, tickers -------------------------------------------------------
+
+    def trade(self, now_ms: int, *, buyer_maker: bool | None = None) -> Trade:
+        """The next trade: the taker hits the best bid or lifts the best ask.
+
+        The trade takes its quantity from that level (one book update: a
+        level traded out is removed and the price moves), so trades and depth
+        diffs tell one story. ``buyer_maker=True`` makes the taker a seller.
+        """
+        rng = self._rng
+        if buyer_maker is None:
+            buyer_maker = rng.random() < 0.5
+        side: _Side = "bid" if buyer_maker else "ask"
+        price, available = self.best_bid() if buyer_maker else self.best_ask()
+        quantity = min(_fmt(Decimal(rng.randint(1, 50_000)) / 100_000), available)
+        self._set(side, price, _fmt(available - quantity))
+        self._refill(side)
+        self.trade_id += 1
+        trade = Trade(self.symbol, self.trade_id, price, quantity, now_ms, now_ms, buyer_maker)
+        self._record(trade)
+        return trade
+
+    def _refill(self, side: _Side) -> None:
+        """New orders behind the worst level when a side runs thin (one update id each)."""
+        levels = self._bids if side == "bid" else self._asks
+        while len(levels) < self._min_levels:
+            if side == "bid":
+                price = min(levels) - self.tick if levels else min(self._asks) - self.tick
+            else:
+                price = max(levels) + self.tick if levels else max(self._bids) + self.tick
+            if price <= _ZERO:
+                return
+            self._set(side, _fmt(price), self._quantity())
+
+    def agg_trade(self, now_ms: int) -> AggTrade:
+        """The next aggregate trade: one to three trades of one taker at one price."""
+        buyer_maker = self._rng.random() < 0.5
+        trades = [self.trade(now_ms, buyer_maker=buyer_maker)]
+        for _ in range(self._rng.randint(0, 2)):
+            best = self.best_bid() if buyer_maker else self.best_ask()
+            if best[0] != trades[0].price:
+                break  # the level traded out: the next trade would be another aggregate
+            trades.append(self.trade(now_ms, buyer_maker=buyer_maker))
+        self.agg_trade_id += 1
+        return AggTrade(
+            self.symbol,
+            self.agg_trade_id,
+            trades[0].price,
+            sum((t.quantity for t in trades), _ZERO),
+            trades[0].trade_id,
+            trades[-1].trade_id,
+            now_ms,
+            now_ms,
+            buyer_maker,
+        )
+
+    def _record(self, trade: Trade) -> None:
+        self.recent_trades.append(trade)
+        quote = _fmt(trade.price * trade.quantity)
+        self._last_price, self._last_quantity = trade.price, trade.quantity
+        self._high, self._low = max(self._high, trade.price), min(self._low, trade.price)
+        self._volume += trade.quantity
+        self._quote_volume += quote
+        if self._first_trade_id < 0:
+            self._first_trade_id = trade.trade_id
+        self._last_trade_time = trade.trade_time
+        for candle in self._candles.values():
+            if not candle.start <= trade.trade_time <= candle.close_time:
+                continue
+            candle.close = trade.price
+            candle.high, candle.low = max(candle.high, trade.price), min(candle.low, trade.price)
+            candle.volume += trade.quantity
+            candle.quote_volume += quote
+            if not trade.is_buyer_maker:
+                candle.taker_volume += trade.quantity
+                candle.taker_quote_volume += quote
+            candle.count += 1
+            if candle.first_id < 0:
+                candle.first_id = trade.trade_id
+            candle.last_id = trade.trade_id
+
+    def kline(self, interval: str, tz: str | None, now_ms: int) -> Kline:
+        """The next candle update of ``interval``: one to three trades, then the open candle.
+
+        When ``now_ms`` is past the candle's close time, the candle is sent
+        once more as final (``is_closed``) and the next one starts.
+        """
+        if interval not in KLINE_INTERVALS:
+            raise ValueError(f"unknown kline interval {interval!r}")
+        start, close_time = _period(interval, tz, now_ms)
+        key = (interval, tz)
+        candle = self._candles.get(key)
+        if candle is not None and candle.start != start:
+            price = candle.close
+            self._candles[key] = _Candle(start, close_time, price, price, price, price)
+            return Kline(self.symbol, now_ms, self._bar(candle, interval, closed=True))
+        if candle is None:
+            price = self._last_price
+            candle = _Candle(start, close_time, price, price, price, price)
+            self._candles[key] = candle
+        for _ in range(self._rng.randint(1, 3)):
+            self.trade(now_ms)
+        return Kline(self.symbol, now_ms, self._bar(candle, interval, closed=False))
+
+    def _bar(self, candle: _Candle, interval: str, *, closed: bool) -> KlineBar:
+        return KlineBar(
+            start_time=candle.start,
+            close_time=candle.close_time,
+            symbol=self.symbol,
+            interval=interval,
+            first_trade_id=candle.first_id,
+            last_trade_id=candle.last_id,
+            open=candle.open,
+            close=candle.close,
+            high=candle.high,
+            low=candle.low,
+            volume=candle.volume,
+            trade_count=candle.count,
+            is_closed=closed,
+            quote_volume=candle.quote_volume,
+            taker_buy_volume=candle.taker_volume,
+            taker_buy_quote_volume=candle.taker_quote_volume,
+        )
+
+    def _stats(self) -> tuple[Decimal, Decimal, Decimal]:
+        change = self._last_price - self._open_price
+        percent = (change * _HUNDRED / self._open_price).quantize(Decimal("0.001"))
+        average = _fmt(self._quote_volume / self._volume) if self._volume else self._last_price
+        return change, percent, average
+
+    def ticker(self, now_ms: int) -> Ticker:
+        """A ``24hrTicker``: statistics since the simulator started."""
+        change, percent, average = self._stats()
+        (bid, bid_qty), (ask, ask_qty) = self.best_bid(), self.best_ask()
+        return Ticker(
+            symbol=self.symbol,
+            event_time=now_ms,
+            price_change=change,
+            price_change_percent=percent,
+            weighted_average_price=average,
+            prev_close_price=self._open_price,
+            last_price=self._last_price,
+            last_quantity=self._last_quantity,
+            best_bid_price=bid,
+            best_bid_quantity=bid_qty,
+            best_ask_price=ask,
+            best_ask_quantity=ask_qty,
+            open_price=self._open_price,
+            high_price=self._high,
+            low_price=self._low,
+            base_volume=self._volume,
+            quote_volume=self._quote_volume,
+            open_time=self._open_time,
+            close_time=now_ms,
+            first_trade_id=self._first_trade_id,
+            last_trade_id=self.trade_id if self._first_trade_id >= 0 else -1,
+            trade_count=self.trade_id - self._first_trade_id + 1
+            if self._first_trade_id >= 0
+            else 0,
+        )
+
+    def rolling_ticker(self, window: str, now_ms: int) -> RollingWindowTicker:
+        """A rolling-window ticker (``1hTicker`` ...), from the same statistics."""
+        full = self.ticker(now_ms)
+        return RollingWindowTicker(
+            symbol=self.symbol,
+            window=window,
+            event_time=now_ms,
+            price_change=full.price_change,
+            price_change_percent=full.price_change_percent,
+            open_price=full.open_price,
+            high_price=full.high_price,
+            low_price=full.low_price,
+            last_price=full.last_price,
+            weighted_average_price=full.weighted_average_price,
+            base_volume=full.base_volume,
+            quote_volume=full.quote_volume,
+            open_time=full.open_time,
+            close_time=now_ms,
+            first_trade_id=full.first_trade_id,
+            last_trade_id=full.last_trade_id,
+            trade_count=full.trade_count,
+        )
+
+    def mini_ticker(self, now_ms: int) -> MiniTicker:
+        """A ``24hrMiniTicker``."""
+        return MiniTicker(
+            self.symbol,
+            now_ms,
+            self._last_price,
+            self._open_price,
+            self._high,
+            self._low,
+            self._volume,
+            self._quote_volume,
+        )
+
+    def avg_price(self, now_ms: int) -> AvgPrice:
+        """An ``avgPrice`` event (5 minute average: the weighted average here)."""
+        return AvgPrice(self.symbol, now_ms, "5m", self._stats()[2], self._last_trade_time)
+
+
+# -- stream names ----------------------------------------------------------------------------
+
+_SYMBOL_RE: Final = r"[a-z0-9]+"
+_INTERVALS_RE: Final = "|".join(re.escape(i) for i in KLINE_INTERVALS)
+_WINDOWS_RE: Final = "|".join(ROLLING_WINDOWS)
+# The Spot stream grammar [BN-S]; group names say what the stream is.
+_STREAM_RE: Final = re.compile(
+    rf"^(?:(?P<symbol>{_SYMBOL_RE})@(?:"
+    r"(?P<simple>trade|aggTrade|bookTicker|ticker|miniTicker|avgPrice)"
+    rf"|ticker_(?P<window>{_WINDOWS_RE})"
+    r"|depth(?P<levels>5|10|20)?(?:@(?P<speed>100ms|1000ms))?"
+    rf"|kline_(?P<interval>{_INTERVALS_RE})(?:@(?P<tz>\+08:00))?"
+    rf")|!(?P<all>ticker|miniTicker|ticker_(?:{_WINDOWS_RE}))@arr)$"
+)
+
+
+@attrs.frozen
+class _Stream:
+    kind: str  # trade, aggTrade, bookTicker, ticker, miniTicker, avgPrice, rolling,
+    # depth, partial, kline, all
+    symbol: str = ""
+    detail: str = ""
+    tz: str | None = None
+
+
+@lru_cache(maxsize=4096)
+def _parse_stream(name: str) -> _Stream | None:
+    match = _STREAM_RE.match(name)
+    if match is None:
+        return None
+    groups = match.groupdict()
+    if groups["all"] is not None:
+        return _Stream("all", detail=groups["all"])
+    symbol = groups["symbol"].upper()
+    if groups["simple"] is not None:
+        return _Stream(groups["simple"], symbol)
+    if groups["window"] is not None:
+        return _Stream("rolling", symbol, groups["window"])
+    if groups["interval"] is not None:
+        tz = groups["tz"]
+        if tz is not None and tz not in KLINE_TIMEZONES:
+            return None
+        return _Stream("kline", symbol, groups["interval"], tz)
+    if groups["levels"] is not None:
+        return _Stream("partial", symbol, groups["levels"])
+    return _Stream("depth", symbol)
+
+
+# -- per-connection state -------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class _CountingLog(deque[T]):
+    """A connection's log that also tells the fake when the client sent a frame.
+
+    The fake server appends every client message, ping and pong to these
+    logs; replacing them with this subclass lets the behaviour count frames
+    (pings and pongs have no other hook) while tests read them as before.
+    """
+
+    def __init__(self, items: deque[T], on_append: Callable[[], None]) -> None:
+        super().__init__(items, items.maxlen)
+        self._on_append = on_append
+
+    def append(self, item: T) -> None:
+        super().append(item)
+        self._on_append()
+
+
+@attrs.define(eq=False)
+class BinancePeer:
+    """The fake's view of one client connection.
+
+    Attributes:
+        kind: ``"combined"``, ``"raw"`` or ``"api"``.
+        combined: whether stream payloads are wrapped (``SET_PROPERTY`` changes it).
+        micro: whether timestamps are sent in microseconds (``timeUnit=MICROSECOND``).
+        rate_limits: whether WS-API responses carry ``rateLimits``.
+        connected_ms: when the connection started (the fake's clock).
+        requests: ``(trio time, method)`` of the client's requests, oldest first.
+        violated: the client broke the message-rate limit (the connection is closing).
+        logged_on: the API key of ``session.logon``, if any.
+        user_subscriptions: ``subscriptionId`` -> API key, and whether made by logon.
+    """
+
+    kind: Literal["combined", "raw", "api"]
+    combined: bool
+    micro: bool
+    rate_limits: bool
+    connected_ms: int
+    requests: deque[tuple[float, str]]
+    frame_times: deque[float] = attrs.field(factory=deque)
+    violated: bool = False
+    logged_on: str | None = None
+    logged_on_since: int | None = None
+    user_subscriptions: dict[int, tuple[str, bool]] = attrs.field(factory=dict)
+    next_subscription_id: int = 0
+
+
+class BinanceApiError(Exception):
+    """Raised by a WS-API handler: the fake answers ``{"status", "error": {"code", "msg"}}``."""
+
+    def __init__(
+        self, status: int, code: int, message: str, data: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+#: ``handler(conn, params)`` answers a registered WS-API method: the result (or
+#: an awaitable of it), or :class:`BinanceApiError`.
+ApiHandler: TypeAlias = Callable[[ServerConnection, dict[str, Any]], Any]
+
+_ApiMethod: TypeAlias = Callable[[ServerConnection, BinancePeer, dict[str, Any]], Awaitable[Any]]
+
+
+def _missing(name: str) -> BinanceApiError:
+    return BinanceApiError(
+        400, -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
+    )
+
+
+def _micro(payload: Any) -> Any:
+    """The payload with millisecond timestamps turned into microseconds (``timeUnit``)."""
+    if isinstance(payload, list):
+        return [_micro(item) for item in payload]
+    if not isinstance(payload, dict):
+        return payload
+    out = dict(payload)
+    for key in ("E", "T", "O", "C"):
+        if isinstance(out.get(key), int):
+            out[key] *= 1000
+    if isinstance(out.get("k"), dict):
+        bar = dict(out["k"])
+        for key in ("t", "T"):
+            if isinstance(bar.get(key), int):
+                bar[key] *= 1000
+        out["k"] = bar
+    return out
+
+
+class FakeBinance:
+    """Binance Spot, faked: market streams and the WebSocket API (see the module docstring).
+
+    Args:
+        seed: seeds every market simulator (each symbol gets its own stream).
+        symbols: the symbols the WS API knows: ``{symbol: (price, tick)}``.
+            Streams accept any symbol (a new market starts at 100.00).
+        keys: the API keys signed requests may use; by default
+            ``ed25519_test_key()`` and ``hmac_test_key()``.
+        clock: venue time in ms since the epoch (default: the wall clock).
+        max_messages_per_second: client frames per second on a stream
+            connection before a close 1008 (``None``: no limit).
+        api_messages_per_second: the same for WS-API connections (no limit by default).
+        weight_limit: request weight per minute for the whole server.
+        max_streams: streams per connection.
+        auto_user_events: after each user-data subscription, send this many
+            ``outboundAccountPosition`` events at once (for demos; 0: on command only).
+        balances: ``{asset: (free, locked)}`` for account events and ``account.status``.
+    """
+
+    name = "binance"
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        symbols: Mapping[str, tuple[str, str]] = DEFAULT_SYMBOLS,
+        keys: Sequence[BinanceTestKey] | None = None,
+        clock: Callable[[], int] | None = None,
+        max_messages_per_second: int | None = _MESSAGES_PER_SECOND,
+        api_messages_per_second: int | None = None,
+        weight_limit: int = _WEIGHT_PER_MINUTE,
+        max_streams: int = _MAX_STREAMS,
+        auto_user_events: int = 0,
+        balances: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
+        self.seed = seed
+        self.symbols = {s.upper(): spec for s, spec in symbols.items()}
+        self.clock: Callable[[], int] = clock if clock is not None else wall_clock_ms
+        self.max_messages_per_second = max_messages_per_second
+        self.api_messages_per_second = api_messages_per_second
+        self.weight_limit = weight_limit
+        self.max_streams = max_streams
+        self.auto_user_events = auto_user_events
+        start = balances or {"BTC": ("1.50000000", "0.00000000"), "USDT": ("10000.00", "0.00")}
+        self.balances = {a: (Decimal(f), Decimal(lk)) for a, (f, lk) in start.items()}
+        self.markets: dict[str, MarketSimulator] = {}
+        self._keys: dict[str, BinanceTestKey] = {}
+        for key in keys if keys is not None else (ed25519_test_key(), hmac_test_key()):
+            self.add_key(key)
+        self._server: FakeVenueServer[Any] | None = None
+        self._peers: WeakKeyDictionary[ServerConnection, BinancePeer] = WeakKeyDictionary()
+        self._handlers: dict[str, ApiHandler] = {}
+        self._silenced: set[str] = set()
+        # Request weight of the whole server (one "IP"): (trio time, weight), 60 s window.
+        self._weight_log: deque[tuple[float, int]] = deque()
+        self._weight_used = 0
+        self._banned_until = -math.inf
+        self._methods: dict[str, _ApiMethod] = {
+            "ping": self._api_ping,
+            "time": self._api_time,
+            "depth": self._api_depth,
+            "trades.recent": self._api_trades_recent,
+            "avgPrice": self._api_avg_price,
+            "ticker.price": self._api_ticker_price,
+            "ticker.book": self._api_ticker_book,
+            "session.logon": self._api_logon,
+            "session.status": self._api_status,
+            "session.logout": self._api_logout,
+            "session.subscriptions": self._api_subscriptions,
+            "userDataStream.subscribe": self._api_user_subscribe,
+            "userDataStream.subscribe.signature": self._api_user_subscribe_signature,
+            "userDataStream.unsubscribe": self._api_user_unsubscribe,
+            "account.status": self._api_account_status,
+        }
+
+    # -- set-up --------------------------------------------------------------------------
+
+    def attach(self, server: FakeVenueServer[Any]) -> None:
+        """Let the fake see each connection as it opens (``binance_server()`` does this).
+
+        Attached, the fake counts a client's pings and pongs from its first
+        frame and charges the 2 weight of a WS-API connection when it
+        connects; unattached, from the connection's first message.
+        """
+        self._server = server
+
+    def add_key(self, key: BinanceTestKey) -> None:
+        """Accept ``key`` for signed requests."""
+        self._keys[key.api_key] = key
+
+    def market(self, symbol: str) -> MarketSimulator:
+        """The simulator of ``symbol`` (created on first use)."""
+        symbol = symbol.upper()
+        market = self.markets.get(symbol)
+        if market is None:
+            price, tick = self.symbols.get(symbol, _OTHER_SYMBOL)
+            seed = zlib.crc32(symbol.encode()) ^ self.seed
+            market = MarketSimulator(symbol, price=price, tick=tick, seed=seed, now_ms=self.clock())
+            self.markets[symbol] = market
+        return market
+
+    def register(self, method: str, handler: ApiHandler) -> None:
+        """Answer WS-API ``method`` with ``handler(conn, params)`` (overrides a built-in)."""
+        self._handlers[method] = handler
+
+    def silence(self, method: str) -> None:
+        """Never answer WS-API ``method`` (the client's request timeout must fire)."""
+        self._silenced.add(method)
+
+    def unsilence(self, method: str) -> None:
+        """Answer ``method`` again."""
+        self._silenced.discard(method)
+
+    def ban(self, seconds: float) -> None:
+        """Answer every WS-API request with 418 (IP banned) for ``seconds``."""
+        self._banned_until = trio.current_time() + seconds
+
+    @property
+    def weight_used(self) -> int:
+        """Request weight used in the last minute (all WS-API connections)."""
+        self._expire_weight(trio.current_time())
+        return self._weight_used
+
+    def peer(self, conn: ServerConnection) -> BinancePeer:
+        """The fake's state of ``conn``."""
+        peer = self._peers.get(conn)
+        if peer is None:
+            peer = self._new_peer(conn)
+        return peer
+
+    def _new_peer(self, conn: ServerConnection) -> BinancePeer:
+        target = conn.request.target
+        parts = urlsplit(target)
+        query = parts.query.lower()
+        if parts.path.rstrip("/").endswith("/ws-api/v3"):
+            kind: Literal["combined", "raw", "api"] = "api"
+            combined = False
+        else:
+            combined = parse_stream_url(target).combined
+            kind = "combined" if combined else "raw"
+        peer = BinancePeer(
+            kind=kind,
+            combined=combined,
+            micro="timeunit=microsecond" in query,
+            rate_limits="returnratelimits=false" not in query,
+            connected_ms=self.clock(),
+            requests=deque(maxlen=conn.server.log_size),
+        )
+        self._peers[conn] = peer
+        # Count every client frame: messages, pings and pongs [BN-S "WebSocket Limits"].
+        hook = partial(self._on_client_frame, conn, peer)
+        conn.received = _CountingLog(conn.received, hook)
+        conn.pings_received = _CountingLog(conn.pings_received, hook)
+        conn.pongs_received = _CountingLog(conn.pongs_received, hook)
+        if kind == "api":
+            # "Connecting to WebSocket API costs 2 weight." [BN-A]
+            self._take_weight(_CONNECT_WEIGHT, force=True)
+        return peer
+
+    def _on_client_frame(self, conn: ServerConnection, peer: BinancePeer) -> None:
+        limit = self.api_messages_per_second if peer.kind == "api" else self.max_messages_per_second
+        if limit is None or peer.violated:
+            return
+        now = trio.current_time()
+        times = peer.frame_times
+        while times and times[0] + 1.0 <= now:
+            times.popleft()
+        times.append(now)
+        if len(times) <= limit:
+            return
+        # The 6th frame within a second: Binance disconnects ("Too many requests",
+        # observed as close 1008; README 1.2). The frame itself is not answered.
+        peer.violated = True
+        # The server appends to these logs in the connection's reader task; the
+        # close is started beside it, in the connection's own nursery.
+        nursery = trio.lowlevel.current_task().parent_nursery
+        if nursery is not None:
+            nursery.start_soon(conn.close, 1008, "Too many requests")
+
+    # -- VenueBehaviour --------------------------------------------------------------------
+
+    def initial_topics(self, request: HandshakeRequest) -> Sequence[str]:
+        """The valid streams of ``?streams=`` or ``/ws/<stream>`` (up to ``max_streams``)."""
+        if self._server is not None:
+            conn = next((c for c in self._server.connections if c.request is request), None)
+            if conn is not None:
+                self.peer(conn)
+        if urlsplit(request.target).path.rstrip("/").endswith("/ws-api/v3"):
+            return ()
+        topics = [t for t in parse_stream_url(request.target).topics if _parse_stream(t)]
+        return list(dict.fromkeys(topics))[: self.max_streams]
+
+    def data_frame(self, conn: ServerConnection, topic: str, seq: int, data: Any) -> str:
+        """One market message: combined ``{"stream", "data"}`` or the raw payload.
+
+        ``data`` is a wire dict/list or a typed message (``Trade(...)``); ``seq``
+        is the fake server's own counter and is not part of Binance's frames.
+        """
+        peer = self.peer(conn)
+        payload = data if isinstance(data, dict | list) else to_wire(data)
+        if peer.micro:
+            payload = _micro(payload)
+        if peer.combined:
+            return encode_combined(topic, payload)
+        return orjson.dumps(payload).decode()
+
+    def make_data(self, topic: str, seq: int) -> Any:
+        """Generated data for ``topic``, from the symbol's simulator, in wire form."""
+        stream = _parse_stream(topic)
+        if stream is None:
+            raise ValueError(f"the fake Binance venue cannot generate data for {topic!r}")
+        now = self.clock()
+        if stream.kind == "all":
+            markets = [self.market(s) for s in self.symbols]
+            if stream.detail == "ticker":
+                return to_wire(tuple(m.ticker(now) for m in markets))
+            if stream.detail == "miniTicker":
+                return to_wire(tuple(m.mini_ticker(now) for m in markets))
+            window = stream.detail.removeprefix("ticker_")
+            return to_wire(tuple(m.rolling_ticker(window, now) for m in markets))
+        market = self.market(stream.symbol)
+        makers: dict[str, Callable[[], Any]] = {
+            "trade": lambda: market.trade(now),
+            "aggTrade": lambda: market.agg_trade(now),
+            "bookTicker": market.book_ticker,
+            "ticker": lambda: market.ticker(now),
+            "miniTicker": lambda: market.mini_ticker(now),
+            "avgPrice": lambda: market.avg_price(now),
+            "rolling": lambda: market.rolling_ticker(stream.detail, now),
+            "depth": lambda: market.depth_update(topic, now),
+            "partial": lambda: market.partial_depth(int(stream.detail)),
+            "kline": lambda: market.kline(stream.detail, stream.tz, now),
+        }
+        return to_wire(makers[stream.kind]())
+
+    def venue_ping_frame(self, ts: int) -> str | None:
+        """Binance has no application-level ping on Spot (only ping frames)."""
+        return None
+
+    def shutdown_frame(self, message: str) -> str:
+        """The combined-stream ``serverShutdown`` (``notify_shutdown`` fits each connection)."""
+        return encode_server_shutdown(self.clock(), combined=True)
+
+    async def on_message(self, conn: ServerConnection, message: str | bytes) -> None:
+        """Answer one client message: a stream request, or a WS-API request."""
+        peer = self.peer(conn)
+        if peer.violated:
+            return  # over the rate limit: closing, nothing is answered
+        if peer.kind == "api":
+            await self._on_api_message(conn, peer, message)
+        else:
+            await self._on_stream_message(conn, peer, message)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def _open_peers(
+        self, conn: ServerConnection | None
+    ) -> list[tuple[ServerConnection, BinancePeer]]:
+        if conn is not None:
+            return [(conn, self.peer(conn))]
+        return [(c, p) for c, p in list(self._peers.items()) if c.is_open]
+
+    async def notify_shutdown(
+        self,
+        conn: ServerConnection | None = None,
+        *,
+        shape: Literal["combined", "raw", "api"] | None = None,
+    ) -> int:
+        """Send ``serverShutdown`` to ``conn`` (default: every open connection).
+
+        The shape follows the connection (``{"stream": "!serverShutdown", ...}``
+        on combined streams, ``{"e": "serverShutdown"}`` on raw ones, ``{"event":
+        {...}}`` on the WS API) unless ``shape`` forces one. Returns how many
+        were sent. The connections stay open, as Binance's do until they close.
+        """
+        sent = 0
+        for target, peer in self._open_peers(conn):
+            chosen = shape or (
+                "api" if peer.kind == "api" else "combined" if peer.combined else "raw"
+            )
+            now = self.clock()
+            if chosen == "api":
+                frame = encode_api_server_shutdown(now)
+            else:
+                frame = encode_server_shutdown(now, combined=chosen == "combined")
+            sent += await target.send_text(frame)
+        return sent
+
+    async def send_user_event(self, event: Any, *, conn: ServerConnection | None = None) -> int:
+        """Send a user-data event to every user-data subscription (of ``conn``, if given).
+
+        ``event`` is a typed event (``AccountPosition(...)``) or its wire dict.
+        Returns how many frames were sent.
+        """
+        wire = event if isinstance(event, Mapping) else to_wire(event)
+        sent = 0
+        for target, peer in self._open_peers(conn):
+            for subscription_id in list(peer.user_subscriptions):
+                sent += await target.send_text(encode_user_event(subscription_id, wire))
+        return sent
+
+    def account_position(self) -> AccountPosition:
+        """An ``outboundAccountPosition`` with the fake's balances, timed now."""
+        now = self.clock()
+        balances = tuple(Balance(a, f, lk) for a, (f, lk) in sorted(self.balances.items()))
+        return AccountPosition(now, now, balances)
+
+    async def revoke_session(self, conn: ServerConnection) -> None:
+        """Revoke ``conn``'s logged-on key: ``{"id": null, "status": 401, ...}`` [BN-A]."""
+        peer = self.peer(conn)
+        peer.logged_on = peer.logged_on_since = None
+        await conn.send_text(encode_api_error(None, 401, -2015, _BAD_KEY))
+
+    async def replay(
+        self,
+        conn: ServerConnection,
+        source: str | Path | Iterable[str] | Sequence[RecordedFrame],
+        *,
+        speed: float = 1.0,
+    ) -> int:
+        """Send a recording's frames to ``conn`` at their recorded times (``t / speed``).
+
+        ``source`` is a path, lines, or frames already read. Frames go out as
+        recorded, whatever ``conn`` subscribed to. Returns how many were sent.
+        """
+        if not speed > 0:
+            raise ValueError(f"speed must be > 0, not {speed!r}")
+        frames: Sequence[RecordedFrame]
+        if isinstance(source, str | Path):
+            frames = read_recording(source)
+        else:
+            items = list(source)
+            if all(isinstance(item, RecordedFrame) for item in items):
+                frames = cast(list[RecordedFrame], items)
+            else:
+                frames = read_recording(cast(list[str], items))
+        start = trio.current_time()
+        sent = 0
+        for frame in frames:
+            await trio.sleep_until(start + frame.t / speed)
+            sent += await conn.send_text(frame.frame)
+        return sent
+
+    # -- market streams --------------------------------------------------------------------
+
+    async def _on_stream_message(
+        self, conn: ServerConnection, peer: BinancePeer, message: str | bytes
+    ) -> None:
+        try:
+            obj = orjson.loads(message)
+        except orjson.JSONDecodeError as exc:
+            await conn.send_text(encode_stream_error(None, 3, f"Invalid JSON: {exc}"))
+            return
+        if not isinstance(obj, dict):
+            await conn.send_text(encode_stream_error(None, 2, "Invalid request: not an object"))
+            return
+        try:
+            request = decode_stream_request(message)
+        except DecodeError:
+            await conn.send_text(
+                encode_stream_error(
+                    obj.get("id") if _valid_id(obj.get("id")) else None,
+                    2,
+                    "Invalid request: expected a string method and array params",
+                )
+            )
+            return
+        request_id = request.request_id
+        if not _valid_id(request_id):
+            await conn.send_text(
+                encode_stream_error(
+                    None, 2, "Invalid request: id must be an integer or up to 36 letters/digits"
+                )
+            )
+            return
+        peer.requests.append((trio.current_time(), request.method))
+        method, params = request.method, request.params
+        if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
+            names = [p for p in params if isinstance(p, str) and _parse_stream(p)]
+            if not params or len(names) != len(params):
+                await conn.send_text(encode_stream_error(request_id, 2, _INVALID_STREAM))
+                return
+            if method == "SUBSCRIBE":
+                if len(conn.subscriptions | set(names)) > self.max_streams:
+                    await conn.send_text(
+                        encode_stream_error(
+                            request_id, 2, f"Invalid request: more than {self.max_streams} streams"
+                        )
+                    )
+                    return
+                # Ack first, so that no data of a new stream precedes its ack.
+                await conn.send_text(encode_stream_result(request_id))
+                conn.add_subscriptions(names)
+            else:
+                conn.remove_subscriptions(names)
+                await conn.send_text(encode_stream_result(request_id))
+        elif method == "LIST_SUBSCRIPTIONS":
+            await conn.send_text(encode_stream_result(request_id, sorted(conn.subscriptions)))
+        elif method in ("SET_PROPERTY", "GET_PROPERTY"):
+            await self._on_property(conn, peer, method, params, request_id)
+        else:
+            await conn.send_text(
+                encode_stream_error(
+                    request_id,
+                    2,
+                    f"Invalid request: unknown variant {method}, expected one of {_STREAM_METHODS}",
+                )
+            )
+
+    async def _on_property(
+        self,
+        conn: ServerConnection,
+        peer: BinancePeer,
+        method: str,
+        params: tuple[Any, ...],
+        request_id: Any,
+    ) -> None:
+        if not params or params[0] != "combined":
+            await conn.send_text(encode_stream_error(request_id, 0, "Unknown property"))
+            return
+        if method == "GET_PROPERTY":
+            await conn.send_text(encode_stream_result(request_id, peer.combined))
+            return
+        if len(params) != 2 or not isinstance(params[1], bool):
+            await conn.send_text(
+                encode_stream_error(request_id, 1, "Invalid value type: expected Boolean")
+            )
+            return
+        peer.combined = params[1]
+        await conn.send_text(encode_stream_result(request_id))
+
+    # -- the WebSocket API ------------------------------------------------------------------
+
+    def _expire_weight(self, now: float) -> None:
+        log = self._weight_log
+        while log and log[0][0] + 60.0 <= now:
+            self._weight_used -= log.popleft()[1]
+
+    def _rate_limits(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": self.weight_limit,
+                "count": self._weight_used,
+            }
+        ]
+
+    def _take_weight(self, weight: int, *, force: bool = False) -> None:
+        """Charge ``weight`` to the server's minute, or raise the 418/429 Binance would send."""
+        now = trio.current_time()
+        self._expire_weight(now)
+        server_ms = self.clock()
+        if not force and now < self._banned_until:
+            until = server_ms + math.ceil((self._banned_until - now) * 1000)
+            raise BinanceApiError(
+                418,
+                -1003,
+                f"Way too much request weight used; IP banned until {until}. "
+                "Please use WebSocket Streams for live updates to avoid bans.",
+                {"serverTime": server_ms, "retryAfter": until},
+            )
+        if not force and self._weight_used + weight > self.weight_limit:
+            frees_at = self._weight_log[0][0] + 60.0 if self._weight_log else now
+            until = server_ms + math.ceil((frees_at - now) * 1000)
+            raise BinanceApiError(
+                429,
+                -1003,
+                f"Too much request weight used; current limit is {self.weight_limit} request "
+                "weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid "
+                "polling the API.",
+                {"serverTime": server_ms, "retryAfter": until},
+            )
+        self._weight_log.append((now, weight))
+        self._weight_used += weight
+
+    async def _on_api_message(
+        self, conn: ServerConnection, peer: BinancePeer, message: str | bytes
+    ) -> None:
+        try:
+            request = decode_api_request(message)
+        except DecodeError:
+            await conn.send_text(encode_api_error(None, 400, -1135, "Invalid JSON Request"))
+            return
+        peer.requests.append((trio.current_time(), request.method))
+        method, params, request_id = request.method, request.params, request.request_id
+        if method in self._silenced:
+            return
+        rate_limits = None
+        try:
+            self._take_weight(request_weight(method, params))
+            rate_limits = self._rate_limits() if peer.rate_limits else None
+            result = await self._dispatch(conn, peer, method, params)
+        except BinanceApiError as exc:
+            if rate_limits is None and peer.rate_limits:
+                rate_limits = self._rate_limits()
+            await conn.send_text(
+                encode_api_error(
+                    request_id,
+                    exc.status,
+                    exc.code,
+                    exc.message,
+                    data=exc.data,
+                    rate_limits=rate_limits,
+                )
+            )
+            return
+        await conn.send_text(encode_api_response(request_id, result, rate_limits=rate_limits))
+        await self._after(conn, peer, method, result)
+
+    async def _dispatch(
+        self, conn: ServerConnection, peer: BinancePeer, method: str, params: dict[str, Any]
+    ) -> Any:
+        handler = self._handlers.get(method)
+        if handler is not None:
+            result = handler(conn, params)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        builtin = self._methods.get(method)
+        if builtin is None:
+            raise BinanceApiError(400, -1020, f"This operation is not supported: {method!r}.")
+        return await builtin(conn, peer, params)
+
+    async def _after(
+        self, conn: ServerConnection, peer: BinancePeer, method: str, result: Any
+    ) -> None:
+        """What Binance sends after some responses: user events, stream terminations."""
+        if method.startswith("userDataStream.subscribe") and self.auto_user_events:
+            subscription_id = result["subscriptionId"]
+            for _ in range(self.auto_user_events):
+                frame = encode_user_event(subscription_id, to_wire(self.account_position()))
+                await conn.send_text(frame)
+
+    # signed requests [BN-A "SIGNED request security"; README 1.6]
+
+    def _verify(
+        self, peer: BinancePeer, params: Mapping[str, Any], *, allow_session: bool
+    ) -> BinanceTestKey:
+        """Check a SIGNED request (or, with ``allow_session``, a logged-on session)."""
+        server_ms = self.clock()
+        if allow_session and peer.logged_on is not None and "signature" not in params:
+            self._check_timestamp(params, server_ms)
+            return self._keys[peer.logged_on]
+        api_key = params.get("apiKey")
+        if not isinstance(api_key, str) or not api_key:
+            raise _missing("apiKey")
+        if "signature" not in params or not isinstance(params["signature"], str):
+            raise _missing("signature")
+        self._check_timestamp(params, server_ms)
+        key = self._keys.get(api_key)
+        if key is None:
+            raise BinanceApiError(401, -2015, _BAD_KEY)
+        try:
+            payload = signature_payload(params).encode("utf-8")
+        except (TypeError, ValueError):
+            raise BinanceApiError(400, -1022, _BAD_SIGNATURE) from None
+        if not key.verify(payload, params["signature"]):
+            raise BinanceApiError(400, -1022, _BAD_SIGNATURE)
+        return key
+
+    @staticmethod
+    def _check_timestamp(params: Mapping[str, Any], server_ms: int) -> None:
+        timestamp = params.get("timestamp")
+        if isinstance(timestamp, bool) or not isinstance(timestamp, int):
+            raise _missing("timestamp")
+        window: Any = params.get("recvWindow", _RECV_WINDOW_MS)
+        try:
+            recv_window = Decimal(str(window))
+        except ArithmeticError:
+            raise _missing("recvWindow") from None
+        if isinstance(window, bool) or not 0 < recv_window <= _MAX_RECV_WINDOW_MS:
+            raise BinanceApiError(400, -1130, "Data sent for parameter 'recvWindow' is not valid.")
+        if timestamp >= server_ms + 1000:
+            raise BinanceApiError(
+                400, -1021, "Timestamp for this request was 1000ms ahead of the server's time."
+            )
+        if server_ms - timestamp > recv_window:
+            raise BinanceApiError(
+                400, -1021, "Timestamp for this request is outside of the recvWindow."
+            )
+
+    def _symbol(self, params: Mapping[str, Any]) -> MarketSimulator:
+        symbol = params.get("symbol")
+        if not isinstance(symbol, str) or not symbol:
+            raise _missing("symbol")
+        if symbol not in self.symbols and symbol not in self.markets:
+            raise BinanceApiError(400, -1121, "Invalid symbol.")
+        return self.market(symbol)
+
+    def _session(self, peer: BinancePeer) -> dict[str, Any]:
+        return {
+            "apiKey": peer.logged_on,
+            "authorizedSince": peer.logged_on_since,
+            "connectedSince": peer.connected_ms,
+            "returnRateLimits": peer.rate_limits,
+            "serverTime": self.clock(),
+            "userDataStream": bool(peer.user_subscriptions),
+        }
+
+    async def _terminate(
+        self, conn: ServerConnection, peer: BinancePeer, subscription_ids: Iterable[int]
+    ) -> None:
+        for subscription_id in list(subscription_ids):
+            peer.user_subscriptions.pop(subscription_id, None)
+            event = {"e": "eventStreamTerminated", "E": self.clock()}
+            await conn.send_text(encode_user_event(subscription_id, event))
+
+    async def _api_ping(self, conn: ServerConnection, peer: BinancePeer, params: Any) -> Any:
+        return {}
+
+    async def _api_time(self, conn: ServerConnection, peer: BinancePeer, params: Any) -> Any:
+        return {"serverTime": self.clock()}
+
+    async def _api_depth(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        market = self._symbol(params)
+        limit = params.get("limit", 100)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise BinanceApiError(400, -1130, "Data sent for parameter 'limit' is not valid.")
+        return to_wire(market.snapshot(min(limit, _MAX_DEPTH_LIMIT)))
+
+    async def _api_trades_recent(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        market = self._symbol(params)
+        limit = params.get("limit", 500)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise BinanceApiError(400, -1130, "Data sent for parameter 'limit' is not valid.")
+        trades = list(market.recent_trades)[-limit:]
+        return [
+            {
+                "id": t.trade_id,
+                "price": decimal_to_wire(t.price),
+                "qty": decimal_to_wire(t.quantity),
+                "quoteQty": decimal_to_wire(_fmt(t.price * t.quantity)),
+                "time": t.trade_time,
+                "isBuyerMaker": t.is_buyer_maker,
+                "isBestMatch": True,
+            }
+            for t in trades
+        ]
+
+    async def _api_avg_price(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        event = self._symbol(params).avg_price(self.clock())
+        return {
+            "mins": 5,
+            "price": decimal_to_wire(event.average_price),
+            "closeTime": event.event_time,
+        }
+
+    async def _api_ticker_price(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        market = self._symbol(params)
+        return {
+            "symbol": market.symbol,
+            "price": decimal_to_wire(market.ticker(self.clock()).last_price),
+        }
+
+    async def _api_ticker_book(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        market = self._symbol(params)
+        (bid, bid_qty), (ask, ask_qty) = market.best_bid(), market.best_ask()
+        return {
+            "symbol": market.symbol,
+            "bidPrice": decimal_to_wire(bid),
+            "bidQty": decimal_to_wire(bid_qty),
+            "askPrice": decimal_to_wire(ask),
+            "askQty": decimal_to_wire(ask_qty),
+        }
+
+    async def _api_logon(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        key = self._verify(peer, params, allow_session=False)
+        if key.kind != "ed25519":
+            # "Only Ed25519 keys are supported for this feature." [BN-A]
+            raise BinanceApiError(401, -2015, _BAD_KEY)
+        peer.logged_on = key.api_key
+        peer.logged_on_since = self.clock()
+        return self._session(peer)
+
+    async def _api_status(self, conn: ServerConnection, peer: BinancePeer, params: Any) -> Any:
+        return self._session(peer)
+
+    async def _api_logout(self, conn: ServerConnection, peer: BinancePeer, params: Any) -> Any:
+        # Subscriptions made through the logon end with it [BN-U "eventStreamTerminated"].
+        ended = [i for i, (_, by_logon) in peer.user_subscriptions.items() if by_logon]
+        peer.logged_on = peer.logged_on_since = None
+        await self._terminate(conn, peer, ended)
+        return self._session(peer)
+
+    async def _api_subscriptions(
+        self, conn: ServerConnection, peer: BinancePeer, params: Any
+    ) -> Any:
+        return [{"subscriptionId": i} for i in sorted(peer.user_subscriptions)]
+
+    def _new_subscription(self, peer: BinancePeer, api_key: str, by_logon: bool) -> Any:
+        subscription_id = peer.next_subscription_id
+        peer.next_subscription_id += 1
+        peer.user_subscriptions[subscription_id] = (api_key, by_logon)
+        return {"subscriptionId": subscription_id}
+
+    async def _api_user_subscribe(
+        self, conn: ServerConnection, peer: BinancePeer, params: Any
+    ) -> Any:
+        if peer.logged_on is None:
+            raise BinanceApiError(401, -1002, "You are not authorized to execute this request.")
+        return self._new_subscription(peer, peer.logged_on, True)
+
+    async def _api_user_subscribe_signature(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        key = self._verify(peer, params, allow_session=False)
+        return self._new_subscription(peer, key.api_key, False)
+
+    async def _api_user_unsubscribe(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        wanted = params.get("subscriptionId")
+        if wanted is None:
+            await self._terminate(conn, peer, list(peer.user_subscriptions))
+        elif wanted in peer.user_subscriptions:
+            await self._terminate(conn, peer, [wanted])
+        else:
+            raise BinanceApiError(
+                400, -1130, "Data sent for parameter 'subscriptionId' is not valid."
+            )
+        return {}
+
+    async def _api_account_status(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        self._verify(peer, params, allow_session=True)
+        return {
+            "canTrade": True,
+            "accountType": "SPOT",
+            "updateTime": self.clock(),
+            "balances": [
+                {"asset": a, "free": decimal_to_wire(f), "locked": decimal_to_wire(lk)}
+                for a, (f, lk) in sorted(self.balances.items())
+            ],
+        }
+
+
+def _valid_id(value: Any) -> bool:
+    """A stream request id Binance accepts: int64, <= 36 letters/digits, or null [BN-S]."""
+    if value is None:
+        return True
+    if type(value) is int:
+        return -(2**63) <= value < 2**63
+    return type(value) is str and 0 < len(value) <= 36 and value.isascii() and value.isalnum()
+
+
+# -- servers and URLs --------------------------------------------------------------------------
+
+
+def binance_server(
+    behaviour: FakeBinance | None = None, **options: Any
+) -> FakeVenueServer[FakeBinance]:
+    """A fake venue server speaking Binance, with Binance's keepalive.
+
+    Defaults: ``path="/stream"`` (so ``server.url`` is the combined-stream
+    endpoint), ``ping_interval=20`` and ``pong_timeout=60`` [BN-S "ping frame
+    every 20 seconds ... disconnected after 1 minute"]. ``options`` are
+    :class:`FakeVenueServer` options and override these. The behaviour
+    (``FakeBinance()`` by default) is attached to the server.
+    """
+    fake = behaviour if behaviour is not None else FakeBinance()
+    settings: dict[str, Any] = {"path": "/stream", "ping_interval": 20.0, "pong_timeout": 60.0}
+    settings.update(options)
+    server: FakeVenueServer[FakeBinance] = FakeVenueServer(fake, **settings)
+    fake.attach(server)
+    return server
+
+
+def _origin(server: FakeVenueServer[Any]) -> str:
+    parts = urlsplit(server.url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def binance_stream_url(server: FakeVenueServer[Any], *streams: str) -> str:
+    """The fake's combined-stream URL, with ``streams`` flowing from the start."""
+    query = f"?streams={'/'.join(streams)}" if streams else ""
+    return f"{_origin(server)}/stream{query}"
+
+
+def binance_raw_url(server: FakeVenueServer[Any], stream: str | None = None) -> str:
+    """The fake's raw-stream URL: ``/ws/<stream>`` (or ``/ws`` for none)."""
+    return f"{_origin(server)}/ws" + (f"/{stream}" if stream else "")
+
+
+def binance_api_url(server: FakeVenueServer[Any]) -> str:
+    """The fake's WebSocket-API URL: ``/ws-api/v3``."""
+    return f"{_origin(server)}/ws-api/v3"

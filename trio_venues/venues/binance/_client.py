@@ -1,0 +1,532 @@
+"""The Binance Spot venue clients: market streams (:class:`BinanceSpot`) and the WebSocket API
+(:class:`BinanceSpotApi`).
+
+Both are thin: the protocol lives in the sans-I/O cores (``_protocol.py``),
+the connection in the shared session. What is added here is what a user
+calls (``subscribe_trades``, ``depth``, ``logon`` ...) and the Binance rules
+the session cannot know by itself:
+
+- every core carries Binance's published limits (``core.limits``), so the
+  session counts every frame (pings and pongs included) against the 5
+  messages/s of the streams, caps a connection at 1024 streams and charges
+  each connection attempt to the 300-per-5-minutes budget of the host;
+- every WS-API request first takes its documented request **weight** from
+  the per-process, per-host weight budget (:func:`request_weight`), and a 429
+  or 418 answer blocks that budget for the ``retryAfter`` the venue gave.
+
+References (``../shared/venues/README.md`` section 1): BN-S
+``web-socket-streams.md``, BN-A ``web-socket-api.md`` of
+``binance/binance-spot-api-docs``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from decimal import Decimal
+from typing import Any, Final
+
+import trio
+
+from ..._client import VenueClient
+from ..._config import ConnectionConfig
+from ..._core import VenueCore
+from ..._session import Connection, open_connection
+from ...errors import ConfigError, VenueError
+from ...events import Authenticated
+from ._limits import BINANCE_API_LIMITS, BINANCE_SPOT_LIMITS
+from ._protocol import (
+    API_URL,
+    STREAM_URL,
+    BinanceApiCore,
+    BinanceSpotCore,
+    agg_trades_topic,
+    all_mini_tickers_topic,
+    all_tickers_topic,
+    avg_price_topic,
+    book_ticker_topic,
+    depth_topic,
+    klines_topic,
+    mini_ticker_topic,
+    ticker_topic,
+    trades_topic,
+    validate_stream_name,
+)
+from ._signing import Ed25519Signer, Signer, sign_params
+from ._wire import PartialDepth, partial_depth_from_wire
+
+__all__ = [
+    "REQUEST_WEIGHTS",
+    "BinanceApiConnection",
+    "BinanceSpot",
+    "BinanceSpotApi",
+    "BinanceSpotConnection",
+    "request_weight",
+    "wall_clock_ms",
+]
+
+# -- request weights [BN-A, each method's "Weight:" line] -------------------------------
+
+#: The documented request weight of WS-API methods whose weight does not depend
+#: on their parameters. ``depth`` depends on ``limit`` (see :func:`request_weight`).
+#: A method not listed here is charged :data:`DEFAULT_WEIGHT`.
+REQUEST_WEIGHTS: Final[Mapping[str, int]] = {
+    # General requests
+    "ping": 1,
+    "time": 1,
+    "exchangeInfo": 20,
+    # Market data requests
+    "trades.recent": 25,
+    "trades.historical": 25,
+    "trades.aggregate": 4,
+    "klines": 2,
+    "uiKlines": 2,
+    "avgPrice": 2,
+    "ticker.price": 2,  # one symbol
+    "ticker.book": 2,  # one symbol
+    "ticker.24hr": 2,  # one symbol
+    # Session authentication requests ("Weight: 2" each)
+    "session.logon": 2,
+    "session.status": 2,
+    "session.logout": 2,
+    # User data stream requests
+    "userDataStream.subscribe": 2,
+    "userDataStream.subscribe.signature": 2,
+    "userDataStream.unsubscribe": 2,
+    "session.subscriptions": 2,
+    # Account and trading requests
+    "account.status": 20,
+    "order.test": 1,
+    "order.place": 1,
+    "order.status": 4,
+    "order.cancel": 1,
+    "order.cancelReplace": 1,
+    "openOrders.status": 6,  # one symbol (80 without)
+    "allOrders": 20,
+    "myTrades": 20,
+}
+#: The weight charged for a method missing from :data:`REQUEST_WEIGHTS`.
+DEFAULT_WEIGHT: Final = 1
+#: ``depth`` weight by ``limit`` [BN-A "Order book": 1-100: 5, 101-500: 25,
+#: 501-1000: 50, 1001-5000: 250]; the default limit is 100.
+_DEPTH_WEIGHTS: Final = ((100, 5), (500, 25), (1000, 50), (5000, 250))
+_DEPTH_DEFAULT_LIMIT: Final = 100
+#: Methods that place one order and so count against the ORDERS limits [BN-A].
+_ORDER_METHODS: Final = frozenset({"order.place", "order.cancelReplace", "sor.order.place"})
+
+
+def request_weight(method: str, params: Mapping[str, Any] | None = None) -> int:
+    """The request weight Binance charges for ``method`` with ``params`` [BN-A].
+
+    ``depth`` costs 5, 25, 50 or 250 by ``limit`` (default 100; above 5000 it
+    is capped and costs 250); ``openOrders.status`` without a symbol costs 80;
+    other methods come from :data:`REQUEST_WEIGHTS`, unknown ones cost
+    :data:`DEFAULT_WEIGHT`.
+    """
+    if method == "depth":
+        limit = (params or {}).get("limit", _DEPTH_DEFAULT_LIMIT)
+        if isinstance(limit, int) and not isinstance(limit, bool):
+            for bound, weight in _DEPTH_WEIGHTS:
+                if limit <= bound:
+                    return weight
+        return _DEPTH_WEIGHTS[-1][1]
+    if method == "openOrders.status" and not (params or {}).get("symbol"):
+        return 80
+    return REQUEST_WEIGHTS.get(method, DEFAULT_WEIGHT)
+
+
+def wall_clock_ms() -> int:
+    """Milliseconds since the epoch from the wall clock: the ``timestamp`` of signed requests.
+
+    A wall-clock *stamp* for the venue to compare with its own clock; no
+    deadline of ours is ever computed from it.
+    """
+    return time.time_ns() // 1_000_000
+
+
+def _mask(api_key: Any) -> Any:
+    return f"{api_key[:4]}..." if isinstance(api_key, str) and len(api_key) > 4 else api_key
+
+
+# -- market streams ---------------------------------------------------------------------
+
+
+class BinanceSpotConnection(Connection):
+    """A connection to Binance Spot market streams (what ``BinanceSpot.connect()`` yields).
+
+    Every ``subscribe_*`` helper builds the stream name, subscribes (one
+    ``SUBSCRIBE`` frame, counted against the 5 messages/s), waits for
+    Binance's ack and returns the stream name: it is the ``Message.topic`` of
+    that stream's messages. A stream already subscribed (for example through
+    the URL's ``?streams=``) returns at once without a request.
+    """
+
+    async def _subscribe_one(self, topic: str) -> str:
+        await self.subscribe(topic)
+        return topic
+
+    async def subscribe_trades(self, symbol: str) -> str:
+        """Subscribe to raw trades (``Trade``): ``"btcusdt@trade"``."""
+        return await self._subscribe_one(trades_topic(symbol))
+
+    async def subscribe_agg_trades(self, symbol: str) -> str:
+        """Subscribe to aggregate trades (``AggTrade``): ``"btcusdt@aggTrade"``."""
+        return await self._subscribe_one(agg_trades_topic(symbol))
+
+    async def subscribe_klines(self, symbol: str, interval: str, tz: str | None = None) -> str:
+        """Subscribe to candles (``Kline``): ``"btcusdt@kline_1m"`` (``@+08:00`` with ``tz``)."""
+        return await self._subscribe_one(klines_topic(symbol, interval, tz))
+
+    async def subscribe_depth(
+        self, symbol: str, levels: int | None = None, speed: str = "100ms"
+    ) -> str:
+        """Subscribe to depth: diffs (``DepthUpdate``) or, with ``levels``, the top levels.
+
+        Args:
+            symbol: the symbol.
+            levels: ``None`` for the diff stream (keep a local book with
+                :class:`~trio_venues.book.BookSync` and a ``depth`` snapshot
+                from :class:`BinanceSpotApi`), or 5, 10, 20 (``PartialDepth``).
+            speed: ``"100ms"`` or ``"1000ms"``.
+        """
+        return await self._subscribe_one(depth_topic(symbol, levels, speed))
+
+    async def subscribe_book_ticker(self, symbol: str) -> str:
+        """Subscribe to the best bid/ask (``BookTicker``): ``"btcusdt@bookTicker"``."""
+        return await self._subscribe_one(book_ticker_topic(symbol))
+
+    async def subscribe_ticker(self, symbol: str, window: str | None = None) -> str:
+        """Subscribe to the 24 h ticker (``Ticker``), or a ``"1h"``/``"4h"``/``"1d"`` window."""
+        return await self._subscribe_one(ticker_topic(symbol, window))
+
+    async def subscribe_mini_ticker(self, symbol: str) -> str:
+        """Subscribe to the 24 h mini ticker (``MiniTicker``): ``"btcusdt@miniTicker"``."""
+        return await self._subscribe_one(mini_ticker_topic(symbol))
+
+    async def subscribe_avg_price(self, symbol: str) -> str:
+        """Subscribe to the average price (``AvgPrice``): ``"btcusdt@avgPrice"``."""
+        return await self._subscribe_one(avg_price_topic(symbol))
+
+    async def subscribe_all_tickers(self, window: str | None = None) -> str:
+        """Subscribe to every changed ticker (a tuple of ``Ticker``): ``"!ticker@arr"``."""
+        return await self._subscribe_one(all_tickers_topic(window))
+
+    async def subscribe_all_mini_tickers(self) -> str:
+        """Subscribe to every changed mini ticker: ``"!miniTicker@arr"``."""
+        return await self._subscribe_one(all_mini_tickers_topic())
+
+    async def list_subscriptions(self, *, timeout: float | None = None) -> list[str]:  # noqa: ASYNC109
+        """Ask Binance which streams this connection receives (``LIST_SUBSCRIPTIONS``).
+
+        It costs one message of the 5 per second. ``ws.subscriptions`` is the
+        local view, kept exact by the acks; this asks the venue.
+
+        Raises:
+            RequestTimeout, VenueError, ConnectionLost, NotConnected, RateLimitExceeded.
+        """
+        result = await self.request("LIST_SUBSCRIPTIONS", timeout=timeout)
+        if not isinstance(result, list) or not all(isinstance(s, str) for s in result):
+            raise VenueError(None, f"LIST_SUBSCRIPTIONS answered {result!r}, not a list of names")
+        return list(result)
+
+
+class BinanceSpot(VenueClient[BinanceSpotConnection]):
+    """Binance Spot market-data streams: ``async with BinanceSpot.connect() as ws``.
+
+    The default URL is the combined-stream endpoint
+    (``wss://stream.binance.com:9443/stream``): every message names its
+    stream, which becomes ``Message.topic``. Streams named in the URL
+    (``...?streams=btcusdt@trade/ethusdt@depth@100ms``, see
+    :meth:`combined_url`) flow from the start without a ``SUBSCRIBE``; raw
+    ``/ws/<stream>`` URLs work too.
+
+    Binance's rules, enforced here before Binance enforces them with a close:
+    5 incoming messages per second per connection (every subscribe, ping and
+    pong counts; ``rate_limit_policy={"messages": "wait"}`` queues instead of
+    raising ``RateLimitExceeded``), 1024 streams per connection, 300
+    connection attempts per 5 minutes per host. Server pings are answered at
+    once, whatever the consumer does. ``serverShutdown`` ends the connection
+    with ``Disconnected(ServerRequested(...))``; a close 1008 ("Too many
+    requests") is retryable after a backoff.
+    """
+
+    default_url = STREAM_URL
+    connection_class = BinanceSpotConnection
+
+    @classmethod
+    def make_core(cls, config: ConnectionConfig, url: str) -> VenueCore:
+        """A market-stream core for ``url``, carrying Binance's stream limits."""
+        core = BinanceSpotCore(url)
+        # The session reads ``core.limits`` (the VenueCore base does not declare it).
+        core.limits = BINANCE_SPOT_LIMITS  # type: ignore[attr-defined]
+        return core
+
+    @staticmethod
+    def combined_url(*streams: str, base: str = STREAM_URL) -> str:
+        """A combined-stream URL whose streams flow from the start: ``.../stream?streams=a/b``.
+
+        Raises:
+            ValueError: an invalid stream name.
+        """
+        names = [validate_stream_name(s) for s in streams]
+        return f"{base}?streams={'/'.join(names)}" if names else base
+
+
+# -- the WebSocket API ----------------------------------------------------------------------
+
+
+class BinanceApiConnection(Connection):
+    """A connection to the Binance WebSocket API (what ``BinanceSpotApi.connect()`` yields).
+
+    :meth:`request` charges the method's request weight to the per-host
+    budget before sending; :meth:`signed_request` adds ``apiKey``,
+    ``timestamp`` and ``signature``. After :meth:`logon` (Ed25519 keys
+    only) user-data requests need no signature.
+    """
+
+    def __init__(self, core: VenueCore, config: ConnectionConfig, url: str) -> None:
+        super().__init__(core, config, url)
+        # Set by BinanceSpotApi.connect() before the user's block runs.
+        self._signer: Signer | None = None
+        self._clock: Callable[[], int] = wall_clock_ms
+        self._recv_window: int | Decimal | None = None
+        self._logged_on = False
+
+    def _configure(
+        self,
+        signer: Signer | None,
+        clock: Callable[[], int] | None,
+        recv_window: int | Decimal | None,
+    ) -> None:
+        self._signer = signer
+        if clock is not None:
+            self._clock = clock
+        self._recv_window = recv_window
+
+    @property
+    def logged_on(self) -> bool:
+        """Whether ``session.logon`` succeeded and no ``session.logout`` followed."""
+        return self._logged_on
+
+    async def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> Any:
+        """Send a WS-API request and return its ``result``.
+
+        The method's weight (:func:`request_weight`) is taken from the shared
+        per-host ``"weight"`` budget first (``rate_limit_policy`` decides
+        between raising and waiting), order placements also take one
+        ``"orders"``. A 429 or 418 answer blocks ``"weight"`` for the
+        ``retryAfter`` Binance sent, so the next request fails (or waits) locally.
+
+        Raises:
+            RateLimitExceeded: the local weight budget refused it.
+            VenueError: Binance answered with an error (``status`` and ``code``
+                are Binance's; ``AuthenticationError`` for rejected credentials).
+            RequestTimeout, ConnectionLost, NotConnected.
+        """
+        self._check_open()
+        await self._acquire("weight", request_weight(method, params))
+        if method in _ORDER_METHODS:
+            await self._acquire("orders", 1)
+        try:
+            return await super().request(method, params, timeout=timeout)
+        except VenueError as exc:
+            if exc.status in (418, 429) and self._limiter is not None:
+                retry_after = exc.retry_after
+                if retry_after is not None and retry_after > 0:
+                    self._limiter.penalise("weight", retry_after)
+            raise
+
+    async def signed_request(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> Any:
+        """Sign ``params`` (adding ``apiKey``, ``timestamp``, ``signature``) and send them.
+
+        ``timestamp`` comes from the connection's clock (``clock=`` at
+        connect, the wall clock by default); ``recvWindow`` is added when
+        ``recv_window=`` was given.
+
+        Raises:
+            ConfigError: the connection has no signer.
+            AuthenticationError: Binance rejected the key or the signature.
+            and everything :meth:`request` raises.
+        """
+        signer = self._require_signer(method)
+        signed = sign_params(params or {}, signer, self._clock(), self._recv_window)
+        return await self.request(method, signed, timeout=timeout)
+
+    def _require_signer(self, method: str) -> Signer:
+        if self._signer is None:
+            raise ConfigError(
+                f"{method} needs credentials: "
+                "BinanceSpotApi.connect(url, signer=Ed25519Signer(...))"
+            )
+        return self._signer
+
+    async def logon(self) -> dict[str, Any]:
+        """Authenticate the connection with ``session.logon`` (Ed25519 keys only).
+
+        Emits ``Authenticated(details)`` (the logon result with the API key
+        abbreviated; never a secret) and returns the result.
+
+        Raises:
+            ConfigError: no signer, or not an Ed25519 key (Binance accepts no other here).
+            AuthenticationError: Binance rejected the key or the signature.
+        """
+        signer = self._require_signer("session.logon")
+        if not isinstance(signer, Ed25519Signer):
+            raise ConfigError(
+                "session.logon supports Ed25519 keys only; with an HMAC or RSA key, sign each "
+                "request instead (subscribe_user_data() does so without a logon)"
+            )
+        result = dict(await self.signed_request("session.logon"))
+        self._logged_on = True
+        details = {k: _mask(v) if k == "apiKey" else v for k, v in result.items()}
+        self._deliver_control(Authenticated(details))
+        return result
+
+    async def session_status(self) -> dict[str, Any]:
+        """``session.status``: which key (if any) authorizes this connection."""
+        result = await self.request("session.status")
+        return dict(result)
+
+    async def logout(self) -> dict[str, Any]:
+        """``session.logout``: forget the logged-on key; its user-data subscriptions end."""
+        result = await self.request("session.logout")
+        self._logged_on = False
+        return dict(result)
+
+    async def subscribe_user_data(self) -> int:
+        """Subscribe to the account's user-data events; return the ``subscriptionId``.
+
+        After :meth:`logon` this is ``userDataStream.subscribe``; without a
+        logon it is ``userDataStream.subscribe.signature`` (any key type).
+        Events then arrive as ``Message("userData", UserDataEvent(id, event))``.
+        """
+        if self._logged_on:
+            result = await self.request("userDataStream.subscribe")
+        else:
+            result = await self.signed_request("userDataStream.subscribe.signature")
+        subscription_id = result.get("subscriptionId") if isinstance(result, Mapping) else None
+        if not isinstance(subscription_id, int):
+            raise VenueError(None, f"userDataStream subscribe answered {result!r}")
+        return subscription_id
+
+    async def unsubscribe_user_data(self, subscription_id: int | None = None) -> None:
+        """``userDataStream.unsubscribe``: end one subscription, or all of them with ``None``."""
+        params = None if subscription_id is None else {"subscriptionId": subscription_id}
+        await self.request("userDataStream.unsubscribe", params)
+
+    async def depth(self, symbol: str, limit: int = 1000) -> PartialDepth:
+        """An order-book snapshot (``depth``; weight 5 to 250 by ``limit``).
+
+        Feed it to a book with ``DepthSnapshot(symbol, d.last_update_id, d.bids, d.asks)``.
+
+        Args:
+            symbol: the symbol as Binance spells it in requests (``"BTCUSDT"``;
+                lower case is upper-cased for you).
+            limit: levels per side, 1 to 5000.
+        """
+        if not 1 <= limit <= 5000:
+            raise ValueError(f"depth limit must be 1 to 5000, not {limit!r}")
+        result = await self.request("depth", {"symbol": symbol.upper(), "limit": limit})
+        return partial_depth_from_wire(result)
+
+    async def ping(self) -> float:
+        """``ping``: a round trip through the venue; returns it in seconds (``trio`` time)."""
+        start = trio.current_time()
+        await self.request("ping")
+        return trio.current_time() - start
+
+    async def server_time(self) -> int:
+        """``time``: Binance's clock, in milliseconds since the epoch."""
+        result = await self.request("time")
+        server_time = result.get("serverTime") if isinstance(result, Mapping) else None
+        if not isinstance(server_time, int):
+            raise VenueError(None, f"time answered {result!r}")
+        return server_time
+
+
+class BinanceSpotApi(VenueClient[BinanceApiConnection]):
+    """The Binance WebSocket API: requests, signing, session logon and user data.
+
+    ``async with BinanceSpotApi.connect(signer=Ed25519Signer(key, pem), logon=True) as ws``.
+    Every request takes its documented weight from a per-host budget first
+    (6000 per minute unless Binance's ``rateLimits`` say less); connecting
+    costs 2 weight and one connection attempt.
+    """
+
+    default_url = API_URL
+    connection_class = BinanceApiConnection
+
+    @classmethod
+    def make_core(cls, config: ConnectionConfig, url: str) -> VenueCore:
+        """A WS-API core carrying Binance's WS-API limits."""
+        core = BinanceApiCore()
+        # The session reads ``core.limits`` (the VenueCore base does not declare it).
+        core.limits = BINANCE_API_LIMITS  # type: ignore[attr-defined]
+        return core
+
+    @classmethod
+    def connect(
+        cls,
+        url: str | None = None,
+        *,
+        signer: Signer | None = None,
+        logon: bool = False,
+        clock: Callable[[], int] | None = None,
+        recv_window: int | Decimal | None = None,
+        config: ConnectionConfig | None = None,
+        **options: Any,
+    ) -> AbstractAsyncContextManager[BinanceApiConnection]:
+        """Open one WS-API connection.
+
+        Args:
+            url: the endpoint (default ``wss://ws-api.binance.com:443/ws-api/v3``).
+            signer: an :class:`HmacSigner`, :class:`Ed25519Signer` or
+                :class:`RsaSigner` for signed requests; it is never logged or shown.
+            logon: perform ``session.logon`` before the block runs (Ed25519
+                only); ``Authenticated`` follows ``Connected`` on ``ws.events``.
+            clock: milliseconds since the epoch for ``timestamp`` (default:
+                the wall clock); tests pass a clock that agrees with their fake.
+            recv_window: ``recvWindow`` of signed requests, in ms (Binance's
+                default 5000 when ``None``).
+            config, **options: as every venue's ``connect()``.
+
+        Raises:
+            ConfigError: ``logon=True`` without an Ed25519 signer.
+            TypeError: an unknown option.
+
+        Entering raises ``ConnectFailed`` subclasses, ``RateLimitExceeded``,
+        and, with ``logon=True``, ``AuthenticationError`` when Binance
+        rejects the key (the connection is closed).
+        """
+        if logon and not isinstance(signer, Ed25519Signer):
+            raise ConfigError(
+                "logon=True needs signer=Ed25519Signer(...): Binance logs on Ed25519 keys only"
+            )
+        base = config if config is not None else ConnectionConfig(**cls.default_options)
+        merged = ConnectionConfig.build(base, url, options)
+        target = merged.url or cls.default_url
+        core = cls.make_core(merged, target)
+
+        async def on_open(conn: Any) -> None:
+            # Runs after the handshake and before the user's block; an error here
+            # closes the connection and propagates out of ``async with``.
+            conn._configure(signer, clock, recv_window)
+            if logon:
+                await conn.logon()
+
+        return open_connection(  # type: ignore[return-value]
+            core, merged, target, connection_class=cls.connection_class, on_open=on_open
+        )
