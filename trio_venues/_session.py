@@ -107,6 +107,9 @@ _CONNECTION_IDS = itertools.count(1)
 
 # Outgoing data frames waiting for the writer. Senders block when it is full.
 _OUTBOX_SIZE = 256
+# Control frames (pongs, pings, venue replies) waiting for the writer before
+# pongs start to coalesce.
+_CONTROL_BACKLOG = 32
 
 
 class ConnectionState(enum.Enum):
@@ -512,13 +515,20 @@ class Connection:
         self._outbox_lot.unpark()
 
     def _send_control(self, kind: str, payload: bytes | str) -> None:
-        """Queue a ping/pong/venue reply ahead of data; pongs coalesce (RFC 6455 5.5.3)."""
-        if kind == "pong":
-            for i, (k, _) in enumerate(self._control):
-                if k == "pong":
-                    self._control[i] = (kind, payload)
+        """Queue a ping/pong/venue reply ahead of data.
+
+        Every ping is answered while few control frames wait. Under a ping
+        storm (more than ``_CONTROL_BACKLOG`` queued) a new pong replaces the
+        newest queued one: RFC 6455 5.5.3 allows answering only the most
+        recent ping, and the queue stays bounded.
+        """
+        control = self._control
+        if kind == "pong" and len(control) >= _CONTROL_BACKLOG:
+            for i in range(len(control) - 1, -1, -1):
+                if control[i][0] == "pong":
+                    control[i] = (kind, payload)
                     return
-        self._control.append((kind, payload))
+        control.append((kind, payload))
         self._outbox_lot.unpark()
 
     async def _batched(self, op: str, topics: list[str]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import trio
 
-from trio_venues.events import Backpressure, GapDetected, Message, PingReceived
+from trio_venues.events import Backpressure, Disconnected, GapDetected, Message, PingReceived
 from trio_venues.reasons import SlowConsumer
 from trio_venues.testing import FakeVenueServer
 
@@ -65,7 +65,9 @@ async def test_disconnect_policy_ends_with_slow_consumer(server: Server, kind: s
         for i in range(60):
             await server.push("t", {"i": i})
         events = await drain(ws)
-    reason = events[-1].reason
+    last = events[-1]
+    assert isinstance(last, Disconnected)
+    reason = last.reason
     assert isinstance(reason, SlowConsumer)
     assert reason.queued >= 5
     assert reason.retryable

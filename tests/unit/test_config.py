@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from trio_venues import ConnectionConfig, RawWebSocket
@@ -35,8 +37,9 @@ def test_defaults_match_the_documented_bar() -> None:
 )
 def test_invalid_values_raise_config_error(field: str, value: object) -> None:
     """Each invalid value is refused at construction with the field named."""
+    options: dict[str, Any] = {field: value}
     with pytest.raises(ConfigError, match=field.split("_")[0]):
-        ConnectionConfig(**{field: value})
+        ConnectionConfig(**options)
 
 
 def test_unknown_option_lists_valid_names() -> None:

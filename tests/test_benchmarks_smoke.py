@@ -1,0 +1,92 @@
+"""The benchmark harness runs end to end in smoke mode and prints its figures (never timings)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from benchmarks.payloads import (
+    close_frame,
+    depth_payloads,
+    sentinel_payload,
+    sentinel_stream,
+    server_frame,
+    trade_payloads,
+)
+from benchmarks.server import parse_client_frames, upgrade_response
+
+ROOT = Path(__file__).resolve().parent.parent
+OUR_CLIENTS = ("tv_typed_default", "tv_typed_tws", "tv_raw_orjson", "tv_raw_tws_orjson")
+
+
+def _mask(payload: bytes, key: bytes, opcode: int = 0x1) -> bytes:
+    masked = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    n = len(payload)
+    length = bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    return bytes([0x80 | opcode]) + length + key + masked
+
+
+def test_payloads_are_deterministic_and_binance_shaped() -> None:
+    """The same seed gives the same bytes; trades are ~200 B, depth updates ~2 KB."""
+    trades = trade_payloads(200)
+    assert trades == trade_payloads(200)
+    assert all(190 <= len(p) <= 215 for p in trades)
+    first = orjson.loads(trades[0])
+    assert first["stream"].endswith("@trade")
+    assert first["data"]["e"] == "trade"
+    assert set(first["data"]) == {"e", "E", "s", "t", "p", "q", "b", "a", "T", "m", "M"}
+    depth = [orjson.loads(p) for p in depth_payloads(20)]
+    assert all(22 <= len(d["data"]["b"]) <= 44 for d in depth)
+    assert orjson.loads(sentinel_payload("depth"))["stream"] == sentinel_stream("depth")
+
+
+def test_server_frames_parse_back_and_masked_client_frames_unmask() -> None:
+    """Unmasked server frames and masked client frames both parse to (opcode, payload)."""
+    big = b"x" * 300
+    buf = bytearray(server_frame(b"hello") + server_frame(big) + close_frame(1000))
+    buf += _mask(b'{"method":"SUBSCRIBE","id":1}', b"\x01\x02\x03\x04")
+    buf += b"\x81"  # a partial frame stays in the buffer
+    frames = parse_client_frames(buf)
+    assert frames == [
+        (0x1, b"hello"),
+        (0x1, big),
+        (0x8, (1000).to_bytes(2, "big")),
+        (0x1, b'{"method":"SUBSCRIBE","id":1}'),
+    ]
+    assert buf == bytearray(b"\x81")
+
+
+def test_upgrade_response_uses_the_rfc_accept_key() -> None:
+    """The hand-made handshake answers RFC 6455's sample key with its sample accept value."""
+    request = b"GET /chat HTTP/1.1\r\nHost: x\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in upgrade_response(request)
+
+
+def test_smoke_run_prints_figures_for_every_trio_venues_client() -> None:
+    """`python -m benchmarks.run --smoke` exits 0 and prints a figure per trio_venues row."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=55,
+    )
+    out = done.stdout
+    assert done.returncode == 0, out[-3000:] + done.stderr[-3000:]
+    throughput = out.split("== Throughput: 300 trade messages")[1].split("==")[1]
+    for name in OUR_CLIENTS:
+        # name (maybe "*" for the RawWebSocket fallback), then a msgs/s median like "123,456"
+        assert re.search(rf"^{name}( \*)?\s+[\d,]+\s", throughput, re.MULTILINE), throughput
+    assert "got " not in throughput  # every client received all 300 messages
+    latency = out.split("== One-way latency")[1].split("==")[1]
+    for name in OUR_CLIENTS:
+        assert re.search(rf"^{name}( \*)?\s+\d+\s+\d+\s+\d+", latency, re.MULTILINE), latency
+    idle = out.split("== Memory per idle connection")[1].split("==")[1]
+    assert re.search(r"^tv_raw_orjson\s+[\d.]+\s+[\d.]+$", idle, re.MULTILINE), idle
+    scale = out.split("== Scale:")[1].split("==")[1]
+    assert re.search(r"^\s+10\s+[\d,]+\s+[\d.]+\s+[\d.]+", scale, re.MULTILINE), scale
+    assert "== Issue 9 targets" in out
