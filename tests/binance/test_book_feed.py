@@ -1,0 +1,162 @@
+"""book_feed over the fake Binance venue: sync, per-symbol resync, stale snapshots, reconnects."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import trio
+
+from trio_venues import BinanceSpot, ConstantBackoff, RetryPolicy, book_feed, retry_scope
+from trio_venues._bookfeed import (
+    BookResynced,
+    BookUpdate,
+    SnapshotRequested,
+    binance_depth_snapshots,
+)
+from trio_venues.book import Side
+from trio_venues.events import DataGap, Event, GapDetected
+from trio_venues.testing import binance_stream_url
+
+from ._helpers import Fake, api, spot
+
+SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBBTC"]
+
+
+def topic(symbol: str) -> str:
+    return f"{symbol.lower()}@depth@100ms"
+
+
+def same_book(fake: Fake, feed: Any, symbol: str) -> bool:
+    market = fake.behaviour.market(symbol)
+    book = feed.book(symbol)
+    return (
+        book is not None
+        and list(book.side(Side.BID)) == market.bids
+        and list(book.side(Side.ASK)) == market.asks
+    )
+
+
+async def next_events(feed: Any, count: int, *, until: type | None = None) -> list[Event]:
+    """The next ``count`` events (or up to the first of type ``until``)."""
+    out: list[Event] = []
+    async for event in feed:
+        out.append(event)
+        if until is not None and isinstance(event, until):
+            break
+        if until is None and len(out) == count:
+            break
+    return out
+
+
+async def push_all(fake: Fake, symbols: list[str]) -> None:
+    for symbol in symbols:
+        await fake.push(topic(symbol))
+
+
+async def test_initial_sync_and_snapshot_weight(fake: Fake, autojump_clock: trio.abc.Clock) -> None:
+    """Each book syncs from a WS-API snapshot; its request weight shows in the limiter stats."""
+    async with (
+        spot(fake, "default") as ws,
+        api(fake) as rest,
+        book_feed(ws, binance_depth_snapshots(rest, limit=1000), SYMBOLS) as feed,
+    ):
+        synced: set[str] = set()
+        while synced != set(SYMBOLS):
+            await push_all(fake, SYMBOLS)
+            for event in await next_events(feed, 0, until=BookResynced):
+                if isinstance(event, BookResynced):
+                    synced.add(event.symbol)
+        await push_all(fake, SYMBOLS)
+        updates = [e for e in await next_events(feed, 3) if isinstance(e, BookUpdate)]
+        assert {u.symbol for u in updates} == set(SYMBOLS)
+        for symbol in SYMBOLS:
+            assert same_book(fake, feed, symbol)
+        windows = rest.stats.rate_limits.for_kind("weight")
+        assert windows
+        # three depth requests of limit 1000 (weight 50 each) plus the connection's 2
+        assert windows[0].used >= 150
+
+
+async def _synced_feed(fake: Fake, feed: Any) -> None:
+    synced: set[str] = set()
+    while synced != set(SYMBOLS):
+        await push_all(fake, SYMBOLS)
+        for event in await next_events(feed, 0, until=BookResynced):
+            if isinstance(event, BookResynced):
+                synced.add(event.symbol)
+
+
+async def test_gap_on_one_symbol_resyncs_only_that_one(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """A gap on ETHUSDT resyncs ETHUSDT alone; the other two books keep updating."""
+    async with (
+        spot(fake, "default") as ws,
+        api(fake) as rest,
+        book_feed(ws, binance_depth_snapshots(rest), SYMBOLS) as feed,
+    ):
+        await _synced_feed(fake, feed)
+        fake.behaviour.market("ETHUSDT").inject_gap(5)
+        await push_all(fake, SYMBOLS)
+        events = await next_events(feed, 0, until=BookResynced)
+        gaps = [e for e in events if isinstance(e, GapDetected)]
+        requests = [e for e in events if isinstance(e, SnapshotRequested)]
+        resynced = [e for e in events if isinstance(e, BookResynced)]
+        updated = {e.symbol for e in events if isinstance(e, BookUpdate)}
+        assert [g.topic for g in gaps] == [topic("ETHUSDT")]
+        assert [(r.symbol, r.reason) for r in requests] == [("ETHUSDT", "gap")]
+        assert [r.symbol for r in resynced] == ["ETHUSDT"]
+        assert updated >= {"BTCUSDT", "BNBBTC"}
+        for symbol in SYMBOLS:
+            assert same_book(fake, feed, symbol)
+
+
+async def test_stale_snapshot_is_requested_again(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """A snapshot older than the buffered diffs is thrown away and asked for again."""
+    async with (
+        spot(fake, "default") as ws,
+        api(fake) as rest,
+        book_feed(ws, binance_depth_snapshots(rest), ["BTCUSDT"]) as feed,
+    ):
+        market = fake.behaviour.market("BTCUSDT")
+        for _ in range(60):  # history for a snapshot 50 updates old
+            market.step()
+        market.inject_stale_snapshot()
+        events: list[Event] = []
+        while not any(isinstance(e, BookResynced) for e in events):
+            await fake.push(topic("BTCUSDT"))
+            events += await next_events(feed, 1)
+        reasons = [e.reason for e in events if isinstance(e, SnapshotRequested)]
+        assert reasons[0] == "initial"
+        assert "stale" in reasons
+        assert same_book(fake, feed, "BTCUSDT")
+
+
+async def test_books_resync_after_a_reconnect(fake: Fake, autojump_clock: trio.abc.Clock) -> None:
+    """After retry_scope reconnects and reports a DataGap, the books resync by themselves."""
+    url = binance_stream_url(fake)
+    policy = RetryPolicy(backoff=ConstantBackoff(0.5), rng=random.Random(1))
+
+    def factory() -> Any:
+        return BinanceSpot.connect(url, transport=fake.memory_transport(), ping_interval=None)
+
+    async with (
+        retry_scope(factory, policy=policy) as ws,
+        api(fake) as rest,
+        book_feed(ws, binance_depth_snapshots(rest), SYMBOLS) as feed,
+    ):
+        await _synced_feed(fake, feed)
+        [stream_conn] = [c for c in fake.active if c.request.path.startswith("/stream")]
+        await stream_conn.drop()
+        gap = await next_events(feed, 0, until=DataGap)
+        assert isinstance(gap[-1], DataGap)
+        assert set(gap[-1].topics) == {topic(s) for s in SYMBOLS}
+        for symbol in SYMBOLS:
+            assert feed.book(symbol) is None
+        # Data resumes on the new connection: every book resyncs from a fresh snapshot.
+        await _synced_feed(fake, feed)
+        for symbol in SYMBOLS:
+            assert same_book(fake, feed, symbol)
