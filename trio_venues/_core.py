@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
 from .errors import VenueError
 from .events import Event, Message
 from .reasons import DisconnectReason, RemoteClosed
+
+if TYPE_CHECKING:
+    from ._ratelimit import VenueLimits
 
 __all__ = [
     "EndConnection",
@@ -108,6 +111,8 @@ class VenueCore:
     max_topics_per_request: int = 1024
     #: seconds between application-level pings (``None``: the venue has none)
     venue_ping_interval: float | None = None
+    #: the venue's published limits; the session enforces them (``None``: none)
+    limits: VenueLimits | None = None
 
     def __init__(self) -> None:
         self._ids = itertools.count(1)

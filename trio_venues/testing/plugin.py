@@ -23,12 +23,20 @@ from urllib.parse import urlsplit
 import pytest
 import trio
 
+from ._binance import FakeBinance, binance_server
 from ._generic import GenericVenue
 from ._proxy import FaultProxy
 from ._server import FakeVenueServer
 from ._tls import TLSCerts, make_tls_certs
 
-__all__ = ["fake_venue", "fake_venue_memory", "fault_proxy", "tls_certs"]
+__all__ = [
+    "fake_binance",
+    "fake_binance_memory",
+    "fake_venue",
+    "fake_venue_memory",
+    "fault_proxy",
+    "tls_certs",
+]
 
 FaultProxyFactory = Callable[[str | int], Awaitable[FaultProxy]]
 
@@ -45,6 +53,22 @@ async def fake_venue(nursery: trio.Nursery) -> FakeVenueServer[GenericVenue]:
 async def fake_venue_memory(nursery: trio.Nursery) -> FakeVenueServer[GenericVenue]:
     """A generic JSON fake venue for in-memory connections (``server.memory_transport()``)."""
     server = FakeVenueServer()
+    await nursery.start(server.run)
+    return server
+
+
+@pytest.fixture
+async def fake_binance(nursery: trio.Nursery) -> FakeVenueServer[FakeBinance]:
+    """A fake Binance (streams and WS API) on 127.0.0.1; see ``binance_stream_url``."""
+    server = binance_server()
+    await nursery.start(server.serve_tcp)
+    return server
+
+
+@pytest.fixture
+async def fake_binance_memory(nursery: trio.Nursery) -> FakeVenueServer[FakeBinance]:
+    """A fake Binance for in-memory connections (``server.memory_transport()``)."""
+    server = binance_server()
     await nursery.start(server.run)
     return server
 

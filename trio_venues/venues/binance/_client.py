@@ -258,8 +258,7 @@ class BinanceSpot(VenueClient[BinanceSpotConnection]):
     def make_core(cls, config: ConnectionConfig, url: str) -> VenueCore:
         """A market-stream core for ``url``, carrying Binance's stream limits."""
         core = BinanceSpotCore(url)
-        # The session reads ``core.limits`` (the VenueCore base does not declare it).
-        core.limits = BINANCE_SPOT_LIMITS  # type: ignore[attr-defined]
+        core.limits = BINANCE_SPOT_LIMITS
         return core
 
     @staticmethod
@@ -473,8 +472,7 @@ class BinanceSpotApi(VenueClient[BinanceApiConnection]):
     def make_core(cls, config: ConnectionConfig, url: str) -> VenueCore:
         """A WS-API core carrying Binance's WS-API limits."""
         core = BinanceApiCore()
-        # The session reads ``core.limits`` (the VenueCore base does not declare it).
-        core.limits = BINANCE_API_LIMITS  # type: ignore[attr-defined]
+        core.limits = BINANCE_API_LIMITS
         return core
 
     @classmethod
