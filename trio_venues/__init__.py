@@ -9,6 +9,10 @@ from . import errors as errors
 from . import events as events
 from . import reasons as reasons
 from ._bookfeed import BookFeed as BookFeed
+from ._bookfeed import BookResynced as BookResynced
+from ._bookfeed import BookUpdate as BookUpdate
+from ._bookfeed import SnapshotRequested as SnapshotRequested
+from ._bookfeed import binance_depth_snapshots as binance_depth_snapshots
 from ._bookfeed import book_feed as book_feed
 from ._client import RawWebSocket as RawWebSocket
 from ._client import VenueClient as VenueClient
@@ -42,8 +46,10 @@ __all__ = [
     "RawWebSocket",
     "RetryPolicy",
     "RetryingConnection",
+    "SnapshotRequested",
     "TopicStats",
     "VenueClient",
+    "binance_depth_snapshots",
     "book_feed",
     "errors",
     "events",
