@@ -10,11 +10,18 @@ import orjson
 import pytest
 import trio
 
-from trio_venues import BinanceSpot, ConnectionState, RawWebSocket
+from trio_venues import (
+    BinanceSpot,
+    ConnectionState,
+    ConstantBackoff,
+    RawWebSocket,
+    RetryPolicy,
+    retry_scope,
+)
 from trio_venues._config import ConnectionConfig
 from trio_venues._core import VenueCore
 from trio_venues.errors import ConnectionLost, RateLimitExceeded
-from trio_venues.events import Disconnected, Event, Message, RateLimited
+from trio_venues.events import Connected, Disconnected, Event, Message, RateLimited
 from trio_venues.reasons import RemoteClosed
 from trio_venues.testing import OP_CLOSE, binance_stream_url
 from trio_venues.venues.binance import BinanceSpotCore, Trade
@@ -232,3 +239,31 @@ async def test_connection_attempts_budget_per_host(
     await trio.sleep(300)
     async with spot(fake, "default") as ws:
         assert ws.state is ConnectionState.CONNECTED
+
+
+async def test_connection_attempts_budget_holds_across_retry_scope_reconnects(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """retry_scope waits for the shared attempt budget instead of exceeding it, visibly."""
+    limiter = BINANCE_SPOT_LIMITS.process_limiter(urlsplit(fake.url).hostname or "")
+    await limiter.acquire("connections", 299)  # one attempt left in this 5-minute window
+    url = binance_stream_url(fake)
+
+    def factory() -> Any:
+        return BinanceSpot.connect(url, transport=fake.memory_transport(), ping_interval=None)
+
+    policy = RetryPolicy(backoff=ConstantBackoff(1.0))
+    async with retry_scope(factory, policy=policy) as ws:
+        await fake.wait_connected()
+        await fake.connection.drop()
+        waits: list[RateLimited] = []
+        async for event in ws.events:
+            if isinstance(event, RateLimited):
+                waits.append(event)
+            if isinstance(event, Connected) and waits:
+                break
+    assert waits[0].kind == "connections"
+    assert waits[0].waited
+    # The budget frees 300 s after the first of the 300 attempts, at t=300.
+    assert trio.current_time() == 300.0
+    assert fake.attempts == 2
