@@ -1,0 +1,454 @@
+"""The ``trio-venues`` command: argument parsing, exit codes, Ctrl-C, output streams.
+
+Each sub-command lives in its own module and is a thin layer over the public
+API; this module only parses arguments and runs the chosen command under
+Trio. The command modules are imported when their command runs, so that
+``trio-venues --help`` answers without importing the library's heavier parts
+(the fake venues, the terminal UI).
+
+Ctrl-C: :func:`main` watches SIGINT and cancels the command's work through
+:class:`Stopper`, so a command gets the chance to finish its output (the
+demo prints its summary, ``record`` flushes its file) before exiting with
+:attr:`ExitCode.INTERRUPTED`. A second Ctrl-C raises ``KeyboardInterrupt``
+as usual, which :func:`main` also turns into exit status 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import math
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+import trio
+
+__all__ = ["ExitCode", "Output", "Stopper", "build_parser", "main", "run"]
+
+#: The venues the commands know, by the name given on the command line.
+VENUES = ("binance-spot",)
+TRANSPORTS = ("default", "trio-websocket")
+
+
+class ExitCode(enum.IntEnum):
+    """The exit statuses of every ``trio-venues`` command (documented in ``--help``)."""
+
+    #: the command did what was asked (``--count`` messages, the whole duration...)
+    OK = 0
+    #: an unexpected error (the message says what happened)
+    FAILURE = 1
+    #: bad arguments, an invalid topic or recording, a topic the venue refused
+    USAGE = 2
+    #: the connection could not be opened (refused, DNS, TLS, HTTP rejection, timeout)
+    CONNECT_FAILED = 3
+    #: the connection ended before ``--count`` messages (or at all, without ``--count``)
+    DISCONNECTED = 4
+    #: interrupted by Ctrl-C (128 + SIGINT); what was written so far is complete
+    INTERRUPTED = 130
+
+
+EXIT_CODES_HELP = """\
+exit status:
+  0    done: --count messages received, the duration elapsed, the replay ended
+  1    an unexpected error
+  2    usage error: bad arguments, an invalid topic or recording file, a topic the
+       venue refused
+  3    the connection could not be opened (refused, DNS, TLS, HTTP rejection, timeout)
+  4    the connection ended before --count messages (or at all, without --count)
+  130  interrupted by Ctrl-C (output written so far is complete)
+"""
+
+
+class Output:
+    """Where a command writes: results to ``stdout``, progress and errors to ``stderr``.
+
+    Keeping the two apart lets a script pipe ``stdout`` (events, JSON lines)
+    while the human still sees connection notes on the terminal.
+    """
+
+    def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.stdout = stdout if stdout is not None else sys.stdout
+        self.stderr = stderr if stderr is not None else sys.stderr
+
+    def line(self, text: str) -> None:
+        """Write one line of results to ``stdout``."""
+        print(text, file=self.stdout, flush=True)
+
+    def note(self, text: str) -> None:
+        """Write one line of progress or diagnostics to ``stderr``."""
+        print(text, file=self.stderr, flush=True)
+
+    def error(self, text: str) -> None:
+        """Write an error to ``stderr``, prefixed like every command-line tool's."""
+        self.note(f"trio-venues: error: {text}")
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether ``stdout`` is an interactive terminal (the live view needs one)."""
+        isatty = getattr(self.stdout, "isatty", None)
+        return bool(isatty is not None and isatty())
+
+
+class Stopper:
+    """Ctrl-C for commands: cancels the scopes the command registered, and remembers it.
+
+    A command wraps the work that Ctrl-C should stop in ``with
+    stopper.scope():`` and then checks :attr:`interrupted` to finish up (a
+    summary, a flush) and return :attr:`ExitCode.INTERRUPTED`.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self._scopes: set[trio.CancelScope] = set()
+
+    @contextmanager
+    def scope(self) -> Iterator[trio.CancelScope]:
+        """A cancel scope that :meth:`interrupt` cancels (at once, if it already ran)."""
+        with trio.CancelScope() as scope:
+            if self.interrupted:
+                scope.cancel(reason="interrupted (Ctrl-C)")
+            self._scopes.add(scope)
+            try:
+                yield scope
+            finally:
+                self._scopes.discard(scope)
+
+    def interrupt(self) -> None:
+        """Stop the registered work (what SIGINT does)."""
+        self.interrupted = True
+        for scope in list(self._scopes):
+            scope.cancel(reason="interrupted (Ctrl-C)")
+
+
+# -- argument types ---------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
+# -- the parser -----------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` that prints usage errors to the command's own stderr."""
+
+    output: Output | None = None
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message and self.output is not None:
+            stream = self.output.stderr if file is sys.stderr else self.output.stdout
+            stream.write(message)
+            stream.flush()
+            return
+        super()._print_message(message, file)
+
+
+def _add_source_options(parser: argparse.ArgumentParser, *, url_help: str) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--url", help=url_help)
+    source.add_argument(
+        "--fake",
+        action="store_true",
+        help="start the fake venue in-process on 127.0.0.1 and connect to it (no network)",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        default="default",
+        help="the WebSocket transport (default: %(default)s)",
+    )
+
+
+def build_parser(output: Output | None = None) -> argparse.ArgumentParser:
+    """The ``trio-venues`` argument parser (help and usage errors go to ``output``)."""
+    formatter = argparse.RawDescriptionHelpFormatter
+
+    def sub_parser(name: str, *, summary: str, description: str) -> _Parser:
+        parser = commands.add_parser(
+            name,
+            help=summary,
+            description=description,
+            formatter_class=formatter,
+            epilog=EXIT_CODES_HELP,
+        )
+        assert isinstance(parser, _Parser)
+        parser.output = output
+        return parser
+
+    root = _Parser(
+        prog="trio-venues",
+        description="Trio-native WebSocket clients for crypto venues: a demo, streaming, "
+        "recording and replay.",
+        formatter_class=formatter,
+        epilog=EXIT_CODES_HELP,
+    )
+    root.output = output
+    commands = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    demo = sub_parser(
+        "demo",
+        summary="watch the library survive faults, against a fake venue on 127.0.0.1",
+        description="Start a fake Binance venue in-process on 127.0.0.1, stream trades, "
+        "candles and order books through retry_scope and book_feed, inject faults on a "
+        "timer (TCP drop, close 1001, a stall the heartbeat detects, a book gap, "
+        "serverShutdown) and show how each one is reported and survived. No network, "
+        "no keys. Ends after --duration seconds or on Ctrl-C with a summary.",
+    )
+    demo.add_argument(
+        "--duration",
+        type=_positive_float,
+        help="seconds to run (default: 30, or 5 with --short)",
+    )
+    demo.add_argument(
+        "--short", action="store_true", help="a few seconds, faults sooner (for tests)"
+    )
+    demo.add_argument(
+        "--fault-interval",
+        type=_non_negative_float,
+        help="seconds between injected faults; 0 for none (default: 5, or 0.8 with --short)",
+    )
+    demo.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        default="default",
+        help="the WebSocket transport (default: %(default)s)",
+    )
+
+    stream = sub_parser(
+        "stream",
+        summary="print a venue's typed events, or write them as JSON lines",
+        description="Subscribe to TOPICs and print one line per message (stdout; "
+        "connection notes go to stderr), or write one JSON object per message with "
+        "--jsonl: {topic, type, data, received_at}, prices and quantities as exact "
+        "decimal strings.",
+    )
+    stream.add_argument("venue", metavar="VENUE", choices=VENUES, help="binance-spot")
+    stream.add_argument(
+        "topics", metavar="TOPIC", nargs="+", help="stream names, e.g. btcusdt@trade"
+    )
+    _add_source_options(
+        stream,
+        url_help="the endpoint, used as given (default: the venue's public URL)",
+    )
+    stream.add_argument(
+        "--count", type=_positive_int, help="stop after N messages (default: run until stopped)"
+    )
+    stream.add_argument("--jsonl", metavar="FILE", help="write JSON lines to FILE ('-' for stdout)")
+
+    record = sub_parser(
+        "record",
+        summary="capture raw frames with timestamps, for replay",
+        description="Capture the venue's raw text frames with their arrival times as JSON "
+        'lines ({"t": seconds, "frame": "..."}), the format `trio-venues replay` and '
+        "trio_venues.testing.FakeBinance.replay() serve back.",
+    )
+    record.add_argument("venue", metavar="VENUE", choices=VENUES, help="binance-spot")
+    record.add_argument(
+        "topics", metavar="TOPIC", nargs="+", help="stream names, e.g. btcusdt@trade"
+    )
+    record.add_argument("--out", metavar="FILE", required=True, help="the recording to write")
+    _add_source_options(
+        record,
+        url_help="the combined-stream endpoint without a query; the topics are added as "
+        "?streams=... (default: the venue's public URL)",
+    )
+    limit = record.add_mutually_exclusive_group()
+    limit.add_argument(
+        "--count", type=_positive_int, help="stop after N frames (default: until Ctrl-C)"
+    )
+    limit.add_argument(
+        "--duration", type=_positive_float, help="stop after S seconds (default: until Ctrl-C)"
+    )
+
+    replay = sub_parser(
+        "replay",
+        summary="serve a recording through the fake venue on 127.0.0.1",
+        description="Serve a recording to every client that connects to the printed URL "
+        "(each connection gets it from the start, at the recorded pace divided by "
+        "--speed, then a close 1000). With --stream, also connect a client and print "
+        "the typed events (as `trio-venues stream` does); it ends when the replay ends.",
+    )
+    replay.add_argument("file", metavar="FILE", help="a recording made by `trio-venues record`")
+    replay.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=1.0,
+        help="replay this many times faster (default: %(default)s)",
+    )
+    replay.add_argument(
+        "--stream", action="store_true", help="connect a client and print the typed events"
+    )
+    replay.add_argument(
+        "--jsonl", metavar="FILE", help="with --stream: write JSON lines to FILE ('-': stdout)"
+    )
+    replay.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        default="default",
+        help="with --stream: the WebSocket transport (default: %(default)s)",
+    )
+    return root
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def _command(args: argparse.Namespace, output: Output, stopper: Stopper) -> Awaitable[int]:
+    # Imported here, not at the top: see the module docstring.
+    if args.command == "demo":
+        from ._demo import DemoOptions, run_demo
+
+        options = DemoOptions.from_args(
+            short=args.short,
+            duration=args.duration,
+            fault_interval=args.fault_interval,
+            transport=args.transport,
+        )
+        return run_demo(options, output, stopper)
+    if args.command == "stream":
+        from ._stream import StreamOptions, run_stream
+
+        return run_stream(
+            StreamOptions(
+                topics=tuple(args.topics),
+                url=args.url,
+                fake=args.fake,
+                count=args.count,
+                jsonl=args.jsonl,
+                transport=args.transport,
+            ),
+            output,
+            stopper,
+        )
+    if args.command == "record":
+        from ._record import RecordOptions, run_record
+
+        return run_record(
+            RecordOptions(
+                topics=tuple(args.topics),
+                out=args.out,
+                url=args.url,
+                fake=args.fake,
+                count=args.count,
+                duration=args.duration,
+                transport=args.transport,
+            ),
+            output,
+            stopper,
+        )
+    from ._record import ReplayOptions, run_replay
+
+    if args.jsonl is not None and not args.stream:
+        output.error("replay: --jsonl needs --stream")
+        return _usage_error()
+    return run_replay(
+        ReplayOptions(
+            file=args.file,
+            speed=args.speed,
+            stream=args.stream,
+            jsonl=args.jsonl,
+            transport=args.transport,
+        ),
+        output,
+        stopper,
+    )
+
+
+async def _usage_error() -> int:
+    await trio.lowlevel.checkpoint()
+    return ExitCode.USAGE
+
+
+async def _watch_sigint(signals: AsyncIterator[int], stopper: Stopper) -> None:
+    async for _ in signals:
+        stopper.interrupt()
+        return
+
+
+async def run(
+    argv: Sequence[str],
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    handle_sigint: bool = False,
+) -> int:
+    """Run ``trio-venues`` with ``argv`` (without the program name); return the exit status.
+
+    The async entry point: tests call it in-process. Usage errors return 2
+    (argparse's message goes to ``stderr``), ``--help`` returns 0.
+
+    Args:
+        argv: the arguments, e.g. ``["stream", "binance-spot", "btcusdt@trade", "--fake"]``.
+        stdout: where results go (default ``sys.stdout``).
+        stderr: where notes and errors go (default ``sys.stderr``).
+        handle_sigint: turn Ctrl-C into a clean stop (main thread only).
+    """
+    output = Output(stdout, stderr)
+    parser = build_parser(output)
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exc:
+        # argparse exits with 2 on a usage error and 0 after --help.
+        await trio.lowlevel.checkpoint()
+        return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
+    stopper = Stopper()
+    if not handle_sigint:
+        return await _command(args, output, stopper)
+    # Ctrl-C stops the command's work; leaving this block restores Trio's own
+    # handler, so a second Ctrl-C (after the work stopped) raises KeyboardInterrupt.
+    with trio.open_signal_receiver(signal.SIGINT) as signals:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_watch_sigint, signals, stopper)
+            code = await _command(args, output, stopper)
+            nursery.cancel_scope.cancel(reason="the command finished")
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console entry point (``trio-venues``, ``python -m trio_venues``): returns the status."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return trio.run(_run_main, arguments)
+    except KeyboardInterrupt:
+        # A Ctrl-C outside the command's watch (or a second one).
+        print("trio-venues: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+
+
+async def _run_main(arguments: list[str]) -> int:
+    return await run(arguments, handle_sigint=True)

@@ -1,0 +1,295 @@
+"""``trio-venues stream``: a venue's typed events as lines, or as JSON lines.
+
+``BinanceSpot.connect(url)``, ``ws.subscribe(*topics)``, then one line per
+``Message`` until ``--count`` messages arrived; connection notes
+(``Connected``, ``Subscribed``, ``Disconnected`` with its typed reason) go to
+stderr so that stdout stays data only. :func:`stream_events` is shared with
+``replay --stream``; :func:`running_fake` (the in-process fake Binance) with
+``record --fake``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Final, Protocol
+
+import attrs
+import trio
+
+from .. import BinanceSpot
+from ..errors import (
+    ConnectFailed,
+    ConnectionLost,
+    NotConnected,
+    RateLimitExceeded,
+    RequestTimeout,
+    SubscriptionError,
+)
+from ..events import Disconnected, Message
+from ..reasons import DisconnectReason
+from ..testing import FakeBinance, FakeVenueServer, binance_server
+from ._app import ExitCode, Output, Stopper
+from ._view import format_event, format_message, message_json
+
+__all__ = [
+    "LineFile",
+    "MessageSink",
+    "StreamOptions",
+    "check_topics",
+    "make_sink",
+    "run_stream",
+    "running_fake",
+    "stream_events",
+]
+
+#: ``--fake``: each subscribed stream gets a message this often (seconds)...
+FAKE_EVERY: Final = 0.02
+#: ... this many times (the fake's generators are bounded; ~40 minutes at that pace).
+FAKE_COUNT: Final = 120_000
+# JSON lines are written to files in batches of this many lines (one worker-thread
+# hop per batch, not per message), and at the end.
+_BATCH: Final = 256
+
+
+@attrs.frozen
+class StreamOptions:
+    """The arguments of ``trio-venues stream`` (see ``trio-venues stream --help``)."""
+
+    topics: tuple[str, ...]
+    url: str | None = None
+    fake: bool = False
+    count: int | None = None
+    jsonl: str | None = None
+    transport: str = "default"
+
+
+def check_topics(topics: tuple[str, ...]) -> str | None:
+    """Why ``topics`` cannot be subscribed to on Binance, or ``None`` when they can."""
+    try:
+        BinanceSpot.combined_url(*topics)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+@asynccontextmanager
+async def running_fake(
+    *, generate_every: float | None = FAKE_EVERY
+) -> AsyncIterator[FakeVenueServer[FakeBinance]]:
+    """A fake Binance venue on 127.0.0.1 for the block's duration.
+
+    With ``generate_every``, each stream gets generated data from its first
+    subscriber on; without, the fake sends only what it is told to.
+    """
+    server = binance_server(FakeBinance(), auto_generate=generate_every, generate_count=FAKE_COUNT)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(server.serve_tcp)
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+# -- where messages go -------------------------------------------------------------------
+
+
+class _AsyncText(Protocol):
+    async def write(self, data: str) -> int: ...
+
+    async def aclose(self) -> None: ...
+
+
+class LineFile:
+    """Text lines to a file, written in batches through Trio's worker threads.
+
+    At most ``_BATCH`` lines are held before they are written (the buffer's
+    bound); :meth:`aclose` writes the rest. A write error propagates.
+    """
+
+    def __init__(self, handle: _AsyncText) -> None:
+        self._handle = handle
+        self._pending: list[str] = []
+        self.lines = 0
+
+    @classmethod
+    async def create(cls, path: str) -> LineFile:
+        """Open ``path`` for writing (truncated).
+
+        Raises:
+            OSError: it cannot be created.
+        """
+        handle = await trio.open_file(path, "w", encoding="utf-8")
+        return cls(handle)
+
+    async def write(self, line: str) -> None:
+        """Add one line (without its newline)."""
+        self._pending.append(line)
+        self.lines += 1
+        if len(self._pending) >= _BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write the lines held so far."""
+        if self._pending:
+            text = "\n".join(self._pending) + "\n"
+            self._pending.clear()
+            await self._handle.write(text)
+
+    async def aclose(self) -> None:
+        """Write the rest and close the file (even when cancelled: the lines are kept)."""
+        with trio.CancelScope(shield=True):
+            try:
+                await self.flush()
+            finally:
+                await self._handle.aclose()
+
+
+class MessageSink:
+    """Where ``stream`` puts messages: human lines or JSON lines, on stdout or in a file."""
+
+    def __init__(self, output: Output, *, json: bool, file: LineFile | None = None) -> None:
+        self._output = output
+        self._json = json
+        self._file = file
+
+    async def put(self, message: Message) -> None:
+        """Write one message."""
+        if self._file is not None:
+            await self._file.write(message_json(message))
+        elif self._json:
+            self._output.line(message_json(message))
+        else:
+            self._output.line(format_message(message))
+
+    async def aclose(self) -> None:
+        """Flush and close the file, if any."""
+        if self._file is not None:
+            await self._file.aclose()
+        else:
+            await trio.lowlevel.checkpoint()
+
+
+async def make_sink(output: Output, jsonl: str | None) -> MessageSink:
+    """The sink for ``--jsonl FILE`` (``-``: JSON lines on stdout; ``None``: human lines).
+
+    Close it with :meth:`MessageSink.aclose`.
+
+    Raises:
+        OSError: the file cannot be created.
+    """
+    file = await LineFile.create(jsonl) if jsonl is not None and jsonl != "-" else None
+    return MessageSink(output, json=jsonl is not None, file=file)
+
+
+# -- streaming ------------------------------------------------------------------------------
+
+
+def _never(reason: DisconnectReason) -> bool:
+    return False
+
+
+async def stream_events(
+    url: str,
+    topics: tuple[str, ...],
+    *,
+    sink: MessageSink,
+    output: Output,
+    stopper: Stopper,
+    count: int | None = None,
+    transport: Any = "default",
+    ended_ok: Callable[[DisconnectReason], bool] = _never,
+) -> int:
+    """Connect to ``url``, subscribe to ``topics``, put each message in ``sink``.
+
+    Returns the exit status: OK after ``count`` messages (or when the
+    connection ends and ``ended_ok(reason)``), DISCONNECTED when it ends
+    otherwise, CONNECT_FAILED, USAGE when the venue refused a topic,
+    INTERRUPTED after Ctrl-C.
+    """
+    got = 0
+    connected = False
+    try:
+        async with BinanceSpot.connect(url, transport=transport) as ws:
+            connected = True
+            with stopper.scope():
+                if topics:
+                    await ws.subscribe(*topics)
+                async for event in ws.events:
+                    if isinstance(event, Message):
+                        await sink.put(event)
+                        got += 1
+                        if count is not None and got >= count:
+                            return ExitCode.OK
+                        continue
+                    line = format_event(event)
+                    if line is not None:
+                        output.note(line)
+                    if isinstance(event, Disconnected):
+                        if ended_ok(event.reason):
+                            return ExitCode.OK
+                        wanted = f" of {count}" if count is not None else ""
+                        output.error(f"disconnected after {got}{wanted} message(s)")
+                        return ExitCode.DISCONNECTED
+    except SubscriptionError as exc:
+        output.error(f"the venue refused the subscription: {exc}")
+        return ExitCode.USAGE
+    except ConnectFailed as exc:
+        output.error(f"could not connect to {url}: {exc}")
+        return ExitCode.CONNECT_FAILED
+    except RateLimitExceeded as exc:
+        # Before connecting: the connection-attempt budget; after: a subscription cap.
+        if not connected:
+            output.error(f"not connecting to {url}: {exc}")
+            return ExitCode.CONNECT_FAILED
+        output.error(f"the subscription was refused locally: {exc}")
+        return ExitCode.USAGE
+    except (ConnectionLost, NotConnected) as exc:
+        output.error(f"the connection ended while subscribing: {exc}")
+        return ExitCode.DISCONNECTED
+    except RequestTimeout as exc:
+        output.error(f"the venue did not acknowledge the subscription: {exc}")
+        return ExitCode.FAILURE
+    if stopper.interrupted:
+        output.note(f"interrupted after {got} message(s)")
+        return ExitCode.INTERRUPTED
+    # The events ended without Disconnected: not something a connection does.
+    output.error(f"the event stream ended after {got} message(s)")
+    return ExitCode.FAILURE
+
+
+async def run_stream(options: StreamOptions, output: Output, stopper: Stopper) -> int:
+    """``trio-venues stream``: returns the exit status."""
+    problem = check_topics(options.topics)
+    if problem is not None:
+        output.error(problem)
+        return ExitCode.USAGE
+    try:
+        sink = await make_sink(output, options.jsonl)
+    except OSError as exc:
+        output.error(f"cannot write {options.jsonl}: {exc}")
+        return ExitCode.USAGE
+    try:
+        if options.fake:
+            async with running_fake() as server:
+                output.note(f"fake Binance listening on {server.url}")
+                return await stream_events(
+                    server.url,
+                    options.topics,
+                    sink=sink,
+                    output=output,
+                    stopper=stopper,
+                    count=options.count,
+                    transport=options.transport,
+                )
+        return await stream_events(
+            options.url or BinanceSpot.default_url,
+            options.topics,
+            sink=sink,
+            output=output,
+            stopper=stopper,
+            count=options.count,
+            transport=options.transport,
+        )
+    finally:
+        await sink.aclose()
