@@ -923,7 +923,7 @@ class RetryingConnection(Generic[C]):
                     connected_at = live.connected_at
                     reason = live.override or live.reason or NetworkError("no reason reported")
                     if live.ready:
-                        self._gap_since = live.ended_at
+                        self._gap_since = _last_data_at(conn, live.ended_at)
                         self._gap_base = live.base
             if self._stopping():
                 return
@@ -1085,6 +1085,18 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
         else:
             out.append(exc)
     return out
+
+
+def _last_data_at(conn: object, ended_at: float | None) -> float | None:
+    """When data may have stopped: the connection's last message, else its end.
+
+    After a stall the heartbeat fires ``ping_interval + pong_timeout`` after
+    the last message; the gap starts at that message, not at the timeout.
+    """
+    last = getattr(getattr(conn, "stats", None), "last_message_at", None)
+    if isinstance(last, int | float) and (ended_at is None or last <= ended_at):
+        return float(last)
+    return ended_at
 
 
 def _single(group: BaseExceptionGroup[BaseException]) -> BaseException | None:

@@ -76,3 +76,37 @@ async def test_venue_client_retry_after_restart_and_replay(
     assert isinstance(gap, DataGap)
     assert gap.topics == ("a@trade", "b@trade")
     assert gap.until - gap.since == 1.0
+
+
+async def test_data_gap_starts_at_the_last_message_of_a_stalled_connection(
+    autojump_clock: trio.abc.Clock, nursery: trio.Nursery
+) -> None:
+    """After a stall, DataGap.since is the last message's time, not the heartbeat timeout."""
+    server = FakeVenueServer()
+    await nursery.start(server.run)
+
+    def client() -> AbstractAsyncContextManager[Connection]:
+        return GenericJson.connect(
+            server.url,
+            transport=server.memory_transport("default"),
+            ping_interval=10.0,
+            pong_timeout=5.0,
+        )
+
+    policy = RetryPolicy(ExponentialBackoff(initial=1.0, jitter=0), breaker=None)
+    async with retry_scope(client, policy=policy) as ws:
+        await ws.subscribe("a@trade")
+        await trio.sleep(3)
+        await server.push("a@trade")
+        async for event in ws.events:
+            if isinstance(event, Message):
+                break
+        last_message_at = trio.current_time()
+        server.connection.stall()
+        async for event in ws.events:
+            if isinstance(event, DataGap):
+                gap = event
+                break
+    assert gap.since == last_message_at == 3.0
+    # The heartbeat found the stall at 10 + 5 = 15 s, the reconnect waited 1 s.
+    assert gap.until == 16.0
