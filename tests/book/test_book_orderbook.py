@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from trio_venues.book import DepthDiff, DepthSnapshot, InvalidLevel, OrderBook, Side
 from trio_venues.errors import ConfigError, DecodeError
 
-SAMPLES = Path("/work/shared/venues/samples/binance")
+# Copies of ../shared/venues/samples/binance kept with the tests (fresh clones lack ../shared).
+SAMPLES = Path(__file__).resolve().parent.parent / "protocol" / "data" / "binance"
 
 D = Decimal
 
