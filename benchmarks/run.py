@@ -70,6 +70,14 @@ CLIENTS: tuple[Client, ...] = (
         ours=True,
     ),
     Client(
+        "tv_typed_batches",
+        "tv_typed",
+        "trio_venues BinanceSpot typed events, ws.events.batches() (default transport)",
+        frozenset(THROUGHPUT),
+        ("--transport", "default", "--delivery", "batches"),
+        ours=True,
+    ),
+    Client(
         "tv_raw_orjson",
         "tv_raw",
         "trio_venues RawWebSocket + orjson (default transport)",
@@ -469,6 +477,12 @@ def ratio_table(results: dict[str, dict[str, list[Result]]]) -> None:
             typed,
             median_rate(r.get("trio_rawsock_orjson", [])),
             0.5,
+        )
+        line(
+            f"{kind}: typed batches() default / websockets+orjson (extra)",
+            median_rate(r.get("tv_typed_batches", [])),
+            median_rate(r.get("websockets_orjson", [])),
+            1.0,
         )
         # "Within 1.2x" of the raw trio-websocket loop: at least 1/1.2 of its rate.
         line(

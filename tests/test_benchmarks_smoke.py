@@ -81,6 +81,8 @@ def test_smoke_run_prints_figures_for_every_trio_venues_client() -> None:
     for name in OUR_CLIENTS:
         # name (maybe "*" for the RawWebSocket fallback), then a msgs/s median like "123,456"
         assert re.search(rf"^{name}( \*)?\s+[\d,]+\s", throughput, re.MULTILINE), throughput
+    # Typed events received as lists (ws.events.batches()): a throughput row only.
+    assert re.search(r"^tv_typed_batches\s+[\d,]+\s", throughput, re.MULTILINE), throughput
     assert "got " not in throughput  # every client received all 300 messages
     latency = out.split("== One-way latency")[1].split("==")[1]
     for name in OUR_CLIENTS:

@@ -28,6 +28,7 @@ Two policies are decided once, here:
 from __future__ import annotations
 
 import decimal
+import types
 import typing
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -47,6 +48,7 @@ __all__ = [
     "decimal_to_wire",
     "raise_decode_error",
     "register_wire_class",
+    "slot_setters",
     "structure",
     "unstructure",
 ]
@@ -193,6 +195,48 @@ def register_wire_class(
     converter.register_unstructure_hook(
         cls, make_dict_unstructure_fn(cls, converter, **unstructure_overrides)
     )
+
+
+def slot_setters(cls: type[Any]) -> tuple[Callable[[Any, Any], None], ...]:
+    """The slot setters of ``cls``'s attrs fields, in field order, for hand-written decoders.
+
+    ``obj = object.__new__(cls)`` followed by ``setter(obj, value)`` for every
+    field builds an instance without calling ``__init__``. attrs' frozen
+    ``__init__`` binds ``object.__setattr__`` and calls it once per field;
+    the slot descriptors' own setters cost about 0.2 us less per 7-field
+    object (measured on the trade path, where that is ~10% of the per-message
+    budget). The class stays frozen for everyone else: this writes the slots
+    directly, as attrs' ``__init__`` does.
+
+    The caller must pass every field, each in its final form: defaults,
+    converters and validators do not run. So the class may not have validators
+    or ``__attrs_pre_init__``/``__attrs_post_init__`` hooks, which would be
+    silently skipped (converters are allowed: the decoder is their fast path).
+
+    Raises:
+        TypeError: ``cls`` is not a slotted attrs class, or has what would be skipped.
+    """
+    if not attrs.has(cls) or "__slots__" not in cls.__dict__:
+        raise TypeError(f"{cls.__name__} is not a slotted attrs class")
+    if hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__"):
+        raise TypeError(f"{cls.__name__} has an init hook that building by slots would skip")
+    fields = attrs.fields(cls)
+    # Slots that are not fields (attrs' cached hash) would be left unset.
+    extra = set(cls.__dict__["__slots__"]) - {f.name for f in fields} - {"__weakref__"}
+    if extra:
+        raise TypeError(f"{cls.__name__} has slots besides its fields: {sorted(extra)}")
+    setters: list[Callable[[Any, Any], None]] = []
+    for field in fields:
+        if field.validator is not None:
+            raise TypeError(f"{cls.__name__}.{field.name} has a validator")
+        # The slot lives on the class that declared the field (a base, for inherited ones).
+        descriptor = next(
+            (k.__dict__[field.name] for k in cls.__mro__ if field.name in k.__dict__), None
+        )
+        if type(descriptor) is not types.MemberDescriptorType:
+            raise TypeError(f"{cls.__name__}.{field.name} is not a slot")
+        setters.append(descriptor.__set__)
+    return tuple(setters)
 
 
 def structure(value: Any, cls: type[T]) -> T:

@@ -17,11 +17,22 @@ private ``_handle_ping_event``/``_handle_pong_event`` handlers to put
 :class:`~trio_venues._transport.Ping`/``Pong`` items into the connection's
 private message channel, and start its private ``_reader_task`` and wait for
 ``_open_handshake``.
+
+**Batches.** trio-websocket hands over one message per ``get_message()``, so
+each message would cost our reader a task switch. :meth:`TrioWebsocketTransport.receive_batch`
+therefore waits for one message, then takes whatever trio-websocket has
+already queued from its private ``_recv_channel`` with ``receive_nowait()``
+(never waiting, so a lone message is returned at once). Its reader also
+yields to the scheduler after every message it queues (a memory channel
+``send()``); :class:`_ObservedConnection` queues complete messages with
+``send_nowait()`` while there is room, so one read's messages are queued
+together and our reader takes them in one batch.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import contextlib
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import trio
@@ -40,14 +51,52 @@ if TYPE_CHECKING:
 __all__ = ["TrioWebsocketTransport", "open_trio_websocket_transport", "wrap_trio_websocket"]
 
 # trio-websocket's own queue between its reader and us: our session drains
-# it at once into its own bounded buffer, so a small queue suffices.
+# it at once into its own bounded buffer, so a small queue suffices. It also
+# bounds a receive_batch() (to this plus the one or two messages in hand).
 _QUEUE_SIZE = 64
 # Measured in PERFORMANCE.md: 64 KiB reads are 1.1-1.6x faster than its 4 KiB default.
 _RECEIVE_BYTES = 64 * 1024
 
 
 class _ObservedConnection(trio_websocket.WebSocketConnection):
-    """A ``WebSocketConnection`` that hands ping/pong frames to its user (private hooks)."""
+    """A ``WebSocketConnection`` that hands ping/pong frames to its user (private hooks).
+
+    It also queues complete messages without yielding while its queue has room.
+    """
+
+    async def _handle_message_event(
+        self, event: wsproto.events.TextMessage | wsproto.events.BytesMessage
+    ) -> None:
+        # trio-websocket's handler assembles the message and then awaits
+        # ``_send_channel.send(msg)``, a scheduler yield per message. When the
+        # event completes a message within the size limit, do the same but
+        # queue it with send_nowait() (no yield) while the queue has room.
+        # Partial messages and oversized ones (1009) stay with trio-websocket's
+        # own handler, unchanged.
+        if not event.message_finished or (
+            self._message_size + len(event.data) > self._max_message_size
+        ):
+            await super()._handle_message_event(event)
+            return
+        msg: str | bytes
+        if isinstance(event, wsproto.events.BytesMessage):
+            chunks = cast("list[bytes]", self._message_parts)
+            chunks.append(bytes(event.data))
+            msg = b"".join(chunks)
+        else:
+            texts = cast("list[str]", self._message_parts)
+            texts.append(event.data)
+            msg = "".join(texts)
+        self._message_size = 0
+        self._message_parts = []
+        try:
+            self._send_channel.send_nowait(msg)
+        except trio.WouldBlock:
+            # Full: wait for room, as trio-websocket does.
+            with contextlib.suppress(trio.ClosedResourceError, trio.BrokenResourceError):
+                await self._send_channel.send(msg)
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            pass  # as trio-websocket: somebody closed the receive side
 
     async def _handle_ping_event(self, event: wsproto.events.Ping) -> None:
         # Not answered here: the session answers through its rate limiter.
@@ -82,12 +131,20 @@ class TrioWebsocketTransport:
         return ()
 
     async def receive_batch(self) -> list[TransportItem]:
-        """Return the next message (trio-websocket delivers one at a time)."""
+        """Wait for the next item, then add every item trio-websocket has already queued."""
         try:
             item: TransportItem = await self._ws.get_message()
         except ConnectionClosed as exc:
             raise _map_close(exc) from None
-        return [item]
+        items = [item]
+        # Private: the channel get_message() reads. An ended or closed channel
+        # ends the batch; the next get_message() reports it.
+        receive_nowait = self._ws._recv_channel.receive_nowait
+        while True:
+            try:
+                items.append(receive_nowait())
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                return items
 
     async def _call(self, coro: Any) -> None:
         try:

@@ -48,6 +48,12 @@ def client_args(description: str, argv: Sequence[str] | None = None) -> argparse
     p.add_argument("--count", type=int, default=0, help="messages expected before the sentinel")
     p.add_argument("--conns", type=int, default=100, help="idle mode: connections to open")
     p.add_argument("--transport", default="default", help="trio_venues clients only")
+    p.add_argument(
+        "--delivery",
+        choices=("events", "batches"),
+        default="events",
+        help="typed trio_venues client: `async for event in ws.events` or ws.events.batches()",
+    )
     p.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop", help="asyncio peers")
     return p.parse_args(argv)
 

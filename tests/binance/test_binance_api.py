@@ -73,8 +73,8 @@ async def test_depth_weight_visible_in_stats(
         assert fake.behaviour.weight_used == 52
         market = fake.behaviour.market("BTCUSDT")
         assert snapshot.last_update_id == market.update_id
-        assert list(snapshot.bids) == market.bids[:1000]
-        assert list(snapshot.asks) == market.asks[:1000]
+        assert list(snapshot.decimal_bids()) == market.bids[:1000]
+        assert list(snapshot.decimal_asks()) == market.asks[:1000]
         await ws.depth("BTCUSDT", limit=5000)
         assert _weight_used(ws) == fake.behaviour.weight_used == 302
         assert await ws.server_time() == 1_700_000_000_000

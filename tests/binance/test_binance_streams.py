@@ -105,7 +105,8 @@ async def test_raw_stream_url(fake: Fake, kind: str, autojump_clock: trio.abc.Cl
     assert message.topic == "btcusdt@depth10"
     assert isinstance(message.data, PartialDepth)
     assert len(message.data.bids) == len(message.data.asks) == 10
-    assert message.data.bids[0][0] < message.data.asks[0][0]
+    # Levels are exact strings; compare them as numbers.
+    assert message.data.decimal_bids()[0][0] < message.data.decimal_asks()[0][0]
 
 
 async def test_generated_data_is_consistent(fake: Fake, autojump_clock: trio.abc.Clock) -> None:

@@ -69,7 +69,8 @@ def test_depth_response_gives_usage_then_the_response() -> None:
     assert response.error is None
     book = partial_depth_from_wire(response.result)
     assert book.last_update_id == 2731179239
-    assert book.bids[0] == (D("0.01379900"), D("3.43200000"))
+    assert book.bids[0] == ("0.01379900", "3.43200000")
+    assert book.decimal_bids()[0] == (D("0.01379900"), D("3.43200000"))
 
 
 def test_order_response_reports_orders_and_weight_windows_in_seconds() -> None:

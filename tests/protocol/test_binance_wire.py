@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trio_venues._codec import DECODE_FAILURES, raise_decode_error, structure
+from trio_venues._codec import DECODE_FAILURES, raise_decode_error, slot_setters, structure
 from trio_venues.errors import DecodeError
+from trio_venues.events import Message
 from trio_venues.venues.binance import (
     AccountPosition,
     AggTrade,
@@ -423,6 +424,13 @@ _MISSING = object()
         pytest.param({**sample("depth_update"), "b": [["1", "2", "3"]]}, id="level-arity"),
         pytest.param({**sample("depth_update"), "b": ["12"]}, id="level-as-string"),
         pytest.param({**sample("depth_update"), "a": "x"}, id="levels-not-array"),
+        pytest.param({**sample("depth_update"), "b": [["0.1", 2.5]]}, id="level-qty-float"),
+        pytest.param({**sample("depth_update"), "b": [["NaN", "1"]]}, id="level-nan"),
+        pytest.param({**sample("depth_update"), "a": [["1", "inf"]]}, id="level-infinite"),
+        pytest.param({**sample("depth_update"), "a": [["1", None]]}, id="level-null"),
+        pytest.param({**sample("depth_update"), "b": [[]]}, id="level-empty"),
+        pytest.param({**sample("depth_update"), "b": [["1", "2"], ["3"]]}, id="level-short"),
+        pytest.param({**sample("partial_depth"), "asks": [{"p": "1"}]}, id="level-object"),
         pytest.param({**sample("depth_update"), "u": "160"}, id="depth-id-string"),
         pytest.param({**sample("partial_depth"), "lastUpdateId": None}, id="partial-id-null"),
         pytest.param({**sample("book_ticker"), "B": 31.21}, id="book-qty-float"),
@@ -459,8 +467,9 @@ def test_partial_depth_from_wire_reads_the_api_depth_result() -> None:
     """The WS-API depth result has the partial-depth shape and decodes the same way."""
     book = partial_depth_from_wire(sample("wsapi_depth_response")["result"])
     assert book.last_update_id == 2731179239
-    assert book.bids[0] == (D("0.01379900"), D("3.43200000"))
-    assert book.asks[-1] == (D("0.01380400"), D("0.26800000"))
+    assert book.bids[0] == ("0.01379900", "3.43200000")
+    assert book.asks[-1] == ("0.01380400", "0.26800000")
+    assert book.decimal_asks()[-1] == (D("0.01380400"), D("0.26800000"))
     assert len(book.bids) == len(book.asks) == 5
 
 
@@ -619,3 +628,113 @@ def test_to_wire_reproduces_the_recorded_samples() -> None:
     del kline["k"]["B"]
     assert to_wire(market_event_from_wire(sample("kline"))) == kline
     assert to_wire(UnknownMessage({"e": "new"})) == {"e": "new"}
+
+
+# -- depth levels: exact strings, Decimal on demand ----------------------------------------
+
+
+def test_depth_levels_stay_the_exact_strings_binance_sent() -> None:
+    """Levels keep their spelling (trailing zeros included) as tuples; the views parse them."""
+    payload = {**sample("depth_update"), "b": [["0.00240000", "10.00000000"]], "a": []}
+    update = market_event_from_wire(payload)
+    assert isinstance(update, DepthUpdate)
+    assert update.bids == (("0.00240000", "10.00000000"),)
+    assert type(update.bids) is tuple
+    assert type(update.bids[0]) is tuple
+    assert update.asks == ()
+    assert update.decimal_bids() == ((D("0.0024"), D("10")),)
+    assert str(update.decimal_bids()[0][0]) == "0.00240000"
+    assert update.decimal_asks() == ()
+    partial = partial_depth_from_wire(sample("partial_depth"))
+    assert partial.bids == (("0.0024", "10"),)
+    assert partial.decimal_asks() == ((D("0.0026"), D("100")),)
+
+
+def test_levels_built_by_hand_are_stored_in_their_wire_form() -> None:
+    """Decimal levels become positional strings; strings are kept; floats and NaN are refused."""
+    update = DepthUpdate("BTCUSDT", 1, 2, ((D("1.50"), D("2E+1")),), (("3.0", D("0")),), 5)
+    assert update.bids == (("1.50", "20"),)
+    assert update.asks == (("3.0", "0"),)
+    assert PartialDepth(1, [[D("0.1"), "2"]], ()).bids == (("0.1", "2"),)
+    with pytest.raises(TypeError, match="float"):
+        DepthUpdate("X", 1, 2, ((0.1, D(1)),), (), 5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="finite"):
+        PartialDepth(1, ((D("NaN"), D(1)),), ())
+    with pytest.raises(ValueError, match="price, quantity"):
+        PartialDepth(1, (("1", "2", "3"),), ())
+
+
+def test_decimal_views_report_a_level_that_is_not_a_number() -> None:
+    """The decoder checks types, not number syntax: the views raise ValueError for a bad one."""
+    update = market_event_from_wire({**sample("depth_update"), "b": [["1..2", "1"]]})
+    assert isinstance(update, DepthUpdate)
+    assert update.bids == (("1..2", "1"),)
+    with pytest.raises(ValueError, match="not a decimal number"):
+        update.decimal_bids()
+
+
+# -- hand-built instances are the same as attrs-built ones ----------------------------------
+
+
+def test_hand_decoded_instances_equal_init_built_ones_and_stay_frozen() -> None:
+    """The slot-filled fast path builds ordinary frozen instances: equal, hashable, immutable."""
+    trade = market_event_from_wire(sample("trade"))
+    assert trade == Trade(**{f.name: getattr(trade, f.name) for f in attrs.fields(Trade)})
+    decoded: list[Any] = [
+        trade,
+        market_event_from_wire(sample("agg_trade")),
+        market_event_from_wire(sample("book_ticker")),
+        market_event_from_wire(sample("depth_update")),
+        market_event_from_wire(sample("partial_depth")),
+    ]
+    for event in decoded:
+        cls = type(event)
+        rebuilt = cls(**{f.name: getattr(event, f.name) for f in attrs.fields(cls)})
+        assert rebuilt == event
+        assert hash(rebuilt) == hash(event)
+        assert repr(rebuilt) == repr(event)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            event.symbol = "X"
+
+
+def test_slot_setters_refuse_classes_whose_init_does_more() -> None:
+    """Only slotted attrs classes without validators, hooks or cached hashes qualify."""
+
+    @attrs.frozen
+    class Plain:
+        a: int
+        b: str
+
+    set_a, set_b = slot_setters(Plain)
+    obj = object.__new__(Plain)
+    set_a(obj, 1)
+    set_b(obj, "x")
+    assert obj == Plain(1, "x")
+    assert len(slot_setters(Message)) == 3
+
+    @attrs.frozen
+    class Validated:
+        a: int = attrs.field(validator=attrs.validators.instance_of(int))
+
+    @attrs.frozen(cache_hash=True)
+    class CachedHash:
+        a: int
+
+    @attrs.frozen
+    class PostInit:
+        a: int
+
+        def __attrs_post_init__(self) -> None:
+            if self.a < 0:
+                raise ValueError("a must not be negative")
+
+    @attrs.frozen(slots=False)
+    class NoSlots:
+        a: int
+
+    class NotAttrs:
+        __slots__ = ("a",)
+
+    for cls in (Validated, CachedHash, PostInit, NoSlots, NotAttrs):
+        with pytest.raises(TypeError):
+            slot_setters(cls)

@@ -71,6 +71,8 @@ from ._wire import Trade as Trade
 from ._wire import UnknownMessage as UnknownMessage
 from ._wire import UserDataEvent as UserDataEvent
 from ._wire import UserEvent as UserEvent
+from ._wire import WireLevel as WireLevel
+from ._wire import decimal_levels as decimal_levels
 from ._wire import market_event_from_wire as market_event_from_wire
 from ._wire import ms_to_datetime as ms_to_datetime
 from ._wire import partial_depth_from_wire as partial_depth_from_wire
@@ -78,6 +80,7 @@ from ._wire import to_datetime as to_datetime
 from ._wire import to_wire as to_wire
 from ._wire import us_to_datetime as us_to_datetime
 from ._wire import user_event_from_wire as user_event_from_wire
+from ._wire import wire_levels as wire_levels
 
 __all__ = [
     "API_URL",
@@ -144,4 +147,7 @@ __all__ = [
     "us_to_datetime",
     "user_event_from_wire",
     "wall_clock_ms",
+    "WireLevel",
+    "decimal_levels",
+    "wire_levels",
 ]
