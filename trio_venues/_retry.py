@@ -53,6 +53,7 @@ from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar, runtime_
 import attrs
 import trio
 
+from ._session import single_exception
 from .errors import (
     ConfigError,
     ConnectFailed,
@@ -1077,16 +1078,6 @@ class RetryingConnection(Generic[C]):
 # -- the entry point -----------------------------------------------------------------------
 
 
-def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
-    out: list[BaseException] = []
-    for exc in group.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            out.extend(_leaves(exc))
-        else:
-            out.append(exc)
-    return out
-
-
 def _last_data_at(conn: object, ended_at: float | None) -> float | None:
     """When data may have stopped: the connection's last message, else its end.
 
@@ -1097,17 +1088,6 @@ def _last_data_at(conn: object, ended_at: float | None) -> float | None:
     if isinstance(last, int | float) and (ended_at is None or last <= ended_at):
         return float(last)
     return ended_at
-
-
-def _single(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
-    """The one meaningful exception in ``group`` (``Cancelled`` are by-products), or None."""
-    leaves = _leaves(group)
-    real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
-    if len(real) == 1:
-        return real[0]
-    if not real:
-        return leaves[0]
-    return None
 
 
 _DEFAULT_POLICY = RetryPolicy()
@@ -1179,7 +1159,7 @@ async def retry_scope(
                     await ws.aclose()
             nursery.cancel_scope.cancel(reason="retry_scope block ended")
     except BaseExceptionGroup as group:
-        bare = _single(group)
+        bare = single_exception(group)
         if bare is None:
             raise
     # Raised outside the ``except`` so that the exception keeps its own

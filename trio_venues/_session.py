@@ -213,19 +213,30 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     return out
 
 
-def unwrap_group(group: BaseExceptionGroup[BaseException]) -> NoReturn:
-    """Re-raise the one meaningful exception of ``group`` as itself.
+def single_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The one meaningful exception of ``group``, or ``None`` when there are several.
 
     ``Cancelled`` leaves are by-products when something else failed; with no
-    other leaf, the first ``Cancelled`` is re-raised so the enclosing scope
-    catches it. Two or more real errors are a bug: ``InternalError``.
+    other leaf, the first ``Cancelled`` is the answer, so that re-raising it
+    lets the enclosing cancel scope catch it.
     """
     leaves = _leaves(group)
     real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
     if len(real) == 1:
-        raise real[0] from real[0].__cause__
+        return real[0]
     if not real:
-        raise leaves[0]
+        return leaves[0]
+    return None
+
+
+def unwrap_group(group: BaseExceptionGroup[BaseException]) -> NoReturn:
+    """Re-raise the one meaningful exception of ``group`` as itself.
+
+    Two or more real errors at once are a bug: ``InternalError``.
+    """
+    exc = single_exception(group)
+    if exc is not None:
+        raise exc from exc.__cause__
     raise InternalError(
         "several errors at once inside a trio_venues connection; please report this with the "
         "traceback"
