@@ -43,6 +43,7 @@ How it is built, and why:
 
 from __future__ import annotations
 
+import collections
 import math
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
@@ -77,6 +78,7 @@ from .events import (
 from .reasons import (
     ConnectAttemptFailed,
     DisconnectReason,
+    HeartbeatTimeout,
     NetworkError,
     RemoteClosed,
     UserInitiated,
@@ -84,6 +86,7 @@ from .reasons import (
 
 __all__ = [
     "DEFAULT_FLOORS",
+    "reason_label",
     "Backoff",
     "CircuitBreaker",
     "ConnectionLike",
@@ -627,6 +630,8 @@ class RetryingConnection(Generic[C]):
         self._send, self.events = trio.open_memory_channel[Event](event_buffer)
         # The desired set, in subscription order (a dict is an ordered set).
         self._desired: dict[str, None] = {}
+        # Reconnections by the reason that caused them (``reason_label``).
+        self.reconnects: collections.Counter[str] = collections.Counter()
         self._sub_lock = trio.Lock()
         self._live: C | None = None  # established, maybe not ready yet
         self._ready: C | None = None  # established and replayed
@@ -939,6 +944,7 @@ class RetryingConnection(Generic[C]):
                 error.__cause__ = cause
                 self._give_up(error)
                 return
+            self.reconnects[reason_label(reason)] += 1
             await self._emit(Reconnecting(verdict.attempt, verdict.delay, reason))
             await trio.sleep(verdict.delay)
 
@@ -1076,6 +1082,21 @@ class RetryingConnection(Generic[C]):
 
 
 # -- the entry point -----------------------------------------------------------------------
+
+
+def reason_label(reason: DisconnectReason) -> str:
+    """A short, stable label for counting: the class name, plus the code or status."""
+    label = type(reason).__name__
+    if isinstance(reason, RemoteClosed):
+        return f"{label} {reason.code}"
+    if isinstance(reason, HeartbeatTimeout):
+        return f"{label} ({reason.kind})"
+    if isinstance(reason, ConnectAttemptFailed):
+        error = reason.error
+        status = getattr(error, "status", None)
+        name = type(error).__name__
+        return f"{label} {name}" + (f" {status}" if status is not None else "")
+    return label
 
 
 def _last_data_at(conn: object, ended_at: float | None) -> float | None:

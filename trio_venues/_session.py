@@ -144,6 +144,7 @@ class TopicStats:
             e.g. Binance ms), when the message carries one.
         event_lag_ms: how far behind the venue's clock the last message was
             when it arrived (wall clock minus event time, in ms), when known.
+        messages_per_second: the topic's average rate since the connection opened.
     """
 
     messages: int
@@ -151,6 +152,7 @@ class TopicStats:
     last_received_at: float | None
     last_event_time: int | None
     event_lag_ms: float | None
+    messages_per_second: float | None = None
 
 
 @attrs.frozen
@@ -183,6 +185,7 @@ class ConnectionStats:
     subscriptions: int
     connected_at: float | None
     since_last_message: float | None
+    messages_per_second: float | None
     topics: dict[str, TopicStats] = attrs.field(factory=dict, eq=False)
     rate_limits: Any = None
 
@@ -327,6 +330,8 @@ class Connection:
         now = trio.current_time()
         # Wall clock only here, for comparing with the venue's event times.
         wall_ms = time.time() * 1000
+        connected = self._connected_at
+        span = now - connected if connected is not None and now > connected else None
         topics = {
             topic: TopicStats(
                 messages=c[0],
@@ -338,6 +343,7 @@ class Connection:
                     if c[3] is not None and c[2] is not None
                     else None
                 ),
+                messages_per_second=c[0] / span if span else None,
             )
             for topic, c in self._topic_stats.items()
         }
@@ -364,6 +370,7 @@ class Connection:
             since_last_message=(
                 now - self._last_message_at if self._last_message_at is not None else None
             ),
+            messages_per_second=self._messages_in / span if span else None,
             topics=topics,
             rate_limits=self._limiter.stats() if self._limiter is not None else None,
         )

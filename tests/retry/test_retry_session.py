@@ -110,3 +110,29 @@ async def test_data_gap_starts_at_the_last_message_of_a_stalled_connection(
     assert gap.since == last_message_at == 3.0
     # The heartbeat found the stall at 10 + 5 = 15 s, the reconnect waited 1 s.
     assert gap.until == 16.0
+
+
+async def test_reconnects_are_counted_by_reason(
+    autojump_clock: trio.abc.Clock, nursery: trio.Nursery
+) -> None:
+    """RetryingConnection.reconnects counts reconnections by reason label."""
+    server = FakeVenueServer()
+    await nursery.start(server.run)
+    policy = RetryPolicy(ExponentialBackoff(initial=0.5, jitter=0), breaker=None)
+    async with retry_scope(lambda: client_of(server), policy=policy) as ws:
+        first = await ws.events.receive()
+        assert isinstance(first, Connected)
+        for code in (1012, 1012, 1001):
+            await server.connection.close(code, "bye")
+            async for event in ws.events:
+                if isinstance(event, Connected):
+                    break
+        await server.connection.drop()
+        async for event in ws.events:
+            if isinstance(event, Connected):
+                break
+    assert dict(ws.reconnects) == {
+        "RemoteClosed 1012": 2,
+        "RemoteClosed 1001": 1,
+        "NetworkError": 1,
+    }

@@ -72,3 +72,21 @@ async def test_logs_carry_connection_id_and_reason(
     assert ending[0].reason == RemoteClosed(1012, "restart")  # type: ignore[attr-defined]
     assert ending[0].conn_id == ws.stats.conn_id  # type: ignore[attr-defined]
     assert ending[0].retryable is True  # type: ignore[attr-defined]
+
+
+async def test_rates(server: Server, autojump_clock: trio.abc.Clock) -> None:
+    """ws.stats reports the connection's and each topic's average message rate."""
+    async with connect(server, "default") as ws:
+        await ws.subscribe("a")
+        for i in range(10):
+            await server.push("a", {"i": i})
+        seen = 0
+        async for event in ws.events:
+            if type(event).__name__ == "Message":
+                seen += 1
+                if seen == 10:
+                    break
+        await trio.sleep(5)
+        stats = ws.stats
+    assert stats.topics["a"].messages_per_second == 2.0
+    assert stats.messages_per_second == stats.messages_in / 5
