@@ -132,6 +132,7 @@ class UserInitiated(DisconnectReason):
 
     @property
     def retryable(self) -> bool:
+        """Never: connecting again cannot help without a change."""
         return False
 
 
@@ -156,6 +157,7 @@ class RemoteClosed(DisconnectReason):
 
     @property
     def retryable(self) -> bool:
+        """Per the classification described on this class."""
         if self.venue_retryable is not None:
             return self.venue_retryable
         return classify_close_code(self.code)
@@ -174,6 +176,7 @@ class NetworkError(DisconnectReason):
 
     @property
     def retryable(self) -> bool:
+        """Always: connecting again may succeed."""
         return True
 
 
@@ -190,6 +193,7 @@ class ProtocolError(DisconnectReason):
 
     @property
     def retryable(self) -> bool:
+        """Never: connecting again cannot help without a change."""
         return False
 
 
@@ -201,6 +205,7 @@ class InvalidMessage(DisconnectReason):
 
     @property
     def retryable(self) -> bool:
+        """Never: connecting again cannot help without a change."""
         return False
 
 
@@ -219,6 +224,7 @@ class HeartbeatTimeout(DisconnectReason):
 
     @property
     def retryable(self) -> bool:
+        """Always: connecting again may succeed."""
         return True
 
 
@@ -230,6 +236,7 @@ class ServerRequested(DisconnectReason):
 
     @property
     def retryable(self) -> bool:
+        """Always: connecting again may succeed."""
         return True
 
 
@@ -241,6 +248,7 @@ class AuthenticationFailed(DisconnectReason):
 
     @property
     def retryable(self) -> bool:
+        """Never: connecting again cannot help without a change."""
         return False
 
 
@@ -252,6 +260,7 @@ class SlowConsumer(DisconnectReason):
 
     @property
     def retryable(self) -> bool:
+        """Always: connecting again may succeed."""
         return True
 
 
@@ -269,4 +278,5 @@ class ConnectAttemptFailed(DisconnectReason):
 
     @property
     def retryable(self) -> bool:
+        """Per the classification described on this class."""
         return bool(getattr(self.error, "retryable", False))

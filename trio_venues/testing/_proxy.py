@@ -178,6 +178,7 @@ class Pipe:
         return bytes(self._log)
 
     async def send(self, data: bytes) -> None:
+        """Write ``data`` to this pipe's receiver, logging it."""
         # Counted before the write, so that a test woken by the receiver's read
         # already sees the bytes in the log.
         self.total += len(data)
@@ -187,11 +188,13 @@ class Pipe:
             await self.dst.send_all(data)
 
     async def half_close(self) -> None:
+        """Stop forwarding and send EOF to the receiver; wait until done."""
         self._half_close_requested = True
         self._scope.cancel(reason=f"{self.direction.name} half-closed")
         await self.done.wait()
 
     async def run(self) -> None:
+        """Forward until EOF, a fault or cancellation (the proxy runs this)."""
         try:
             with self._scope:
                 await self._forward()
@@ -318,6 +321,7 @@ class ProxyConnection:
         await self._acted.wait()
 
     async def run(self) -> None:
+        """Forward both directions until the connection ends, then close both sockets."""
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
