@@ -156,14 +156,12 @@ class Limiter(Protocol):
         ...
 
 
-class SlidingWindowLog:
-    """Exact sliding window: remembers each admitted cost until it leaves the window.
+class _ExpiryWindow:
+    """What the two sliding windows share: costs that count until their expiry.
 
-    Memory is one entry per operation admitted within the last ``window``
-    seconds, at most ``limit`` entries for costs >= 1. Use it for small limits
-    (5 messages per second, 300 connections per 5 minutes); for large ones
-    (6000 weight per minute, 160000 orders per day) use
-    :class:`SlidingWindowCounter`.
+    ``_expiries[i]`` is when ``_costs[i]`` stops counting (kept sorted);
+    ``_used`` is their sum. Subclasses decide how a cost is stored (``_append``)
+    and, when they keep more per entry, how entries leave (``_expire``).
     """
 
     __slots__ = ("_costs", "_expiries", "_used", "limit", "window")
@@ -173,7 +171,6 @@ class SlidingWindowLog:
         _require_positive("window", window)
         self.limit = float(limit)
         self.window = float(window)
-        # expiries[i] = when costs[i] stops counting; kept sorted.
         self._expiries: deque[float] = deque()
         self._costs: deque[float] = deque()
         self._used = 0.0
@@ -188,13 +185,7 @@ class SlidingWindowLog:
         if expiries and expiries[0] <= now:
             self._expire(now)
         if self._used + cost <= self.limit and cost > 0.0:
-            # _append, inlined: every outgoing message passes here.
-            expiry = now + self.window
-            if expiries and expiry < expiries[-1]:
-                expiry = expiries[-1]
-            expiries.append(expiry)
-            self._costs.append(cost)
-            self._used += cost
+            self._append(cost, now)
             return 0.0
         return self.retry_after(cost, now)
 
@@ -224,7 +215,7 @@ class SlidingWindowLog:
             self._append(cost, now)
 
     def used(self, now: float) -> float:
-        """The cost admitted within the last ``window`` seconds."""
+        """The cost still counted at ``now``."""
         return math.fsum(c for e, c in zip(self._expiries, self._costs, strict=True) if e > now)
 
     def observe(self, used: float, limit: float, now: float) -> None:
@@ -255,7 +246,20 @@ class SlidingWindowLog:
             self._used = 0.0  # no float residue once the window is empty
 
 
-class SlidingWindowCounter:
+class SlidingWindowLog(_ExpiryWindow):
+    """Exact sliding window: remembers each admitted cost until it leaves the window.
+
+    Memory is one entry per operation admitted within the last ``window``
+    seconds, at most ``limit`` entries for costs >= 1. Use it for small limits
+    (5 messages per second, 300 connections per 5 minutes); for large ones
+    (6000 weight per minute, 160000 orders per day) use
+    :class:`SlidingWindowCounter`.
+    """
+
+    __slots__ = ()
+
+
+class SlidingWindowCounter(_ExpiryWindow):
     """Sliding window in fixed memory: costs are summed into ``buckets`` slots per window.
 
     Each slot stays counted until its *latest* operation leaves the window, so
@@ -266,70 +270,15 @@ class SlidingWindowCounter:
     weighted costs.
     """
 
-    __slots__ = ("_costs", "_expiries", "_slots", "_used", "_width", "buckets", "limit", "window")
+    __slots__ = ("_slots", "_width", "buckets")
 
     def __init__(self, limit: float, window: float, buckets: int = 60) -> None:
-        _require_positive("limit", limit)
-        _require_positive("window", window)
+        super().__init__(limit, window)
         if not isinstance(buckets, int) or buckets < 1:
             raise ConfigError(f"buckets must be an int >= 1, got {buckets!r}")
-        self.limit = float(limit)
-        self.window = float(window)
         self.buckets = buckets
         self._width = self.window / buckets
         self._slots: deque[float] = deque()
-        self._costs: deque[float] = deque()
-        self._expiries: deque[float] = deque()
-        self._used = 0.0
-
-    def describe(self) -> str:
-        """The limit in words, e.g. ``"6000 per 1min"``."""
-        return _describe(self.limit, self.window)
-
-    def try_acquire(self, cost: float, now: float) -> float:
-        """Admit and record ``cost`` at ``now`` (returns 0.0), or return the exact delay."""
-        expiries = self._expiries
-        if expiries and expiries[0] <= now:
-            self._expire(now)
-        if self._used + cost <= self.limit and cost > 0.0:
-            self._append(cost, now)
-            return 0.0
-        return self.retry_after(cost, now)
-
-    def retry_after(self, cost: float, now: float) -> float:
-        """The delay until ``cost`` is admitted; 0.0 when it is now. Records nothing."""
-        known = _check_cost(cost, self.limit)
-        if known is not None:
-            return known
-        self._expire(now)
-        used = self._used
-        if used + cost <= self.limit:
-            return 0.0
-        left = len(self._costs)
-        for expiry, slot_cost in zip(self._expiries, self._costs, strict=True):
-            left -= 1
-            used = used - slot_cost if left else 0.0
-            if used + cost <= self.limit:
-                return _delay_until(expiry, now)
-        return math.inf  # not reached: cost <= limit fits in an empty window
-
-    def record(self, cost: float, now: float) -> None:
-        """Count ``cost`` at ``now`` without checking."""
-        if cost > 0.0:
-            self._expire(now)
-            self._append(cost, now)
-
-    def used(self, now: float) -> float:
-        """The cost counted in the slots still inside the window."""
-        return math.fsum(c for e, c in zip(self._expiries, self._costs, strict=True) if e > now)
-
-    def observe(self, used: float, limit: float, now: float) -> None:
-        """Adopt a lower venue limit, and count the venue's usage if it exceeds ours."""
-        if 0.0 < limit < self.limit:
-            self.limit = float(limit)
-        self._expire(now)
-        if used > self._used:
-            self._append(used - self._used, now)
 
     def _append(self, cost: float, now: float) -> None:
         slot = now // self._width
