@@ -285,7 +285,6 @@ class Connection:
         self._warned = False
         self._overflow_bytes = 0
         self._topic_overflow = config.topic_overflow
-        self._topic_counts: dict[str, int] = {}
         self._streams: dict[str, _TopicStream] = {}
         # counters
         self._messages_in = 0
@@ -675,7 +674,6 @@ class Connection:
             return
         policy = self._topic_overflow.get(topic) if topic is not None else None
         if topic is not None and policy is not None:
-            self._topic_counts[topic] = self._topic_counts.get(topic, 0) + 1
             if policy == "conflate" and self._conflate(event):
                 return
             if policy == "drop_oldest" and len(self.events) >= self._capacity:
@@ -717,8 +715,8 @@ class Connection:
         positions = [i for i, q in enumerate(items) if isinstance(q, Message) and q.topic == topic]
         if not positions:
             return
-        # _topic_counts already includes the incoming message.
-        number = self._topic_counts[topic] - len(positions)
+        # The reader's per-topic count already includes the incoming message.
+        number = self._topic_stats[topic][0] - len(positions)
         i = positions[0]
         del items[i]
         self._dropped += 1
