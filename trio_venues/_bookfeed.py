@@ -184,6 +184,7 @@ async def book_feed(
     """
     books = BookSet(symbols, rules) if rules is not None else BookSet(symbols)
     topics = {topic_of(s, speed): s for s in symbols}
+    topic_by_symbol = {s: t for t, s in topics.items()}
     send, receive = trio.open_memory_channel[Event](buffer)
     wanted_send, wanted_receive = trio.open_memory_channel[str](max(1, len(symbols)))
     pending: set[str] = set()
@@ -219,11 +220,7 @@ async def book_feed(
             elif isinstance(action, BufferOverflow):
                 await out.send(GapDetected(_topic_for(action.symbol), None, action.dropped))
 
-    def _topic_for(symbol: str) -> str | None:
-        for topic, sym in topics.items():
-            if sym == symbol:
-                return topic
-        return None
+    _topic_for = topic_by_symbol.get
 
     async def pump() -> None:
         # When the connection's events end, the feed's end too: closing
