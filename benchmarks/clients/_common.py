@@ -19,7 +19,8 @@ import gc
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from ..payloads import sentinel_stream
@@ -120,3 +121,38 @@ def cpu_seconds() -> float:
 def emit(result: Result) -> None:
     """Print the one ``RESULT`` line the harness reads."""
     print("RESULT " + json.dumps(result), flush=True)
+
+
+async def trio_idle_rss(
+    open_one: Callable[[], AbstractAsyncContextManager[object]], conns: int
+) -> Result:
+    """Hold ``conns`` connections from ``open_one()`` open at once and report the RSS growth.
+
+    One connection is opened and closed first, so imports and first-use
+    allocations are not counted.
+    """
+    import trio
+
+    async with open_one():
+        pass  # warm-up: imports and first-use allocations
+    before = rss_bytes()
+    opened = trio.Event()
+    done = trio.Event()
+    count = 0
+
+    async def hold() -> None:
+        nonlocal count
+        async with open_one():
+            count += 1
+            if count == conns:
+                opened.set()
+            await done.wait()
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(conns):
+            nursery.start_soon(hold)
+        await opened.wait()
+        await trio.sleep(0.5)
+        after = rss_bytes()
+        done.set()
+    return {"conns": conns, "rss_before": before, "rss_after": after}

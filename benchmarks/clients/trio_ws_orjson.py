@@ -8,7 +8,14 @@ import orjson
 import trio
 from trio_websocket import open_websocket_url
 
-from ._common import LatencyRecorder, Result, client_args, emit, rss_bytes, sentinel_for
+from ._common import (
+    LatencyRecorder,
+    Result,
+    client_args,
+    emit,
+    sentinel_for,
+    trio_idle_rss,
+)
 
 
 async def stream(url: str, mode: str, count: int) -> Result:
@@ -36,29 +43,7 @@ async def stream(url: str, mode: str, count: int) -> Result:
 
 async def idle(url: str, conns: int) -> Result:
     """Open ``conns`` idle connections and report the RSS growth per connection."""
-    async with open_websocket_url(url):
-        pass  # warm-up: imports and first-use allocations
-    before = rss_bytes()
-    opened = trio.Event()
-    done = trio.Event()
-    count = 0
-
-    async def hold() -> None:
-        nonlocal count
-        async with open_websocket_url(url):
-            count += 1
-            if count == conns:
-                opened.set()
-            await done.wait()
-
-    async with trio.open_nursery() as nursery:
-        for _ in range(conns):
-            nursery.start_soon(hold)
-        await opened.wait()
-        await trio.sleep(0.5)
-        after = rss_bytes()
-        done.set()
-    return {"conns": conns, "rss_before": before, "rss_after": after}
+    return await trio_idle_rss(lambda: open_websocket_url(url), conns)
 
 
 def main() -> None:

@@ -10,7 +10,14 @@ import trio
 from trio_venues import RawWebSocket
 from trio_venues.events import Message
 
-from ._common import LatencyRecorder, Result, client_args, emit, rss_bytes, sentinel_for
+from ._common import (
+    LatencyRecorder,
+    Result,
+    client_args,
+    emit,
+    sentinel_for,
+    trio_idle_rss,
+)
 
 
 async def stream(url: str, mode: str, count: int, transport: str) -> Result:
@@ -40,29 +47,7 @@ async def stream(url: str, mode: str, count: int, transport: str) -> Result:
 
 async def idle(url: str, conns: int, transport: str) -> Result:
     """Open ``conns`` idle connections (default config) and report the RSS growth."""
-    async with RawWebSocket.connect(url, transport=transport):
-        pass  # warm-up: imports and first-use allocations
-    before = rss_bytes()
-    opened = trio.Event()
-    done = trio.Event()
-    count = 0
-
-    async def hold() -> None:
-        nonlocal count
-        async with RawWebSocket.connect(url, transport=transport):
-            count += 1
-            if count == conns:
-                opened.set()
-            await done.wait()
-
-    async with trio.open_nursery() as nursery:
-        for _ in range(conns):
-            nursery.start_soon(hold)
-        await opened.wait()
-        await trio.sleep(0.5)
-        after = rss_bytes()
-        done.set()
-    return {"conns": conns, "rss_before": before, "rss_after": after}
+    return await trio_idle_rss(lambda: RawWebSocket.connect(url, transport=transport), conns)
 
 
 def main() -> None:
