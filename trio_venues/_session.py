@@ -206,6 +206,29 @@ class _TopicStream:
 _Outgoing = tuple[str, str | bytes]  # (kind, payload): kind is "text", "bytes", "ping", "pong"
 
 
+def _topic_stats(
+    messages: int, size: int, last: Message | None, now: float, wall_ms: float, span: float | None
+) -> TopicStats:
+    """One topic's ``TopicStats`` from the reader's counters and its last message."""
+    received_at = last.received_at if last is not None else None
+    # Integer event times only (milliseconds or microseconds, as the venue sends them).
+    event_time = getattr(last.data, "event_time", None) if last is not None else None
+    if type(event_time) is not int:
+        event_time = None
+    return TopicStats(
+        messages=messages,
+        bytes=size,
+        last_received_at=received_at,
+        last_event_time=event_time,
+        event_lag_ms=(
+            wall_ms - (now - received_at) * 1000 - event_time
+            if event_time is not None and received_at is not None
+            else None
+        ),
+        messages_per_second=messages / span if span else None,
+    )
+
+
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     out: list[BaseException] = []
     for exc in group.exceptions:
@@ -300,7 +323,8 @@ class Connection:
         self._conflated = 0
         self._decode_errors = 0
         self._connected_at: float | None = None
-        # topic -> [messages, bytes, last_received_at, last_event_time]
+        # topic -> [messages, bytes, the last Message] (the reader keeps the
+        # message rather than copying its times out: one store per message)
         self._topic_stats: dict[str, list[Any]] = {}
         self.conn_id = f"{core.name}-{next(_CONNECTION_IDS)}"
         self._log_extra = {"conn_id": self.conn_id, "url": url, "venue": core.name}
@@ -332,18 +356,7 @@ class Connection:
         connected = self._connected_at
         span = now - connected if connected is not None and now > connected else None
         topics = {
-            topic: TopicStats(
-                messages=c[0],
-                bytes=c[1],
-                last_received_at=c[2],
-                last_event_time=c[3],
-                event_lag_ms=(
-                    wall_ms - (now - c[2]) * 1000 - c[3]
-                    if c[3] is not None and c[2] is not None
-                    else None
-                ),
-                messages_per_second=c[0] / span if span else None,
-            )
+            topic: _topic_stats(c[0], c[1], c[2], now, wall_ms, span)
             for topic, c in self._topic_stats.items()
         }
         return ConnectionStats(
@@ -895,13 +908,11 @@ class Connection:
                             if topic is not None:
                                 counters = topic_stats.get(topic)
                                 if counters is None:
-                                    counters = topic_stats[topic] = [0, 0, None, None]
+                                    counters = topic_stats[topic] = [0, 0, None]
                                 counters[0] += 1
                                 counters[1] += size
-                                counters[2] = out.received_at
-                                event_time = getattr(out.data, "event_time", None)
-                                if type(event_time) is int:
-                                    counters[3] = event_time
+                                # The last message: stats() reads its times.
+                                counters[2] = out
                             if queued_bytes >= _HANDOFF_BYTES or len(queue) >= handoff_at:
                                 # Let a ready consumer drain the queue first
                                 # (EventChannel.wait_for_consumer: returns at once
