@@ -38,6 +38,7 @@ $(VENV)/.installed-bench: $(STAMP)
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.bench_path
 
 conformance: $(STAMP)
 	bash conformance/run.sh

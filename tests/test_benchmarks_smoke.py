@@ -92,3 +92,16 @@ def test_smoke_run_prints_figures_for_every_trio_venues_client() -> None:
     scale = out.split("== Scale:")[1].split("==")[1]
     assert re.search(r"^\s+10\s+[\d,]+\s+[\d.]+\s+[\d.]+", scale, re.MULTILINE), scale
     assert "== Issue 9 targets" in out
+
+
+def test_path_breakdown_counts_every_message_in_every_row() -> None:
+    """`benchmarks.bench_path` runs every slice of the typed path over all messages, and reports."""
+    from benchmarks import bench_path
+
+    us = bench_path.run(count=300, rounds=1)
+    assert set(bench_path.ROWS) <= set(us)
+    assert all(value > 0 for value in us.values())
+    text = bench_path.report(us, 300, 1)
+    for name in bench_path.ROWS:
+        assert re.search(rf"^{re.escape(name)}\s+[\d.]+\s+[\d,]+\s+[\d.]+x", text, re.MULTILINE)
+    assert "r = 0.5 ->" in text

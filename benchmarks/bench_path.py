@@ -1,0 +1,309 @@
+"""Where the time goes on the typed trade path: ``python -m benchmarks.bench_path``.
+
+In one process, with no sockets, the same Binance trade frames go through
+growing slices of the path, so each layer's cost per message is the
+difference between two rows (medians of interleaved rounds; prints figures,
+asserts nothing):
+
+- ``minimal``: the minimal frame splitter of the Trio-limit client
+  (``benchmarks.clients.trio_rawsock_orjson``) + ``orjson.loads`` + the
+  stream-name comparison: the in-process version of the "Trio minimal-framing
+  limit" row of ``make bench``;
+- ``frames+orjson``: our frame decoder instead of the minimal splitter;
+- ``typed decode``: our frame decoder + ``BinanceSpotCore.decode`` (a
+  ``Message`` holding a ``Trade`` with ``Decimal`` price and quantity) + the
+  consumer's ``match``: every per-message cost of typed events, *without any
+  session* — the ceiling for any design of the Trio shell;
+- ``session``: the whole ``BinanceSpot`` session (reader task, routing,
+  counters, the bounded event channel) over an in-memory transport that runs
+  our frame decoder on each read, consumed with ``async for``;
+
+and the pieces: frame decoding alone, ``orjson.loads`` alone,
+``trade_from_wire`` alone, one ``Decimal(str)``, one ``Message`` built the
+way the decoder builds it.
+
+The last lines give the budget: reaching a ratio ``r`` of the minimal loop
+leaves ``minimal / r`` microseconds per typed message for everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import trio
+
+from trio_venues import BinanceSpot
+from trio_venues._fastws._frames import FrameDecoder
+from trio_venues._transport import Ping, Pong, TransportItem
+from trio_venues.events import Message
+from trio_venues.venues.binance._protocol import BinanceSpotCore
+from trio_venues.venues.binance._wire import trade_from_wire
+
+from .payloads import sentinel_payload, sentinel_stream, server_frame, trade_payloads
+
+READ_SIZE = 65536
+SENTINEL = sentinel_stream("trade")
+
+
+def _chunks(count: int) -> list[bytes]:
+    """``count`` trade frames and the sentinel's, cut into reads of ``READ_SIZE`` bytes."""
+    payloads = [*trade_payloads(count), sentinel_payload("trade")]
+    wire = b"".join(server_frame(p) for p in payloads)
+    return [wire[i : i + READ_SIZE] for i in range(0, len(wire), READ_SIZE)]
+
+
+def _decoder() -> FrameDecoder[Ping | Pong]:
+    return FrameDecoder(ping=Ping, pong=Pong, max_message_size=1 << 24, max_fragments=1000)
+
+
+def minimal(chunks: list[bytes]) -> int:
+    """The Trio-limit client's loop (splitter + orjson + stream compare), minus the socket."""
+    n = 0
+    buf = b""
+    pos = 0
+    for chunk in chunks:
+        buf = buf[pos:] + chunk if pos < len(buf) else chunk
+        pos = 0
+        end_of_buf = len(buf)
+        while end_of_buf - pos >= 2:
+            length = buf[pos + 1] & 0x7F
+            header = 2
+            if length == 126:
+                if end_of_buf - pos < 4:
+                    break
+                length, header = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if end_of_buf - pos < 10:
+                    break
+                length, header = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
+            end = pos + header + length
+            if end > end_of_buf:
+                break
+            obj = orjson.loads(buf[pos + header : end])
+            pos = end
+            if obj["stream"] == SENTINEL:
+                return n
+            n += 1
+    return n
+
+
+def frames_orjson(chunks: list[bytes]) -> int:
+    """Our frame decoder + orjson + the stream compare."""
+    decoder = _decoder()
+    n = 0
+    for chunk in chunks:
+        for item in decoder.receive_data(chunk):
+            if not isinstance(item, str):
+                continue  # the benchmark frames are all text
+            obj = orjson.loads(item)
+            if obj["stream"] == SENTINEL:
+                return n
+            n += 1
+    return n
+
+
+def typed_decode(chunks: list[bytes]) -> int:
+    """Our frame decoder + the Binance core's typed decode + the consumer's match; no session."""
+    decoder = _decoder()
+    decode = BinanceSpotCore().decode
+    n = 0
+    for chunk in chunks:
+        for item in decoder.receive_data(chunk):
+            if not isinstance(item, str):
+                continue  # the benchmark frames are all text
+            for event in decode(item, 0.0):
+                match event:
+                    case Message(topic=topic, data=data):
+                        if topic == SENTINEL:
+                            return n
+                        _ = data.price
+                        n += 1
+    return n
+
+
+class _ChunkTransport:
+    """An in-memory transport: each ``receive_batch()`` decodes the frames of one read."""
+
+    subprotocol = None
+    extensions: tuple[str, ...] = ()
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._decoder = _decoder()
+
+    async def receive_batch(self) -> list[TransportItem]:
+        await trio.lowlevel.checkpoint()
+        for chunk in self._chunks:
+            items: list[TransportItem] = self._decoder.receive_data(chunk)
+            if items:
+                return items
+        await trio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    async def send_text(self, data: str) -> None:
+        await trio.lowlevel.checkpoint()
+
+    async def send_bytes(self, data: bytes) -> None:
+        await trio.lowlevel.checkpoint()
+
+    async def ping(self, payload: bytes) -> None:
+        await trio.lowlevel.checkpoint()
+
+    async def pong(self, payload: bytes) -> None:
+        await trio.lowlevel.checkpoint()
+
+    async def aclose(self, code: int = 1000, reason: str = "") -> None:
+        await trio.lowlevel.checkpoint()
+
+    async def abort(self) -> None:
+        await trio.lowlevel.checkpoint()
+
+
+def session(chunks: list[bytes]) -> int:
+    """Our frame decoder + the whole ``BinanceSpot`` session, consumed with ``async for``."""
+
+    async def factory(nursery: trio.Nursery, url: str, config: Any) -> _ChunkTransport:
+        return _ChunkTransport(chunks)
+
+    async def consume() -> int:
+        n = 0
+        async with BinanceSpot.connect("ws://in-memory/stream", transport=factory) as ws:
+            async for event in ws.events:
+                match event:
+                    case Message(topic=topic, data=data):
+                        if topic == SENTINEL:
+                            return n
+                        _ = data.price
+                        n += 1
+        return n
+
+    return trio.run(consume)
+
+
+ROWS: dict[str, Callable[[list[bytes]], int]] = {
+    "minimal": minimal,
+    "frames+orjson": frames_orjson,
+    "typed decode": typed_decode,
+    "session": session,
+}
+
+
+def _pieces(count: int) -> dict[str, Callable[[], None]]:
+    """Single layers over ``count`` messages each."""
+    chunks = _chunks(count)
+    texts = [t for t in _decoder().receive_data(b"".join(chunks)) if isinstance(t, str)]
+    payloads = [orjson.loads(t)["data"] for t in texts]
+    prices = [p["p"] for p in payloads]
+    trades = [trade_from_wire(p) for p in payloads[:1000]]
+    # As BinanceSpotCore.decode builds it (object.__new__ + slot setters).
+    core = BinanceSpotCore()
+
+    def frame_decode() -> None:
+        decoder = _decoder()
+        for chunk in chunks:
+            decoder.receive_data(chunk)
+
+    def loads() -> None:
+        for t in texts:
+            orjson.loads(t)
+
+    def trades_from_wire() -> None:
+        for p in payloads:
+            trade_from_wire(p)
+
+    def decimals() -> None:
+        for p in prices:
+            Decimal(p)
+
+    def messages() -> None:
+        # decode() on an already-parsed message is not separable; build the
+        # envelope the same way with the public constructor as the upper bound.
+        for i in range(count):
+            Message(SENTINEL, trades[i % 1000], 0.0)
+
+    def core_decode() -> None:
+        decode = core.decode
+        for t in texts:
+            decode(t, 0.0)
+
+    return {
+        "frame decode": frame_decode,
+        "orjson.loads": loads,
+        "core.decode (whole)": core_decode,
+        "trade_from_wire": trades_from_wire,
+        "Decimal(str) x1": decimals,
+        "Message(...) x1": messages,
+    }
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def run(count: int, rounds: int) -> dict[str, float]:
+    """Median microseconds per message of every row and piece, rounds interleaved."""
+    chunks = _chunks(count)
+    pieces = _pieces(count)
+    samples: dict[str, list[float]] = {name: [] for name in [*ROWS, *pieces]}
+    for r in range(rounds):
+        order = list(ROWS) if r % 2 == 0 else list(reversed(ROWS))
+        for name in order:
+            row = ROWS[name]
+            got = 0
+
+            def once(row: Callable[[list[bytes]], int] = row) -> None:
+                nonlocal got
+                got = row(chunks)
+
+            samples[name].append(_timed(once) / count * 1e6)
+            if got != count:
+                raise RuntimeError(f"{name} counted {got} messages, expected {count}")
+        for name, piece in pieces.items():
+            samples[name].append(_timed(piece) / count * 1e6)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def report(us: dict[str, float], count: int, rounds: int) -> str:
+    """The printed tables."""
+    base = us["minimal"]
+    lines = [
+        f"== Typed trade path in process: {count:,} messages, {rounds} rounds, medians ==",
+        f"{'row':<22}{'us/msg':>9}{'msgs/s':>12}{'vs minimal':>12}  adds",
+    ]
+    previous = None
+    for name in ROWS:
+        value = us[name]
+        adds = "" if previous is None else f"{value - us[previous]:+.2f} us over {previous}"
+        lines.append(f"{name:<22}{value:>9.2f}{1e6 / value:>12,.0f}{base / value:>11.2f}x  {adds}")
+        previous = name
+    lines += ["", f"{'piece':<22}{'us/msg':>9}"]
+    lines += [f"{name:<22}{us[name]:>9.2f}" for name in us if name not in ROWS]
+    lines += [
+        "",
+        "Budget: a ratio r of the minimal loop leaves minimal / r per typed message.",
+        f"  r = 0.5 -> {base / 0.5:.2f} us; typed decode with no session already takes "
+        f"{us['typed decode']:.2f} us ({base / us['typed decode']:.2f}x), the session "
+        f"{us['session']:.2f} us ({base / us['session']:.2f}x).",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure and print."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--count", type=int, default=100_000, help="trade messages per run")
+    p.add_argument("--rounds", type=int, default=5)
+    a = p.parse_args(argv)
+    print(report(run(a.count, a.rounds), a.count, a.rounds))
+
+
+if __name__ == "__main__":
+    main()
