@@ -81,6 +81,7 @@ from .reasons import (
     HeartbeatTimeout,
     NetworkError,
     RemoteClosed,
+    ResubscribeTimeout,
     UserInitiated,
 )
 
@@ -343,6 +344,8 @@ class RetryPolicy:
     ======================================  ==============================================
     ``NetworkError``, ``HeartbeatTimeout``, retry after the backoff delay
     ``ServerRequested``, ``SlowConsumer``
+    ``ResubscribeTimeout`` (the venue did   retry after the backoff delay
+    not acknowledge the replay in time)
     ``RemoteClosed`` 1000/1001/1005/1006,   retry after the backoff delay
     1011/1012/1014, 3000-4999
     ``RemoteClosed`` 1013                   retry, waiting at least ``floors[1013]`` (10 s)
@@ -1043,7 +1046,8 @@ class RetryingConnection(Generic[C]):
         """Subscribe ``topics`` on ``conn`` and wait for the acks.
 
         Returns the accepted topics, or ``None`` when the venue did not
-        acknowledge in time (the connection was then closed). ``NotConnected``
+        acknowledge in time (the connection was then closed, and
+        ``ResubscribeTimeout`` is why it ended). ``NotConnected``
         and ``ConnectionLost`` propagate: the connection ended.
         """
         pending = topics
@@ -1071,11 +1075,14 @@ class RetryingConnection(Generic[C]):
                         continue
             except RequestTimeout as exc:
                 # A venue that does not acknowledge is not a usable connection:
-                # report it, close it, and let the policy reconnect.
+                # report it, close it, and let the policy reconnect. Batches
+                # acknowledged before the timeout are on the connection; the
+                # batch that timed out and those never sent are not. Noted
+                # before the emit (a checkpoint): the timeout came first, even
+                # if the connection also breaks while the event waits for room.
+                unacknowledged = tuple(t for t in pending if t not in conn.subscriptions)
+                live.override = ResubscribeTimeout(unacknowledged, exc.timeout)
                 await self._emit(ErrorEvent(exc))
-                live.override = NetworkError(
-                    f"the venue did not acknowledge the resubscription in time ({exc})"
-                )
                 await conn.aclose()
                 return None
             return [t for t in topics if t not in dropped]
@@ -1096,6 +1103,8 @@ def reason_label(reason: DisconnectReason) -> str:
         status = getattr(error, "status", None)
         name = type(error).__name__
         return f"{label} {name}" + (f" {status}" if status is not None else "")
+    # The rest (``ResubscribeTimeout`` included) count by class alone: a label
+    # that named topics or timeouts would give a metric unbounded cardinality.
     return label
 
 
@@ -1132,7 +1141,10 @@ async def retry_scope(
     with one ``conn.subscribe(*topics)`` and waits for the acks before emitting
     ``Resubscribed(topics)`` and ``DataGap(topics, since, until)`` for the
     topics that were subscribed across the outage. Topics refused on replay
-    leave the set and are reported as ``ErrorEvent(SubscriptionError)``.
+    leave the set and are reported as ``ErrorEvent(SubscriptionError)``. A
+    replay the venue does not acknowledge in time is reported as
+    ``ErrorEvent(RequestTimeout)``; the scope then closes that connection and
+    reconnects under the policy with reason ``ResubscribeTimeout(topics, timeout)``.
 
     Args:
         factory: returns a new async context manager per attempt whose value

@@ -49,6 +49,7 @@ __all__ = [
     "NetworkError",
     "ProtocolError",
     "RemoteClosed",
+    "ResubscribeTimeout",
     "ServerRequested",
     "SlowConsumer",
     "UserInitiated",
@@ -262,6 +263,59 @@ class SlowConsumer(DisconnectReason):
     def retryable(self) -> bool:
         """Always: connecting again may succeed."""
         return True
+
+
+# How many topics a ResubscribeTimeout names in its message; the rest are
+# counted. A replay can carry hundreds of topics, and a log line that lists
+# them all hides the sentence around them. ``topics`` always has every one.
+_TOPICS_IN_MESSAGE = 5
+
+
+@attrs.frozen
+class ResubscribeTimeout(DisconnectReason):
+    """The venue did not acknowledge the subscriptions ``retry_scope`` replayed in time.
+
+    The new connection itself worked (``retry_scope`` closed it, with 1000),
+    but the venue stayed silent about the replayed subscribe request, so the
+    connection is of no use: no data would arrive on it. It is its own reason,
+    not a :class:`NetworkError`, so that a ``should_retry`` predicate or a
+    metric can tell a silent venue from a broken network. Retryable: a fresh
+    connection may well be acknowledged.
+
+    ``retry_scope`` reports it in :class:`~trio_venues.events.Reconnecting`
+    and :class:`~trio_venues.errors.RetriesExhausted`; the connection's own
+    ``Disconnected`` event says ``UserInitiated``, as the scope closed it.
+
+    Attributes:
+        topics: the replayed topics the venue did not acknowledge, in replay
+            order; topics of batches acknowledged before the timeout are not
+            included.
+        timeout: the request timeout, in seconds, that expired.
+    """
+
+    topics: tuple[str, ...]
+    timeout: float
+
+    @property
+    def retryable(self) -> bool:
+        """Always: a fresh connection may well be acknowledged."""
+        return True
+
+    @property
+    def details(self) -> str:
+        """What happened, in one readable line (also ``str(reason)``)."""
+        count = len(self.topics)
+        shown = ", ".join(repr(topic) for topic in self.topics[:_TOPICS_IN_MESSAGE])
+        if count > _TOPICS_IN_MESSAGE:
+            shown += f" and {count - _TOPICS_IN_MESSAGE} more"
+        what = f" of {count} topic{'' if count == 1 else 's'} ({shown})" if count else ""
+        return (
+            f"the venue did not acknowledge the resubscription{what} within {self.timeout}s; "
+            "retry_scope closed the connection to try a new one"
+        )
+
+    def __str__(self) -> str:
+        return self.details
 
 
 @attrs.frozen

@@ -34,7 +34,7 @@ from trio_venues.events import (
     Resubscribed,
     Subscribed,
 )
-from trio_venues.reasons import NetworkError, UserInitiated
+from trio_venues.reasons import ResubscribeTimeout, UserInitiated
 
 from ._fakes import RESET, Fail, FakeConnection, FakeFactory, Up, task_count
 
@@ -233,7 +233,7 @@ async def test_subscribe_lost_with_its_connection_is_not_replayed(
 async def test_replay_timeout_closes_the_connection_and_reconnects(
     autojump_clock: Clock, nursery: trio.Nursery
 ) -> None:
-    """An unacknowledged replay: ErrorEvent(RequestTimeout), then a new connection."""
+    """An unacknowledged replay: ErrorEvent(RequestTimeout), ResubscribeTimeout, a reconnect."""
     factory = FakeFactory(nursery, Up(lasts=5), Up(ack_timeout=10), Up())
     async with retry_scope(factory, policy=exact()) as ws:
         await ws.subscribe("a")
@@ -244,8 +244,7 @@ async def test_replay_timeout_closes_the_connection_and_reconnects(
     assert Disconnected(UserInitiated()) in seen
     retry = [e for e in seen if isinstance(e, Reconnecting)][-1]
     assert (retry.attempt, retry.delay) == (2, 1.0)
-    assert isinstance(retry.reason, NetworkError)
-    assert "acknowledge" in retry.reason.details
+    assert retry.reason == ResubscribeTimeout(("a",), 10.0)
     assert factory.calls == [0, 5.5, 16.5]
     assert seen[-1] == DataGap(("a",), 5.0, 16.5)
 
