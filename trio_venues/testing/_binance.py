@@ -10,7 +10,7 @@ Binance path, chosen per connection by the request target:
 - ``.../ws-api/v3``: the WebSocket API (requests and user data).
 
 ``binance_server()`` builds a server with Binance's keepalive (a ping frame
-every 20 s, a close when no pong came for 60 s) and attaches the behaviour;
+every 20 s, a close when no pong came for 60 s) around the behaviour;
 ``binance_stream_url(server, "btcusdt@trade")``, ``binance_raw_url`` and
 ``binance_api_url`` give the URLs to connect to.
 
@@ -71,9 +71,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final, Literal, TypeAlias, TypeVar, cast
+from typing import Any, Final, Literal, TypeAlias, cast
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
@@ -127,7 +127,7 @@ from ..venues.binance._wire import (
     Trade,
     to_wire,
 )
-from ._server import FakeVenueServer, HandshakeRequest, ServerConnection
+from ._server import FakeVenueServer, HandshakeRequest, ServerConnection, over_frame_rate
 
 __all__ = [
     "DEFAULT_EPOCH_MS",
@@ -930,25 +930,6 @@ def _parse_stream(name: str) -> _Stream | None:
 
 # -- per-connection state -------------------------------------------------------------------
 
-T = TypeVar("T")
-
-
-class _CountingLog(deque[T]):
-    """A connection's log that also tells the fake when the client sent a frame.
-
-    The fake server appends every client message, ping and pong to these
-    logs; replacing them with this subclass lets the behaviour count frames
-    (pings and pongs have no other hook) while tests read them as before.
-    """
-
-    def __init__(self, items: deque[T], on_append: Callable[[], None]) -> None:
-        super().__init__(items, items.maxlen)
-        self._on_append = on_append
-
-    def append(self, item: T) -> None:
-        super().append(item)
-        self._on_append()
-
 
 @attrs.define(eq=False)
 class BinancePeer:
@@ -961,6 +942,8 @@ class BinancePeer:
         rate_limits: whether WS-API responses carry ``rateLimits``.
         connected_ms: when the connection started (the fake's clock).
         requests: ``(trio time, method)`` of the client's requests, oldest first.
+        frame_times: when the client's frames of the last second arrived
+            (messages, pings and pongs: what the rate limit counts).
         violated: the client broke the message-rate limit (the connection is closing).
         logged_on: the API key of ``session.logon``, if any.
         user_subscriptions: ``subscriptionId`` -> API key, and whether made by logon.
@@ -1075,7 +1058,6 @@ class FakeBinance:
         self._keys: dict[str, BinanceTestKey] = {}
         for key in keys if keys is not None else (ed25519_test_key(), hmac_test_key()):
             self.add_key(key)
-        self._server: FakeVenueServer[Any] | None = None
         self._peers: WeakKeyDictionary[ServerConnection, BinancePeer] = WeakKeyDictionary()
         self._handlers: dict[str, ApiHandler] = {}
         self._silenced: set[str] = set()
@@ -1102,15 +1084,6 @@ class FakeBinance:
         }
 
     # -- set-up --------------------------------------------------------------------------
-
-    def attach(self, server: FakeVenueServer[Any]) -> None:
-        """Let the fake see each connection as it opens (``binance_server()`` does this).
-
-        Attached, the fake counts a client's pings and pongs from its first
-        frame and charges the 2 weight of a WS-API connection when it
-        connects; unattached, from the connection's first message.
-        """
-        self._server = server
 
     def add_key(self, key: BinanceTestKey) -> None:
         """Accept ``key`` for signed requests."""
@@ -1175,44 +1148,38 @@ class FakeBinance:
             requests=deque(maxlen=conn.server.log_size),
         )
         self._peers[conn] = peer
-        # Count every client frame: messages, pings and pongs [BN-S "WebSocket Limits"].
-        hook = partial(self._on_client_frame, conn, peer)
-        conn.received = _CountingLog(conn.received, hook)
-        conn.pings_received = _CountingLog(conn.pings_received, hook)
-        conn.pongs_received = _CountingLog(conn.pongs_received, hook)
         if kind == "api":
             # "Connecting to WebSocket API costs 2 weight." [BN-A]
             self._take_weight(_CONNECT_WEIGHT, force=True)
         return peer
 
-    def _on_client_frame(self, conn: ServerConnection, peer: BinancePeer) -> None:
+    async def _count_frame(self, conn: ServerConnection, peer: BinancePeer) -> None:
+        """Count one client frame (message, ping or pong) [BN-S "WebSocket Limits"]."""
         limit = self.api_messages_per_second if peer.kind == "api" else self.max_messages_per_second
         if limit is None or peer.violated:
             return
-        now = trio.current_time()
-        times = peer.frame_times
-        while times and times[0] + 1.0 <= now:
-            times.popleft()
-        times.append(now)
-        if len(times) <= limit:
+        if not over_frame_rate(peer.frame_times, trio.current_time(), limit):
             return
         # The 6th frame within a second: Binance disconnects ("Too many requests",
-        # observed as close 1008; README 1.2). The frame itself is not answered.
+        # observed as close 1008; README 1.2). The frame itself is not answered:
+        # the hooks run before the server answers a ping, and on_message stops here.
         peer.violated = True
-        # The server appends to these logs in the connection's reader task; the
-        # close is started beside it, in the connection's own nursery.
-        nursery = trio.lowlevel.current_task().parent_nursery
-        if nursery is not None:
-            nursery.start_soon(conn.close, 1008, "Too many requests")
+        await conn.close(1008, "Too many requests")
 
     # -- VenueBehaviour --------------------------------------------------------------------
 
+    async def on_connect(self, conn: ServerConnection) -> None:
+        """Start the fake's view of ``conn``: its kind, its frame count, WS-API weight 2."""
+        self.peer(conn)
+
+    async def on_control_frame(
+        self, conn: ServerConnection, kind: Literal["ping", "pong"], payload: bytes
+    ) -> None:
+        """Count the client's ping or pong against the frames-per-second limit."""
+        await self._count_frame(conn, self.peer(conn))
+
     def initial_topics(self, request: HandshakeRequest) -> Sequence[str]:
         """The valid streams of ``?streams=`` or ``/ws/<stream>`` (up to ``max_streams``)."""
-        if self._server is not None:
-            conn = next((c for c in self._server.connections if c.request is request), None)
-            if conn is not None:
-                self.peer(conn)
         if urlsplit(request.target).path.rstrip("/").endswith("/ws-api/v3"):
             return ()
         topics = [t for t in parse_stream_url(request.target).topics if _parse_stream(t)]
@@ -1270,8 +1237,9 @@ class FakeBinance:
         return encode_server_shutdown(self.clock(), combined=True)
 
     async def on_message(self, conn: ServerConnection, message: str | bytes) -> None:
-        """Answer one client message: a stream request, or a WS-API request."""
+        """Count one client message against the frame limit, then answer it (stream or WS-API)."""
         peer = self.peer(conn)
+        await self._count_frame(conn, peer)
         if peer.violated:
             return  # over the rate limit: closing, nothing is answered
         if peer.kind == "api":
@@ -1797,14 +1765,13 @@ def binance_server(
     Defaults: ``path="/stream"`` (so ``server.url`` is the combined-stream
     endpoint), ``ping_interval=20`` and ``pong_timeout=60`` [BN-S "ping frame
     every 20 seconds ... disconnected after 1 minute"]. ``options`` are
-    :class:`FakeVenueServer` options and override these. The behaviour
-    (``FakeBinance()`` by default) is attached to the server.
+    :class:`FakeVenueServer` options and override these. The behaviour is
+    ``FakeBinance()`` by default.
     """
     fake = behaviour if behaviour is not None else FakeBinance()
     settings: dict[str, Any] = {"path": "/stream", "ping_interval": 20.0, "pong_timeout": 60.0}
     settings.update(options)
     server: FakeVenueServer[FakeBinance] = FakeVenueServer(fake, **settings)
-    fake.attach(server)
     return server
 
 

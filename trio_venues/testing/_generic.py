@@ -6,18 +6,23 @@
 a whole request when any topic starts with ``"bad"``), answers ``echo``,
 ``fail`` and ``silent`` requests plus any method a test registers, answers
 our venue-level pings, and frames data, venue pings and shutdown notices.
+On request it greets each client on connect, and limits the frames a client
+may send per second (messages, pings and pongs alike, as Binance counts).
 """
 
 from __future__ import annotations
 
 import inspect
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
+from weakref import WeakKeyDictionary, WeakSet
 
 import orjson
+import trio
 
 from ..venues.generic._protocol import topics_from_query
-from ._server import HandshakeRequest, ServerConnection
+from ._server import HandshakeRequest, ServerConnection, over_frame_rate
 
 __all__ = ["BAD_JSON", "FakeVenueError", "GenericVenue", "MethodHandler"]
 
@@ -64,6 +69,13 @@ class GenericVenue:
         methods: extra request methods, ``{name: handler(conn, params)}``.
         max_topics_per_request: refuse (400) a subscribe/unsubscribe naming more
             topics than this; ``None`` accepts any number.
+        greeting: messages sent to each client as soon as its handshake is
+            accepted, before anything else (``str`` as text, ``bytes`` as
+            binary), e.g. ``[GenericVenue.error_frame(503, "degraded")]``.
+        max_frames_per_second: the client frames (messages, pings and pongs)
+            allowed within any one second; the next one closes the connection
+            with ``frame_limit_close`` and is not answered. ``None``: no limit.
+        frame_limit_close: the close code and reason when the limit is broken.
     """
 
     name = "generic"
@@ -73,10 +85,25 @@ class GenericVenue:
         *,
         methods: dict[str, MethodHandler] | None = None,
         max_topics_per_request: int | None = None,
+        greeting: Sequence[str | bytes] = (),
+        max_frames_per_second: int | None = None,
+        frame_limit_close: tuple[int, str] = (1008, "too many frames"),
     ) -> None:
+        if max_frames_per_second is not None and max_frames_per_second < 1:
+            raise ValueError(
+                f"max_frames_per_second must be >= 1 or None, got {max_frames_per_second}"
+            )
         self.methods: dict[str, MethodHandler] = {"echo": lambda conn, params: params}
         self.methods.update(methods or {})
         self.max_topics_per_request = max_topics_per_request
+        self.greeting = tuple(greeting)
+        self.max_frames_per_second = max_frames_per_second
+        self.frame_limit_close = frame_limit_close
+        # Per connection: the times of the client's frames in the last second
+        # (bounded by the limit: counting stops at the first frame over it),
+        # and the connections that broke the limit (closing: nothing answered).
+        self._frame_times: WeakKeyDictionary[ServerConnection, deque[float]] = WeakKeyDictionary()
+        self._over_limit: WeakSet[ServerConnection] = WeakSet()
 
     def register(self, method: str, handler: MethodHandler) -> None:
         """Answer requests for ``method`` with ``handler(conn, params)``."""
@@ -109,10 +136,38 @@ class GenericVenue:
         """Topics named by ``?topics=a,b`` in the URL."""
         return topics_from_query(request.query)
 
-    # -- the client's messages -----------------------------------------------------
+    # -- the client's frames -------------------------------------------------------
+
+    async def on_connect(self, conn: ServerConnection) -> None:
+        """Send the ``greeting`` messages, before any other message reaches ``conn``."""
+        for message in self.greeting:
+            await conn.send_message(message)
+
+    async def on_control_frame(
+        self, conn: ServerConnection, kind: Literal["ping", "pong"], payload: bytes
+    ) -> None:
+        """Count the client's ping or pong against ``max_frames_per_second``."""
+        await self._over_frame_limit(conn)
+
+    async def _over_frame_limit(self, conn: ServerConnection) -> bool:
+        """Count one client frame; close and return ``True`` once the limit is broken."""
+        limit = self.max_frames_per_second
+        if limit is None:
+            return False
+        if conn in self._over_limit:
+            return True
+        times = self._frame_times.setdefault(conn, deque())
+        if not over_frame_rate(times, trio.current_time(), limit):
+            return False
+        self._over_limit.add(conn)
+        code, reason = self.frame_limit_close
+        await conn.close(code, reason)
+        return True
 
     async def on_message(self, conn: ServerConnection, message: str | bytes) -> None:
         """Answer one client message (see the protocol in the module docstring)."""
+        if await self._over_frame_limit(conn):
+            return
         if isinstance(message, bytes):
             await conn.send_text(self.error_frame(400, "binary frames are not accepted"))
             return

@@ -6,8 +6,10 @@ a loopback TCP listener (``await nursery.start(server.serve_tcp)``, optionally
 (:meth:`FakeVenueServer.memory_transport`), with the same code for both.
 
 What a venue *says* is a pluggable :class:`VenueBehaviour` (the generic JSON
-venue by default; a Binance fake plugs in the same way). The server owns what
-is common to every venue:
+venue by default; a Binance fake plugs in the same way): it answers the
+client's messages, frames data, and is told when a client connects
+(``on_connect``) and of every ping and pong the client sends
+(``on_control_frame``). The server owns what is common to every venue:
 
 - the opening handshake, and handshake faults for the next N attempts
   (:meth:`FakeVenueServer.fail_handshakes`: any HTTP rejection, a 101 without
@@ -40,7 +42,7 @@ import struct
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeAlias, TypeVar, overload
 from urllib.parse import urlsplit
 
 import attrs
@@ -255,7 +257,14 @@ class NeverRead(HandshakeFault):
 
 
 class VenueBehaviour(Protocol):
-    """What a venue says: the part of a fake server that differs per venue."""
+    """What a venue says: the part of a fake server that differs per venue.
+
+    A behaviour is any class with these members. :meth:`on_connect` and
+    :meth:`on_control_frame` are optional hooks: subclass ``VenueBehaviour``
+    to inherit their defaults (which do nothing), or define them yourself.
+    A behaviour that neither subclasses nor defines them still runs (the
+    server skips a missing hook), but type checkers ask for them.
+    """
 
     name: str
 
@@ -282,6 +291,31 @@ class VenueBehaviour(Protocol):
     def shutdown_frame(self, message: str) -> str | bytes:
         """The venue's "about to go away" notice."""
         ...
+
+    async def on_connect(self, conn: ServerConnection) -> None:
+        """Meet a client once, when its handshake was accepted, before any data.
+
+        Nothing has been sent to ``conn`` and none of the client's frames has
+        been read. The connection is not yet in ``server.connections`` (so
+        ``wait_connected`` returns after this hook) and its URL's topics are
+        not yet subscribed, so no pushed data reaches it until this returns:
+        whatever the hook sends is the client's first message. The default
+        does nothing.
+        """
+        return None
+
+    async def on_control_frame(
+        self, conn: ServerConnection, kind: Literal["ping", "pong"], payload: bytes
+    ) -> None:
+        """See one ping or pong frame from the client, in arrival order.
+
+        Called after the frame is logged (``conn.pings_received`` /
+        ``conn.pongs_received``) and before the server's automatic pong, so
+        a behaviour that closes ``conn`` here leaves that ping unanswered.
+        Like :meth:`on_message`, not called while the connection is stalled.
+        The default does nothing.
+        """
+        return None
 
 
 B = TypeVar("B", bound=VenueBehaviour)
@@ -676,6 +710,18 @@ class ServerConnection:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                try:
+                    # The behaviour meets the connection before anyone else: no
+                    # data is pushed to it and none of its frames is read until
+                    # on_connect returns, so whatever the hook sends comes first.
+                    # A missing hook (see _on_control_frame) does nothing.
+                    on_connect = getattr(self.behaviour, "on_connect", None)
+                    if on_connect is not None:
+                        await on_connect(self)
+                finally:
+                    # Registered even when the client left during the hook, so
+                    # the counts and logs show every accepted handshake.
+                    self.server._register(self)
                 nursery.start_soon(self._reader)
                 if self.server.ping_interval is not None:
                     nursery.start_soon(self._frame_heartbeat, self.server.ping_interval)
@@ -743,19 +789,34 @@ class ServerConnection:
         if isinstance(event, wse.Message):
             return await self._on_message_part(event)
         if isinstance(event, wse.Ping):
-            self.pings_received.append(bytes(event.payload))
+            payload = bytes(event.payload)
+            self.pings_received.append(payload)
             self.server._notifier.notify()
+            # The behaviour sees the ping before it is answered: a venue that
+            # closes on it (Binance's 6th frame in a second) sends no pong.
+            await self._on_control_frame("ping", payload)
             if self.answer_pings:
                 await self._send_ws(event.response())
             return True
         if isinstance(event, wse.Pong):
-            self.pongs_received.append(bytes(event.payload))
+            payload = bytes(event.payload)
+            self.pongs_received.append(payload)
             self._last_pong_at = trio.current_time()
             self.server._notifier.notify()
+            await self._on_control_frame("pong", payload)
             return True
         if isinstance(event, wse.CloseConnection):
             return await self._on_close(event)
         return True
+
+    async def _on_control_frame(self, kind: Literal["ping", "pong"], payload: bytes) -> None:
+        if self.stalled:
+            return  # a stalled server's behaviour sees nothing, as with messages
+        # VenueBehaviour is structural: a behaviour written before the hook
+        # existed (and not subclassing it) lacks it, and gets the default.
+        hook = getattr(self.behaviour, "on_control_frame", None)
+        if hook is not None:
+            await hook(self, kind, payload)
 
     async def _on_message_part(self, event: wse.Message[Any]) -> bool:
         if self._oversized:
@@ -838,6 +899,20 @@ class ServerConnection:
                 return
             if not self.stalled:
                 await self.venue_ping(reply_within=self.server.venue_pong_timeout)
+
+
+def over_frame_rate(times: deque[float], now: float, limit: int) -> bool:
+    """Log a client frame at ``now``; whether it is more than ``limit`` in the last second.
+
+    ``times`` is the connection's log of frame times; entries older than one
+    second are dropped first, so it holds at most the last second's frames.
+    Venue behaviours share this to enforce "N frames per second, pings and
+    pongs included" (Binance: 5; the 6th within a second is over).
+    """
+    while times and times[0] + 1.0 <= now:
+        times.popleft()
+    times.append(now)
+    return len(times) > limit
 
 
 async def close_now(stream: trio.abc.AsyncResource) -> None:
@@ -952,7 +1027,8 @@ class FakeVenueServer(Generic[B]):
     """A fake venue server on loopback TCP and in-memory streams (see the module docstring).
 
     Start it in a nursery: ``port = await nursery.start(server.serve_tcp)``
-    (TCP, plus memory), or ``await nursery.start(server.run)`` (memory only).
+    (TCP on a free port, plus memory; ``partial(server.serve_tcp, port=8765)``
+    for a fixed port), or ``await nursery.start(server.run)`` (memory only).
     Stopping the nursery (or :meth:`stop`) drops every connection at once.
 
     Args:
@@ -1001,8 +1077,10 @@ class FakeVenueServer(Generic[B]):
         self.port: int | None = None
         #: TCP connections and memory streams handled, handshake faults included
         self.attempts = 0
-        #: completed WebSocket handshakes
+        #: completed WebSocket handshakes (counted once the behaviour's on_connect ran)
         self.connected_count = 0
+        # Numbers connections in accept order (ServerConnection.number).
+        self._accepted = 0
         #: TLS handshakes that failed (bad client, untrusted cert...)
         self.tls_failures = 0
         self.requests: deque[HandshakeRequest] = deque(maxlen=self.log_size)
@@ -1087,14 +1165,36 @@ class FakeVenueServer(Generic[B]):
                 await self._close_raw_clients()  # noqa: ASYNC102 - bounded cleanup of the fake server
 
     async def serve_tcp(
-        self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED
+        self, *, port: int = 0, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        """Listen on 127.0.0.1 (a free port) and serve; ``task_status.started(port)``."""
+        """Listen on 127.0.0.1 and serve; ``task_status.started(port)``.
+
+        Args:
+            port: the port to listen on; 0 (the default) picks a free one.
+                The server only ever binds 127.0.0.1.
+
+        Raises:
+            ValueError: ``port`` is not in 0-65535.
+            OSError: the port cannot be listened on: ``errno.EADDRINUSE`` when
+                another socket holds it, ``errno.EACCES`` for a privileged port.
+                Raised before ``started``, so ``await nursery.start(...)``
+                raises it as it is (not in an exception group).
+        """
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be in 0-65535 (0: a free port), got {port}")
+        try:
+            # Bound before the nursery opens, so a failure is a plain OSError.
+            listeners = await trio.open_tcp_listeners(port, host="127.0.0.1")
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            raise OSError(
+                exc.errno, f"the fake venue cannot listen on 127.0.0.1:{port}: {why}"
+            ) from exc
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             try:
-                self._listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-                self.port = int(self._listeners[0].socket.getsockname()[1])
+                self._listeners = listeners
+                self.port = int(listeners[0].socket.getsockname()[1])
                 nursery.start_soon(
                     partial(
                         trio.serve_listeners,
@@ -1410,16 +1510,22 @@ class FakeVenueServer(Generic[B]):
                 ws = await self._spoil(stream, fault, request, raw[len(head) :])
             if ws is None:
                 return
-            self.connected_count += 1
-            conn = ServerConnection(self, stream, ws, request, self.connected_count, peer)
-            self.connections.append(conn)
-            topics = list(self.behaviour.initial_topics(request))
-            if topics:
-                conn.add_subscriptions(topics)
-            self._notifier.notify()
+            self._accepted += 1
+            conn = ServerConnection(self, stream, ws, request, self._accepted, peer)
+            # The connection registers itself (_register) once the behaviour's
+            # on_connect hook has run.
             await conn._run()
         finally:
             await close_now(stream)  # noqa: ASYNC102 - close_now shields itself
+
+    def _register(self, conn: ServerConnection) -> None:
+        """Make an accepted connection visible: counted, listed, subscribed to its URL's topics."""
+        self.connected_count += 1
+        self.connections.append(conn)
+        topics = list(self.behaviour.initial_topics(conn.request))
+        if topics:
+            conn.add_subscriptions(topics)
+        self._notifier.notify()
 
     async def _read_request(self, stream: trio.abc.Stream) -> bytes | None:
         buf = b""
