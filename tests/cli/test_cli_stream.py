@@ -10,8 +10,9 @@ import pytest
 import trio
 
 from trio_venues.cli import ExitCode, run
-from trio_venues.cli._view import format_message, message_json, number
+from trio_venues.cli._view import describe_reason, format_message, message_json, number
 from trio_venues.events import Message
+from trio_venues.reasons import RemoteClosed, ResubscribeTimeout
 from trio_venues.testing import FakeBinance, FakeVenueServer, binance_server
 from trio_venues.venues.binance import DepthUpdate, Kline, KlineBar, Trade
 
@@ -209,4 +210,14 @@ def test_human_lines_trim_trailing_zeros_but_stay_exact() -> None:
     )
     assert format_message(Message("btcusdt@kline_1m", Kline("BTCUSDT", 1, bar))) == (
         "btcusdt@kline_1m  BTCUSDT kline 1m closed o=1.1 h=1.3 l=1 c=1.2 v=2.5 trades=2"
+    )
+
+
+def test_reason_lines_carry_the_details_of_each_typed_reason() -> None:
+    """The one-line reason names the class, the reason's details and whether a retry may help."""
+    timeout = ResubscribeTimeout(("btcusdt@trade",), 10.0)
+    assert describe_reason(timeout) == f"ResubscribeTimeout: {timeout.details} (retryable)"
+    assert "btcusdt@trade" in timeout.details
+    assert describe_reason(RemoteClosed(1008, "Too many requests")) == (
+        "RemoteClosed 1008 POLICY_VIOLATION 'Too many requests' (not retryable)"
     )

@@ -46,6 +46,8 @@ class ExitCode(enum.IntEnum):
     CONNECT_FAILED = 3
     #: the connection ended before ``--count`` messages (or at all, without ``--count``)
     DISCONNECTED = 4
+    #: ``replay --port``: the port cannot be listened on (in use, or not allowed)
+    LISTEN_FAILED = 5
     #: interrupted by Ctrl-C (128 + SIGINT); what was written so far is complete
     INTERRUPTED = 130
 
@@ -58,6 +60,7 @@ exit status:
        venue refused
   3    the connection could not be opened (refused, DNS, TLS, HTTP rejection, timeout)
   4    the connection ended before --count messages (or at all, without --count)
+  5    replay --port N: 127.0.0.1:N cannot be listened on (in use, or not allowed)
   130  interrupted by Ctrl-C (output written so far is complete)
 """
 
@@ -133,6 +136,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port in 0-65535, got {value}")
     return value
 
 
@@ -311,6 +324,14 @@ def build_parser(output: Output | None = None) -> argparse.ArgumentParser:
         help="replay this many times faster (default: %(default)s)",
     )
     replay.add_argument(
+        "--port",
+        metavar="N",
+        type=_port,
+        default=0,
+        help="serve on 127.0.0.1:N (default: 0, a free port); the URL is printed either "
+        "way. A port in use exits with status 5",
+    )
+    replay.add_argument(
         "--stream", action="store_true", help="connect a client and print the typed events"
     )
     replay.add_argument(
@@ -380,6 +401,7 @@ def _command(args: argparse.Namespace, output: Output, stopper: Stopper) -> Awai
         ReplayOptions(
             file=args.file,
             speed=args.speed,
+            port=args.port,
             stream=args.stream,
             jsonl=args.jsonl,
             transport=args.transport,

@@ -10,13 +10,15 @@ URL with the topics in its query (``.../stream?streams=a/b``), so the venue
 starts sending at once and every frame written is a data frame exactly as it
 arrived. ``replay`` serves a recording with
 :meth:`FakeBinance.replay() <trio_venues.testing.FakeBinance.replay>` to every
-client that connects, then closes with 1000; this is how a user turns a
-production capture into a regression test.
+client that connects to 127.0.0.1 (a free port, or ``--port``), then closes
+with 1000; this is how a user turns a production capture into a regression
+test.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -75,6 +77,7 @@ class ReplayOptions:
 
     file: str
     speed: float = 1.0
+    port: int = 0
     stream: bool = False
     jsonl: str | None = None
     transport: str = "default"
@@ -250,26 +253,32 @@ async def run_replay(options: ReplayOptions, output: Output, stopper: Stopper) -
     code: int = ExitCode.INTERRUPTED
     try:
         async with trio.open_nursery() as nursery:
-            await nursery.start(server.serve_tcp)
-            nursery.start_soon(_serve_replays, server, frames, options.speed, output)
-            span = frames[-1].t / options.speed
-            note = f"replaying {len(frames)} frame(s) ({span:.1f} s) to each client of"
-            if sink is None:
-                output.note(f"{note} the URL below; Ctrl-C to stop")
-                output.line(server.url)
-                with stopper.scope():
-                    await trio.sleep_forever()
+            try:
+                await nursery.start(partial(server.serve_tcp, port=options.port))
+            except OSError as exc:
+                # serve_tcp raises before it started (a taken --port): nothing runs yet.
+                output.error(f"{exc.strerror or exc}; choose another --port, or 0 for a free one")
+                code = ExitCode.LISTEN_FAILED
             else:
-                output.note(f"{note} {server.url}")
-                code = await stream_events(
-                    server.url,
-                    (),
-                    sink=sink,
-                    output=output,
-                    stopper=stopper,
-                    transport=options.transport,
-                    ended_ok=_end_of_recording,
-                )
+                nursery.start_soon(_serve_replays, server, frames, options.speed, output)
+                span = frames[-1].t / options.speed
+                note = f"replaying {len(frames)} frame(s) ({span:.1f} s) to each client of"
+                if sink is None:
+                    output.note(f"{note} the URL below; Ctrl-C to stop")
+                    output.line(server.url)
+                    with stopper.scope():
+                        await trio.sleep_forever()
+                else:
+                    output.note(f"{note} {server.url}")
+                    code = await stream_events(
+                        server.url,
+                        (),
+                        sink=sink,
+                        output=output,
+                        stopper=stopper,
+                        transport=options.transport,
+                        ended_ok=_end_of_recording,
+                    )
             nursery.cancel_scope.cancel(reason="replay done")
     finally:
         if sink is not None:

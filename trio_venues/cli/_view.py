@@ -43,6 +43,7 @@ from ..reasons import (
     NetworkError,
     ProtocolError,
     RemoteClosed,
+    ResubscribeTimeout,
     ServerRequested,
 )
 from ..venues.binance import (
@@ -99,7 +100,7 @@ def describe_reason(reason: DisconnectReason) -> str:
         details = f" {reason.reason!r}" if reason.reason else ""
     elif isinstance(reason, HeartbeatTimeout):
         details = f": no {reason.kind} for {reason.silence:.2f} s"
-    elif isinstance(reason, NetworkError | ServerRequested | ProtocolError):
+    elif isinstance(reason, NetworkError | ServerRequested | ProtocolError | ResubscribeTimeout):
         details = f": {reason.details}"
     elif isinstance(reason, ConnectAttemptFailed):
         details = f": {reason.description or reason.error}"
