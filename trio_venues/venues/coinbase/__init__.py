@@ -1,9 +1,29 @@
 """Coinbase Advanced Trade: market data and user channels.
 
 Typed messages (msgspec Structs: :class:`MarketTradesMessage`, :class:`L2DataMessage`, ...),
-the message decoder (:func:`decode_message`) and JWT signing (:class:`CoinbaseJwtSigner`).
+the message decoder (:func:`decode_message`), JWT signing (:class:`CoinbaseJwtSigner`),
+the client (:class:`Coinbase`) and its sans-I/O core (:class:`CoinbaseCore`).
 See ``docs/venues/coinbase.md`` for the protocol facts this package relies on.
 """
+
+# -- the client, the sans-I/O core and limits ---------------------------------------------
+from ._client import Coinbase as Coinbase
+from ._client import CoinbaseConnection as CoinbaseConnection
+from ._limits import COINBASE_LIMITS as COINBASE_LIMITS
+from ._protocol import HEARTBEAT_TIMEOUT as HEARTBEAT_TIMEOUT
+from ._protocol import HEARTBEATS_TOPIC as HEARTBEATS_TOPIC
+from ._protocol import MARKET_URL as MARKET_URL
+from ._protocol import PRIVATE_CHANNELS as PRIVATE_CHANNELS
+from ._protocol import PRODUCTLESS_CHANNELS as PRODUCTLESS_CHANNELS
+from ._protocol import STATUS_TOPIC as STATUS_TOPIC
+from ._protocol import SUBSCRIBE_WITHIN as SUBSCRIBE_WITHIN
+from ._protocol import USER_URL as USER_URL
+from ._protocol import ClientRequest as ClientRequest
+from ._protocol import CoinbaseCore as CoinbaseCore
+from ._protocol import decode_client_request as decode_client_request
+from ._protocol import encode_client_request as encode_client_request
+from ._protocol import parse_topic as parse_topic
+from ._protocol import topic as topic
 
 # -- signing ---------------------------------------------------------------------------
 from ._signing import JWT_ISSUER as JWT_ISSUER
@@ -55,9 +75,14 @@ from ._wire import rfc3339_to_ns as rfc3339_to_ns
 
 __all__ = [
     "CHANNELS",
+    "COINBASE_LIMITS",
     "Candle",
     "CandlesEvent",
     "CandlesMessage",
+    "ClientRequest",
+    "Coinbase",
+    "CoinbaseConnection",
+    "CoinbaseCore",
     "CoinbaseJwtSigner",
     "CoinbaseMessage",
     "DATA_CHANNELS",
@@ -66,6 +91,8 @@ __all__ = [
     "FcmBalanceSummary",
     "FuturesBalanceSummaryEvent",
     "FuturesBalanceSummaryMessage",
+    "HEARTBEATS_TOPIC",
+    "HEARTBEAT_TIMEOUT",
     "HeartbeatEvent",
     "HeartbeatsMessage",
     "JWT_ISSUER",
@@ -74,13 +101,18 @@ __all__ = [
     "L2DataMessage",
     "L2Event",
     "L2Update",
+    "MARKET_URL",
     "MarginWindowMeasure",
     "MarketTrade",
     "MarketTradesEvent",
     "MarketTradesMessage",
     "Order",
+    "PRIVATE_CHANNELS",
+    "PRODUCTLESS_CHANNELS",
     "PerpetualFuturesPosition",
     "Positions",
+    "STATUS_TOPIC",
+    "SUBSCRIBE_WITHIN",
     "StatusEvent",
     "StatusMessage",
     "StatusProduct",
@@ -91,11 +123,16 @@ __all__ = [
     "TickerEvent",
     "TickerMessage",
     "USER_SNAPSHOT_BATCH",
+    "USER_URL",
     "UnknownMessage",
     "UserEvent",
     "UserMessage",
+    "decode_client_request",
     "decode_message",
+    "encode_client_request",
     "encode_message",
+    "parse_topic",
     "rfc3339_to_ns",
+    "topic",
     "verify_jwt",
 ]
