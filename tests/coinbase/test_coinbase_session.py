@@ -95,7 +95,7 @@ async def test_user_backlog_in_batches_of_fifty(fake: Fake) -> None:
 
 
 async def test_authentication_failure_on_the_user_channel(fake: Fake) -> None:
-    """A key the venue does not know: subscribe_user raises AuthenticationError, the connection lives."""
+    """An unknown key: subscribe_user raises AuthenticationError; the connection lives on."""
     stranger = Credentials(
         "organizations/x/apiKeys/unknown", coinbase_test_key("other").private_key_text()
     )

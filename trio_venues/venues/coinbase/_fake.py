@@ -126,8 +126,8 @@ DEFAULT_PRODUCTS: Final[Mapping[str, tuple[str, str]]] = {
 }
 _OTHER_PRODUCT: Final = ("100.00", "0.01")
 _AUTH_FAILURE: Final = "authentication failure"
-#: Levels per side in a level2 snapshot.
-_SNAPSHOT_LEVELS: Final = 50
+#: Levels per side in a level2 snapshot: the whole simulated book (Coinbase sends it all).
+_SNAPSHOT_LEVELS: Final = 100_000
 _MAX_HEARTBEATS: Final = 10_000_000
 
 
@@ -549,8 +549,11 @@ class FakeCoinbase:
 
     def _l2_snapshot(self, product: str) -> L2DataMessage:
         market = self.market(product)
+        # The update stream is shared by every connection and is not restarted:
+        # its next update may repeat changes the snapshot holds, which is harmless
+        # with absolute sizes, while restarting it would skip changes other
+        # connections have not been sent yet.
         snapshot = market.snapshot(_SNAPSHOT_LEVELS)
-        market.restart_stream(f"level2:{product}")
         stamp = _rfc3339(self.clock())
         bids = [L2Update("bid", stamp, _text(p), _text(q)) for p, q in snapshot.bids]
         offers = [L2Update("offer", stamp, _text(p), _text(q)) for p, q in snapshot.asks]
@@ -563,10 +566,6 @@ class FakeCoinbase:
                 levels.append(bids[index])
         levels.reverse()
         return L2DataMessage(stamp, 0, events=(L2Event("snapshot", product, tuple(levels)),))
-
-    def l2_updates_after_snapshot(self, product: str) -> None:
-        """Start ``product``'s update stream afresh from the book as it is (tests)."""
-        self.market(product).restart_stream(f"level2:{product}")
 
     def _ticker(self, market: MarketSimulator, product: str, *, batch: bool) -> Ticker:
         stats = market.stats()
