@@ -17,23 +17,23 @@ Example::
             ...
 """
 
-from ._binance import DEFAULT_EPOCH_MS as DEFAULT_EPOCH_MS
-from ._binance import DEFAULT_SYMBOLS as DEFAULT_SYMBOLS
-from ._binance import BinanceApiError as BinanceApiError
-from ._binance import BinancePeer as BinancePeer
-from ._binance import BinanceTestKey as BinanceTestKey
-from ._binance import FakeBinance as FakeBinance
-from ._binance import MarketSimulator as MarketSimulator
-from ._binance import RecordedFrame as RecordedFrame
-from ._binance import binance_api_url as binance_api_url
-from ._binance import binance_raw_url as binance_raw_url
-from ._binance import binance_server as binance_server
-from ._binance import binance_stream_url as binance_stream_url
-from ._binance import ed25519_test_key as ed25519_test_key
-from ._binance import hmac_test_key as hmac_test_key
-from ._binance import read_recording as read_recording
-from ._binance import rsa_test_key as rsa_test_key
-from ._binance import virtual_clock_ms as virtual_clock_ms
+from ..venues.binance._fake import DEFAULT_EPOCH_MS as DEFAULT_EPOCH_MS
+from ..venues.binance._fake import DEFAULT_SYMBOLS as DEFAULT_SYMBOLS
+from ..venues.binance._fake import BinanceApiError as BinanceApiError
+from ..venues.binance._fake import BinancePeer as BinancePeer
+from ..venues.binance._fake import BinanceTestKey as BinanceTestKey
+from ..venues.binance._fake import FakeBinance as FakeBinance
+from ..venues.binance._fake import MarketSimulator as MarketSimulator
+from ..venues.binance._fake import RecordedFrame as RecordedFrame
+from ..venues.binance._fake import binance_api_url as binance_api_url
+from ..venues.binance._fake import binance_raw_url as binance_raw_url
+from ..venues.binance._fake import binance_server as binance_server
+from ..venues.binance._fake import binance_stream_url as binance_stream_url
+from ..venues.binance._fake import ed25519_test_key as ed25519_test_key
+from ..venues.binance._fake import hmac_test_key as hmac_test_key
+from ..venues.binance._fake import read_recording as read_recording
+from ..venues.binance._fake import rsa_test_key as rsa_test_key
+from ..venues.binance._fake import virtual_clock_ms as virtual_clock_ms
 from ._generic import BAD_JSON as BAD_JSON
 from ._generic import FakeVenueError as FakeVenueError
 from ._generic import GenericVenue as GenericVenue

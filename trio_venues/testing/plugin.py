@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 import trio
 
-from ._binance import FakeBinance, binance_server
+from ..venues.binance._fake import FakeBinance, binance_server
 from ._generic import GenericVenue
 from ._proxy import FaultProxy
 from ._server import FakeVenueServer

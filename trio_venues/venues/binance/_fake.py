@@ -84,10 +84,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from .._codec import decimal_to_wire
-from ..errors import DecodeError
-from ..venues.binance._client import request_weight, wall_clock_ms
-from ..venues.binance._protocol import (
+from ..._codec import decimal_to_wire
+from ...errors import DecodeError
+from ._client import request_weight, wall_clock_ms
+from ._protocol import (
     KLINE_TIMEZONES,
     decode_api_request,
     decode_stream_request,
@@ -101,14 +101,14 @@ from ..venues.binance._protocol import (
     encode_user_event,
     parse_stream_url,
 )
-from ..venues.binance._signing import (
+from ._signing import (
     Ed25519Signer,
     HmacSigner,
     RsaSigner,
     Signer,
     signature_payload,
 )
-from ..venues.binance._wire import (
+from ._wire import (
     KLINE_INTERVALS,
     ROLLING_WINDOWS,
     AccountPosition,
@@ -127,7 +127,7 @@ from ..venues.binance._wire import (
     Trade,
     to_wire,
 )
-from ._server import FakeVenueServer, HandshakeRequest, ServerConnection, over_frame_rate
+from ...testing._server import FakeVenueServer, HandshakeRequest, ServerConnection, over_frame_rate
 
 __all__ = [
     "DEFAULT_EPOCH_MS",
