@@ -16,7 +16,7 @@ from trio_venues._bookfeed import (
 )
 from trio_venues.book import Side
 from trio_venues.events import DataGap, Event, GapDetected
-from trio_venues.testing import binance_stream_url
+from trio_venues.testing.binance import binance_stream_url
 
 from ._helpers import Fake, api, spot
 

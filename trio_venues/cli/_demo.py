@@ -2,7 +2,7 @@
 
 What runs, all in one Trio run and on 127.0.0.1 only:
 
-- a fake Binance venue (:func:`~trio_venues.testing.binance_server`), fed by
+- a fake Binance venue (:func:`~trio_venues.testing.binance.binance_server`), fed by
   a market driver that pushes trades, 1 s candles and depth diffs for a few
   symbols at a steady pace;
 - one market-stream connection kept alive by :func:`~trio_venues.retry_scope`
@@ -64,15 +64,8 @@ from ..events import (
     Resubscribed,
     Subscribed,
 )
-from ..testing import (
-    FakeBinance,
-    FakeVenueServer,
-    ServerConnection,
-    binance_api_url,
-    binance_server,
-    binance_stream_url,
-    virtual_clock_ms,
-)
+from ..testing import FakeVenueServer, ServerConnection, virtual_clock_ms
+from ..testing.binance import FakeBinance, binance_api_url, binance_server, binance_stream_url
 from ..venues.binance import (
     BinanceApiConnection,
     BinanceSpotConnection,
