@@ -37,7 +37,9 @@ def test_unknown_venue_and_endpoint_are_config_errors() -> None:
     """An unknown venue or endpoint names what is known."""
     with pytest.raises(ConfigError, match=r"unknown venue 'nowhere' \(known: binance"):
         get_venue("nowhere")
-    with pytest.raises(ConfigError, match=r"binance has no endpoint 'nope' \(known: api, streams\)"):
+    with pytest.raises(
+        ConfigError, match=r"binance has no endpoint 'nope' \(known: api, streams\)"
+    ):
         get_venue("binance").client("nope")
 
 
