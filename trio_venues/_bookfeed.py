@@ -18,8 +18,9 @@ the ``async with``:
 
 A gap, a crossed book or a checksum mismatch resyncs **that symbol only**. A
 ``GapDetected`` event of a book's topic resyncs that book; on a venue that
-numbers every message of the connection in one sequence, a ``GapDetected``
-resyncs every book. A ``DataGap`` from ``retry_scope`` resets the affected
+numbers every message of the connection in one sequence, a connection-wide
+``GapDetected`` (``topic=None``) resyncs every book. A gap of some other topic
+(a venue's heartbeat counter, say) leaves the books alone. A ``DataGap`` from ``retry_scope`` resets the affected
 books (the replayed subscriptions bring fresh snapshots, or the next diff asks
 for one).
 
@@ -307,10 +308,10 @@ async def book_feed(
                         awaiting.update(reset)
                 elif isinstance(event, GapDetected):
                     await send.send(event)
-                    if whole_connection:
-                        await lost(symbols)
-                    elif event.topic in topics:
+                    if event.topic in topics:
                         await lost([topics[event.topic]])
+                    elif whole_connection and event.topic is None:
+                        await lost(symbols)
                     continue
                 await send.send(event)
 

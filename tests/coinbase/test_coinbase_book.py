@@ -88,3 +88,21 @@ async def _next_update(feed: Any) -> BookUpdate:
             event = await feed.events.receive()
             if isinstance(event, BookUpdate):
                 return event
+
+
+async def test_heartbeat_counter_gap_leaves_books_alone(fake: Fake, autojump_clock: object) -> None:
+    """A jump of the heartbeat counter is reported but resyncs no book."""
+    async with connect(fake) as ws, book_feed(ws, "coinbase", PRODUCTS) as feed:
+        await caught_up(fake, feed, PRODUCTS)
+        fake.behaviour.skip_heartbeats(2)
+        with trio.fail_after(5):
+            while True:
+                event = await feed.events.receive()
+                if isinstance(event, GapDetected):
+                    break
+        assert event.topic == "heartbeats"
+        await fake.push("level2:BTC-USD")
+        update = await _next_update(feed)
+        assert update.symbol == "BTC-USD"
+        assert same_book(fake, feed, "BTC-USD")
+        assert feed.book("ETH-USD") is not None

@@ -40,7 +40,7 @@ import hashlib
 import socket
 import struct
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeAlias, TypeVar, overload
 from urllib.parse import urlsplit
@@ -443,6 +443,19 @@ class ServerConnection:
         """The server's venue behaviour."""
         behaviour: VenueBehaviour = self.server.behaviour
         return behaviour
+
+    def start_soon(self, fn: Callable[..., Awaitable[object]], *args: Any) -> None:
+        """Run ``fn(*args)`` as one of this connection's tasks: it ends with the connection.
+
+        For a venue behaviour's per-connection timers (a heartbeat, a deadline
+        for the first subscribe), started from ``on_connect``.
+
+        Raises:
+            RuntimeError: the connection is not running.
+        """
+        if self._nursery is None:
+            raise RuntimeError(f"{self!r} is not running")
+        self._nursery.start_soon(fn, *args)
 
     # -- waiting, without sleeps -----------------------------------------------------
 
