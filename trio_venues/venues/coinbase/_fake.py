@@ -129,6 +129,11 @@ _AUTH_FAILURE: Final = "authentication failure"
 #: Levels per side in a level2 snapshot: the whole simulated book (Coinbase sends it all).
 _SNAPSHOT_LEVELS: Final = 100_000
 _MAX_HEARTBEATS: Final = 10_000_000
+#: Channels whose topics the server's generators feed (``server.push``/``auto_generate``);
+#: heartbeats, user and balance messages are the fake's own.
+_MARKET_DATA: Final = frozenset(
+    {"market_trades", "level2", "ticker", "ticker_batch", "candles", "status"}
+)
 
 
 def virtual_wall_clock(start: float = DEFAULT_EPOCH_MS / 1000) -> Callable[[], float]:
@@ -495,7 +500,8 @@ class FakeCoinbase:
         if channel == "level2":
             for product in added:
                 await self._send(conn, self._l2_snapshot(product))
-        conn.add_subscriptions(topics)
+        if channel in _MARKET_DATA:
+            conn.add_subscriptions(topics)
         await self._ack(conn, peer)
         if channel == "user" and added:
             await self._user_snapshot(conn, products)
