@@ -50,6 +50,7 @@ import attrs
 import msgspec
 import orjson
 
+from ..._codec import slot_setters
 from ..._core import (
     EndConnection,
     Output,
@@ -122,6 +123,22 @@ _DEFAULT_ACK_TIMEOUT: Final = 10.0
 _KEEPALIVE_AFTER: Final = 3.0
 #: At most this many requests await an ack; older ones are forgotten first.
 _MAX_PENDING: Final = 1024
+#: Topic strings kept for reuse on the trade path (bounded: products are few).
+_MAX_CACHED_TOPICS: Final = 4096
+
+_new: Final = object.__new__
+_set_topic, _set_data, _set_received_at = slot_setters(Message)
+
+
+def _message(topic_name: str, data: Any, received_at: float) -> Message:
+    """A ``Message`` built through its slots (see ``_codec.slot_setters``): the hot path."""
+    message: Message = _new(Message)
+    _set_topic(message, topic_name)
+    _set_data(message, data)
+    _set_received_at(message, received_at)
+    return message
+
+
 _AUTH_FAILURE: Final = "authentication failure"
 
 
@@ -304,7 +321,9 @@ class CoinbaseCore(VenueCore):
         self._pending: deque[_Pending] = deque()
         # The venue's view of the connection's subscriptions (the last ack).
         self._current: dict[str, tuple[str, ...]] = {}
-        self._last_seq: int | None = None
+        # The sequence_num expected next (None before the first message).
+        self._next_seq: int | None = None
+        self._trade_topics: dict[str, str] = {}
         self._last_counter: int | None = None
         self._last_heartbeat: float | None = None  # None: heartbeats not (yet) acked
         self._user_heartbeats = False
@@ -459,17 +478,22 @@ class CoinbaseCore(VenueCore):
         """
         msg = decode_message(data)
         cls = type(msg)
+        if cls is MarketTradesMessage:
+            # The hot path: the next number, one event of one product's trades.
+            seq = msg.sequence_num  # type: ignore[union-attr]
+            events = msg.events  # type: ignore[union-attr]
+            if seq == self._next_seq and len(events) == 1:
+                trades = events[0].trades
+                product = trades[0].product_id if trades else ""
+                if all(t.product_id == product for t in trades):
+                    self._next_seq = seq + 1
+                    return (_message(self._trade_topic(product), msg, received_at),)
         if cls is ErrorMessage:
             return self._error(msg.message, received_at)  # type: ignore[union-attr]
         if cls is UnknownMessage:
             return self._unknown(msg, received_at)  # type: ignore[arg-type]
         out: list[Output] = []
-        seq: int = msg.sequence_num  # type: ignore[union-attr]
-        last = self._last_seq
-        if last is None or seq > last:
-            if last is not None and seq != last + 1:
-                out.append(GapDetected(None, last + 1, seq))
-            self._last_seq = seq
+        self._check_seq(msg.sequence_num, out)  # type: ignore[union-attr]
         if cls is SubscriptionsMessage:
             self._ack(msg, received_at, out)  # type: ignore[arg-type]
         elif cls is HeartbeatsMessage:
@@ -478,16 +502,28 @@ class CoinbaseCore(VenueCore):
             self._data(msg, received_at, out)
         return out
 
+    def _check_seq(self, seq: int, out: list[Output]) -> None:
+        """The connection's sequence check: a jump is a gap; lower numbers are ignored."""
+        expected = self._next_seq
+        if expected is None or seq >= expected:
+            if expected is not None and seq != expected:
+                out.append(GapDetected(None, expected, seq))
+            self._next_seq = seq + 1
+
+    def _trade_topic(self, product: str) -> str:
+        topic_name = self._trade_topics.get(product)
+        if topic_name is None:
+            topic_name = f"market_trades:{product}"
+            if len(self._trade_topics) < _MAX_CACHED_TOPICS:
+                self._trade_topics[product] = topic_name
+        return topic_name
+
     def _unknown(self, msg: UnknownMessage, received_at: float) -> list[Output]:
         out: list[Output] = []
         raw = msg.raw
         seq = raw.get("sequence_num") if type(raw) is dict else None
         if type(seq) is int:
-            last = self._last_seq
-            if last is None or seq > last:
-                if last is not None and seq != last + 1:
-                    out.append(GapDetected(None, last + 1, seq))
-                self._last_seq = seq
+            self._check_seq(seq, out)
         out.append(Message(msg.channel, msg, received_at))
         return out
 
@@ -553,7 +589,7 @@ class CoinbaseCore(VenueCore):
             events = msg.events
             first = events[0].product_id if events else ""
             if all(e.product_id == first for e in events):
-                out.append(Message(f"level2:{first}", msg, now))
+                out.append(_message(f"level2:{first}", msg, now))
             else:
                 for product, group in _group(events, lambda e: e.product_id):
                     out.append(
@@ -592,7 +628,7 @@ class CoinbaseCore(VenueCore):
             if mixed:
                 break
         if not mixed:
-            out.append(Message(f"{channel}:{first or ''}", msg, now))
+            out.append(_message(f"{channel}:{first or ''}", msg, now))
             return
         products = dict.fromkeys(
             item.product_id for event in events for item in getattr(event, field)
