@@ -181,8 +181,11 @@ class _Wire(msgspec.Struct, frozen=True, gc=False):
 # -- the envelope -------------------------------------------------------------------------
 
 
-class _Envelope(msgspec.Struct, frozen=True, gc=False, tag_field="channel"):
-    """Fields every Coinbase data message carries (the ``channel`` is the class tag)."""
+class _Envelope(msgspec.Struct, frozen=True, gc=False, tag_field="channel", omit_defaults=True):
+    """Fields every Coinbase data message carries (the ``channel`` is the class tag).
+
+    Encoding leaves out ``client_id`` when it is ``""``, as 2026 live frames do.
+    """
 
     #: the venue's timestamp of the message, RFC 3339 with nanoseconds, as sent
     timestamp: str
