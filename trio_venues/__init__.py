@@ -33,10 +33,12 @@ from ._session import ConnectionStats as ConnectionStats
 from ._session import TopicStats as TopicStats
 from .venues.binance import BinanceSpot as BinanceSpot
 from .venues.binance import BinanceSpotApi as BinanceSpotApi
+from .venues.coinbase import Coinbase as Coinbase
 
 __all__ = [
     "BinanceSpot",
     "BinanceSpotApi",
+    "Coinbase",
     "BookFeed",
     "CircuitBreaker",
     "Connection",
