@@ -182,7 +182,7 @@ class Coinbase(VenueClient[CoinbaseConnection]):
         )
 
     @classmethod
-    def connect(  # type: ignore[override]
+    def connect(
         cls,
         url: str | None = None,
         *,

@@ -63,9 +63,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from ...credentials import Credentials
 from ...testing._clock import DEFAULT_EPOCH_MS
 from ...testing._market import MarketSimulator
-from ...testing._server import FakeVenueServer, HandshakeRequest, ServerConnection
+from ...testing._server import (
+    FakeVenueServer,
+    HandshakeRequest,
+    ServerConnection,
+    VenueBehaviour,
+)
 from ._protocol import (
-    CHANNELS,
     HEARTBEATS_TOPIC,
     PRIVATE_CHANNELS,
     PRODUCTLESS_CHANNELS,
@@ -75,6 +79,7 @@ from ._protocol import (
 )
 from ._signing import JWT_ISSUER, CoinbaseJwtSigner, JwtError, verify_jwt
 from ._wire import (
+    CHANNELS,
     USER_SNAPSHOT_BATCH,
     Candle,
     CandlesEvent,
@@ -249,7 +254,7 @@ class CoinbasePeer:
     jwts: deque[str] = attrs.field(factory=lambda: deque(maxlen=1000))
 
 
-class FakeCoinbase:
+class FakeCoinbase(VenueBehaviour):
     """Coinbase Advanced Trade, faked (see the module docstring).
 
     Args:
@@ -407,9 +412,8 @@ class FakeCoinbase:
         if channel == "level2":
             diff = market.diff(f"level2:{product}")
             updates = tuple(
-                L2Update(side, stamp, _text(price), _text(quantity))
-                for side, levels in (("bid", diff.bids), ("offer", diff.asks))
-                for price, quantity in levels
+                [L2Update("bid", stamp, _text(p), _text(q)) for p, q in diff.bids]
+                + [L2Update("offer", stamp, _text(p), _text(q)) for p, q in diff.asks]
             )
             return L2DataMessage(stamp, 0, events=(L2Event("update", product, updates),))
         if channel in ("ticker", "ticker_batch"):

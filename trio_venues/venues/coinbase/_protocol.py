@@ -476,12 +476,12 @@ class CoinbaseCore(VenueCore):
             DecodeError: the frame is not JSON, or a known channel's payload
                 does not fit its model.
         """
-        msg = decode_message(data)
+        msg: Any = decode_message(data)
         cls = type(msg)
         if cls is MarketTradesMessage:
             # The hot path: the next number, one event of one product's trades.
-            seq = msg.sequence_num  # type: ignore[union-attr]
-            events = msg.events  # type: ignore[union-attr]
+            seq = msg.sequence_num
+            events = msg.events
             if seq == self._next_seq and len(events) == 1:
                 trades = events[0].trades
                 product = trades[0].product_id if trades else ""
@@ -489,15 +489,15 @@ class CoinbaseCore(VenueCore):
                     self._next_seq = seq + 1
                     return (_message(self._trade_topic(product), msg, received_at),)
         if cls is ErrorMessage:
-            return self._error(msg.message, received_at)  # type: ignore[union-attr]
+            return self._error(msg.message, received_at)
         if cls is UnknownMessage:
-            return self._unknown(msg, received_at)  # type: ignore[arg-type]
+            return self._unknown(msg, received_at)
         out: list[Output] = []
-        self._check_seq(msg.sequence_num, out)  # type: ignore[union-attr]
+        self._check_seq(msg.sequence_num, out)
         if cls is SubscriptionsMessage:
-            self._ack(msg, received_at, out)  # type: ignore[arg-type]
+            self._ack(msg, received_at, out)
         elif cls is HeartbeatsMessage:
-            self._heartbeat(msg, received_at, out)  # type: ignore[arg-type]
+            self._heartbeat(msg, received_at, out)
         else:
             self._data(msg, received_at, out)
         return out
