@@ -308,14 +308,14 @@ def test_object_of_no_known_shape_is_kept() -> None:
 @pytest.mark.parametrize(
     ("frame", "fragment"),
     [
-        ("not json", "malformed JSON"),
+        ("not json", "JSON is malformed"),
         ("[1, 2]", "expected a JSON object"),
         ('{"channel": "market_trades", "sequence_num": 1}', "timestamp"),
         (
             '{"channel": "market_trades", "timestamp": "t", "sequence_num": 1, "events": '
             '[{"type": "update", "trades": [{"trade_id": "1", "product_id": "A", "price": "NaN",'
             ' "size": "1", "side": "BUY", "time": "t"}]}]}',
-            "$.events[0].trades[0]",
+            "$.events[0].trades[0].price",
         ),
         (
             '{"channel": "ticker", "timestamp": "t", "sequence_num": 1, "events": [{"type": '

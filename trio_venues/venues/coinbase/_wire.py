@@ -15,7 +15,8 @@ captures but not in 2026 live frames: it is optional.
 Values:
 
 - prices, sizes and amounts are :class:`~decimal.Decimal`, parsed exactly
-  from the venue's strings and checked finite (``"NaN"`` is refused);
+  from the venue's strings and checked by
+  :class:`~trio_venues._wirecodec.WireStruct` (finite, a sane exponent);
 - order-book levels (:class:`L2Update`) keep ``price_level`` and
   ``new_quantity`` as the exact strings sent (a snapshot carries thousands;
   the order book parses each once); ``price``/``quantity`` give Decimals;
@@ -43,6 +44,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 import msgspec
 
+from ..._wirecodec import WireStruct, decode_error, decode_with, plain_decimal
 from ...errors import DecodeError
 
 __all__ = [
@@ -158,30 +160,25 @@ _ONE_SECOND: Final = datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC) - _EPOCH
 # -- strict numbers ----------------------------------------------------------------------
 
 
-def _finite(*values: Decimal | None) -> None:
-    """Refuse NaN and infinities: msgspec parses ``"NaN"`` into a Decimal field."""
-    for value in values:
-        if value is not None and not value.is_finite():
-            raise ValueError(f"a price or amount must be finite, got {value}")
-
-
-def _optional_decimal(text: str) -> Decimal | None:
+def _optional_decimal(text: str, field: str) -> Decimal | None:
     """``None`` for ``""`` (the venue's "not applicable"), else the exact Decimal."""
     if not text:
         return None
-    value = Decimal(text)
-    _finite(value)
-    return value
+    return plain_decimal(text, field)
 
 
-class _Wire(msgspec.Struct, frozen=True, gc=False):
-    """Base of the Coinbase wire models (frozen, no GC tracking, extra keys ignored)."""
+class _Wire(WireStruct, frozen=True, gc=False):
+    """Base of the Coinbase wire models: frozen, no GC tracking, Decimal fields checked.
+
+    :class:`~trio_venues._wirecodec.WireStruct` checks every ``Decimal`` field
+    after decoding (finite, sane exponent); unknown keys are ignored.
+    """
 
 
 # -- the envelope -------------------------------------------------------------------------
 
 
-class _Envelope(msgspec.Struct, frozen=True, gc=False, tag_field="channel", omit_defaults=True):
+class _Envelope(WireStruct, frozen=True, gc=False, tag_field="channel", omit_defaults=True):
     """Fields every Coinbase data message carries (the ``channel`` is the class tag).
 
     Encoding leaves out ``client_id`` when it is ``""``, as 2026 live frames do.
@@ -220,13 +217,13 @@ class L2Update(_Wire, frozen=True, gc=False):
 
     @property
     def price(self) -> Decimal:
-        """``price_level`` as a Decimal."""
-        return Decimal(self.price_level)
+        """``price_level`` as a Decimal (plain notation checked)."""
+        return plain_decimal(self.price_level, "price_level")
 
     @property
     def quantity(self) -> Decimal:
-        """``new_quantity`` as a Decimal."""
-        return Decimal(self.new_quantity)
+        """``new_quantity`` as a Decimal (plain notation checked)."""
+        return plain_decimal(self.new_quantity, "new_quantity")
 
     @property
     def event_time_ns(self) -> int:
@@ -275,9 +272,6 @@ class MarketTrade(_Wire, frozen=True, gc=False):
     size: Decimal
     side: Literal["BUY", "SELL"]
     time: str
-
-    def __post_init__(self) -> None:
-        _finite(self.price, self.size)
 
     @property
     def taker_side(self) -> Literal["BUY", "SELL"]:
@@ -342,21 +336,6 @@ class Ticker(_Wire, frozen=True, gc=False, rename={"kind": "type"}):
     best_ask: Decimal | None = None
     best_ask_quantity: Decimal | None = None
 
-    def __post_init__(self) -> None:
-        _finite(
-            self.price,
-            self.volume_24_h,
-            self.low_24_h,
-            self.high_24_h,
-            self.price_percent_chg_24_h,
-            self.low_52_w,
-            self.high_52_w,
-            self.best_bid,
-            self.best_bid_quantity,
-            self.best_ask,
-            self.best_ask_quantity,
-        )
-
 
 class TickerEvent(_Wire, frozen=True, gc=False, rename={"kind": "type"}):
     """A ``ticker`` or ``ticker_batch`` event."""
@@ -400,9 +379,6 @@ class Candle(_Wire, frozen=True, gc=False):
     close: Decimal
     volume: Decimal
     product_id: str
-
-    def __post_init__(self) -> None:
-        _finite(self.high, self.low, self.open, self.close, self.volume)
 
     @property
     def start_s(self) -> int:
@@ -480,9 +456,6 @@ class StatusProduct(_Wire, frozen=True, gc=False):
     status_message: str | None = None
     min_market_funds: Decimal | None = None
 
-    def __post_init__(self) -> None:
-        _finite(self.base_increment, self.quote_increment, self.min_market_funds)
-
 
 class StatusEvent(_Wire, frozen=True, gc=False, rename={"kind": "type"}):
     """A ``status`` event."""
@@ -553,9 +526,6 @@ class Order(_Wire, frozen=True, gc=False):
     start_time: str = ""
     end_time: str = ""
 
-    def __post_init__(self) -> None:
-        _finite(self.cumulative_quantity, self.leaves_quantity, self.avg_price, self.total_fees)
-
     @property
     def creation_time_ns(self) -> int:
         """``creation_time`` as integer nanoseconds since the epoch."""
@@ -564,17 +534,17 @@ class Order(_Wire, frozen=True, gc=False):
     @property
     def limit_price_decimal(self) -> Decimal | None:
         """``limit_price`` as a Decimal (``None`` when the order has none)."""
-        return _optional_decimal(self.limit_price)
+        return _optional_decimal(self.limit_price, "limit_price")
 
     @property
     def stop_price_decimal(self) -> Decimal | None:
         """``stop_price`` as a Decimal (``None`` when the order has none)."""
-        return _optional_decimal(self.stop_price)
+        return _optional_decimal(self.stop_price, "stop_price")
 
     @property
     def filled_value_decimal(self) -> Decimal | None:
         """``filled_value`` as a Decimal (``None`` when not sent)."""
-        return _optional_decimal(self.filled_value)
+        return _optional_decimal(self.filled_value, "filled_value")
 
 
 class PerpetualFuturesPosition(_Wire, frozen=True, gc=False):
@@ -655,15 +625,6 @@ class MarginWindowMeasure(_Wire, frozen=True, gc=False):
     total_hold: Decimal
     futures_buying_power: Decimal
 
-    def __post_init__(self) -> None:
-        _finite(
-            self.initial_margin,
-            self.maintenance_margin,
-            self.liquidation_buffer_percentage,
-            self.total_hold,
-            self.futures_buying_power,
-        )
-
 
 class FcmBalanceSummary(_Wire, frozen=True, gc=False):
     """The futures (FCM) account balance summary."""
@@ -682,22 +643,6 @@ class FcmBalanceSummary(_Wire, frozen=True, gc=False):
     liquidation_buffer_percentage: Decimal
     intraday_margin_window_measure: MarginWindowMeasure | None = None
     overnight_margin_window_measure: MarginWindowMeasure | None = None
-
-    def __post_init__(self) -> None:
-        _finite(
-            self.futures_buying_power,
-            self.total_usd_balance,
-            self.cbi_usd_balance,
-            self.cfm_usd_balance,
-            self.total_open_orders_hold_amount,
-            self.unrealized_pnl,
-            self.daily_realized_pnl,
-            self.initial_margin,
-            self.available_margin,
-            self.liquidation_threshold,
-            self.liquidation_buffer_amount,
-            self.liquidation_buffer_percentage,
-        )
 
 
 class FuturesBalanceSummaryEvent(_Wire, frozen=True, gc=False, rename={"kind": "type"}):
@@ -810,29 +755,29 @@ def decode_message(data: str | bytes) -> CoinbaseMessage | ErrorMessage | Unknow
     try:
         return _decoder.decode(data)
     except msgspec.ValidationError as exc:
-        first_error = exc
-    except msgspec.DecodeError as exc:
-        raise DecodeError(f"Coinbase message: malformed JSON ({exc})", data) from None
+        first_error = decode_error(exc, data, "Coinbase message")
+    except (msgspec.DecodeError, RecursionError) as exc:
+        error = decode_error(exc, data, "Coinbase message (not JSON)")
+        raise error from None
     return _slow_path(data, first_error)
 
 
-def _slow_path(
-    data: str | bytes, first_error: msgspec.ValidationError
-) -> ErrorMessage | UnknownMessage:
+def _slow_path(data: str | bytes, first_error: DecodeError) -> ErrorMessage | UnknownMessage:
+    """Not a known channel's message: an error, an unknown shape, or a malformed known one."""
     obj = msgspec.json.decode(data)
     if type(obj) is not dict:
         raise DecodeError(
-            f"Coinbase message: expected a JSON object, got {type(obj).__name__}", data
+            f"could not decode Coinbase message: expected a JSON object, got {type(obj).__name__}",
+            data,
         )
     channel = obj.get("channel")
     if channel in _KNOWN:
-        raise DecodeError(f"Coinbase {channel} message: {first_error}", data)
+        text = str(first_error).replace("Coinbase message", f"Coinbase {channel} message", 1)
+        raise DecodeError(text, data)
     kind = obj.get("type")
     if channel is None and kind == "error":
-        try:
-            return _error_decoder.decode(data)
-        except msgspec.ValidationError as exc:
-            raise DecodeError(f"Coinbase error message: {exc}", data) from None
+        text_data = data if isinstance(data, str) else data.decode()
+        return decode_with(_error_decoder, text_data, "Coinbase error message")
     name = channel if type(channel) is str else (kind if type(kind) is str else None)
     return UnknownMessage(name, obj)
 
