@@ -252,3 +252,17 @@ async def test_message_topics_are_exact(fake: Fake) -> None:
         got = await messages(ws, 2)
         assert [m.topic for m in got] == ["ticker:BTC-USD", "candles:ETH-USD"]
         assert all(isinstance(m, Message) for m in got)
+
+
+async def test_many_channels_wait_for_the_message_limit(fake: Fake, autojump_clock: object) -> None:
+    """Five channels on each of two connections: 8 messages/s per IP, the rest wait their turn."""
+    channels = ["market_trades", "ticker", "ticker_batch", "candles", "level2"]
+    topics = [f"{c}:{p}" for c in channels for p in ("BTC-USD",)]
+    async with connect(fake) as one, connect(fake) as two:
+        start = trio.current_time()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(one.subscribe, *topics)
+            nursery.start_soon(two.subscribe, *topics)
+        # 2 keepalives + 10 subscribes from one process: more than a second's worth.
+        assert trio.current_time() - start >= 1.0
+        assert one.subscriptions == two.subscriptions == frozenset(topics)

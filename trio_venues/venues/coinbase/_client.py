@@ -156,10 +156,17 @@ class Coinbase(VenueClient[CoinbaseConnection]):
     name ``organizations/.../apiKeys/...`` and its EC P-256 PEM or Ed25519
     secret) signs every subscribe with a fresh JWT; public channels work
     without.
+
+    Coinbase's limits (8 messages and 8 connections per second per IP) are
+    charged before sending; messages wait for their turn by default.
     """
 
     endpoints: ClassVar[Mapping[str, str]] = {"market": MARKET_URL, "user": USER_URL}
     default_endpoint: ClassVar[str] = "market"
+    #: One ``ws.subscribe`` may send a message per channel, and 8 messages per
+    #: second per IP is the limit: by default a message waits for its turn
+    #: instead of failing (``rate_limit_policy={"messages": "raise"}`` to refuse).
+    default_options: ClassVar[Mapping[str, Any]] = {"rate_limit_policy": {"messages": "wait"}}
     connection_class: ClassVar[type[Connection]] = CoinbaseConnection
 
     @classmethod
