@@ -20,9 +20,10 @@ A gap, a crossed book or a checksum mismatch resyncs **that symbol only**. A
 ``GapDetected`` event of a book's topic resyncs that book; on a venue that
 numbers every message of the connection in one sequence, a connection-wide
 ``GapDetected`` (``topic=None``) resyncs every book. A gap of some other topic
-(a venue's heartbeat counter, say) leaves the books alone. A ``DataGap`` from ``retry_scope`` resets the affected
-books (the replayed subscriptions bring fresh snapshots, or the next diff asks
-for one).
+(a venue's heartbeat counter, say) leaves the books alone. A ``DataGap`` from
+``retry_scope`` resets the affected books (the replayed subscriptions bring
+fresh snapshots, or the next diff asks for one), except books whose snapshot
+already came on the new connection before the ``DataGap`` did.
 
 Fetched snapshots go through the venue's request limiter with the ``wait``
 policy (``BinanceSpotApi`` does it in ``request``), so a mass resync after a
@@ -53,7 +54,7 @@ from .book import (
     SyncRules,
 )
 from .errors import ConfigError, TrioVenuesError
-from .events import DataGap, ErrorEvent, Event, GapDetected, Message
+from .events import DataGap, ErrorEvent, Event, GapDetected, Message, Reconnecting
 
 __all__ = [
     "BookFeed",
@@ -235,6 +236,11 @@ async def book_feed(
     # In-stream venues: symbols whose (re)subscription's snapshot is still on its way,
     # so a snapshot request for them needs no new resubscription.
     awaiting: set[str] = set(symbols) if subscribe and in_stream else set()
+    # In-stream venues: symbols whose snapshot already came on the connection that
+    # retry_scope opened last. A venue may send the snapshot before acknowledging
+    # the replayed subscribe (Coinbase does), so before the DataGap: that book is
+    # already fresh and must not be reset again.
+    fresh: set[str] = set()
     feed = BookFeed(books, receive)
 
     async def want(symbol: str) -> bool:
@@ -296,13 +302,18 @@ async def book_feed(
                         for part in parts:
                             if isinstance(part, DepthSnapshot):
                                 awaiting.discard(part.symbol)
+                                fresh.add(part.symbol)
                                 await handle(books.on_snapshot(part), send)
                             else:
                                 await handle(books.on_diff(part), send)
                         continue
-                if isinstance(event, DataGap):
-                    # retry_scope replayed the subscriptions: fresh snapshots are coming.
+                if isinstance(event, Reconnecting):
+                    fresh.clear()
+                elif isinstance(event, DataGap):
+                    # retry_scope replayed the subscriptions: fresh snapshots are coming
+                    # (or, for books in ``fresh``, came already).
                     reset = [topics[t] for t in event.topics if t in topics]
+                    reset = [s for s in reset if s not in fresh]
                     books.reset(reset)
                     if in_stream:
                         awaiting.update(reset)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import trio
 
-from trio_venues import BookResynced, BookUpdate, book_feed
+from trio_venues import (
+    BookResynced,
+    BookUpdate,
+    ConstantBackoff,
+    RetryPolicy,
+    book_feed,
+    retry_scope,
+)
 from trio_venues.book import Side
-from trio_venues.events import GapDetected
+from trio_venues.events import DataGap, GapDetected
 
 from ._helpers import Fake, connect
 
@@ -105,3 +113,26 @@ async def test_heartbeat_counter_gap_leaves_books_alone(fake: Fake, autojump_clo
         assert update.symbol == "BTC-USD"
         assert same_book(fake, feed, "BTC-USD")
         assert feed.book("ETH-USD") is not None
+
+
+async def test_books_resync_after_retry_scope_reconnects(
+    fake: Fake, autojump_clock: object
+) -> None:
+    """A dropped connection: retry_scope reconnects, replays level2, the books resync."""
+    policy = RetryPolicy(backoff=ConstantBackoff(0.5), rng=random.Random(1))
+    async with (
+        retry_scope(lambda: connect(fake), policy=policy) as ws,
+        book_feed(ws, "coinbase", PRODUCTS) as feed,
+    ):
+        await caught_up(fake, feed, PRODUCTS)
+        await fake.connections[-1].drop()
+        with trio.fail_after(10):
+            while True:
+                event = await feed.events.receive()
+                if isinstance(event, DataGap):
+                    break
+        assert set(event.topics) == {"level2:BTC-USD", "level2:ETH-USD"}
+        await caught_up(fake, feed, PRODUCTS)
+        # the new connection numbers from 0 again and its keepalive is its own
+        conn = fake.connections[-1]
+        assert next(r.channel for r in fake.behaviour.peer(conn).requests) == "heartbeats"
