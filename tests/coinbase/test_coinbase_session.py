@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 import trio
 
@@ -10,6 +12,7 @@ from trio_venues.errors import AuthenticationError, SubscriptionError
 from trio_venues.events import Disconnected, GapDetected, Message
 from trio_venues.reasons import HeartbeatTimeout, RemoteClosed
 from trio_venues.venues.coinbase import (
+    FuturesBalanceSummaryMessage,
     HeartbeatsMessage,
     L2DataMessage,
     MarketTradesMessage,
@@ -266,3 +269,22 @@ async def test_many_channels_wait_for_the_message_limit(fake: Fake, autojump_clo
         # 2 keepalives + 10 subscribes from one process: more than a second's worth.
         assert trio.current_time() - start >= 1.0
         assert one.subscriptions == two.subscriptions == frozenset(topics)
+
+
+async def test_futures_balance_summary_on_the_user_endpoint(fake: Fake) -> None:
+    """The futures balance snapshot arrives typed, on its product-less topic."""
+    async with connect(fake, "user", credentials=coinbase_test_key().credentials()) as ws:
+        assert await ws.subscribe_futures_balance_summary() == "futures_balance_summary"
+        (message,) = await messages(ws, 1, "futures_balance_summary")
+        assert isinstance(message.data, FuturesBalanceSummaryMessage)
+        summary = message.data.events[0].fcm_balance_summary
+        assert summary.futures_buying_power == Decimal("1000.00")
+
+
+async def test_user_orders_of_one_product(fake: Fake) -> None:
+    """subscribe_user("ETH-USD"): the snapshot's orders are that product's, on "user:ETH-USD"."""
+    async with connect(fake, "user", credentials=coinbase_test_key().credentials()) as ws:
+        assert await ws.subscribe_user("ETH-USD") == ("user:ETH-USD",)
+        (message,) = await messages(ws, 1)
+        assert message.topic == "user:ETH-USD"
+        assert {o.product_id for o in message.data.events[0].orders} == {"ETH-USD"}
