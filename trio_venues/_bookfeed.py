@@ -18,12 +18,11 @@ the ``async with``:
 
 A gap, a crossed book or a checksum mismatch resyncs **that symbol only**. A
 ``GapDetected`` event of a book's topic resyncs that book; on a venue that
-numbers every message of the connection in one sequence, a connection-wide
-``GapDetected`` (``topic=None``) resyncs every book. A gap of some other topic
-(a venue's heartbeat counter, say) leaves the books alone. A ``DataGap`` from
-``retry_scope`` resets the affected books (the replayed subscriptions bring
-fresh snapshots, or the next diff asks for one), except books whose snapshot
-already came on the new connection before the ``DataGap`` did.
+numbers every message of the connection in one sequence, a ``GapDetected``
+resyncs every book. A ``DataGap`` from ``retry_scope`` resets the affected
+books (the replayed subscriptions bring fresh snapshots, or the next diff asks
+for one), except books whose snapshot already came on the new connection
+before the ``DataGap`` did.
 
 Fetched snapshots go through the venue's request limiter with the ``wait``
 policy (``BinanceSpotApi`` does it in ``request``), so a mass resync after a
@@ -319,10 +318,10 @@ async def book_feed(
                         awaiting.update(reset)
                 elif isinstance(event, GapDetected):
                     await send.send(event)
-                    if event.topic in topics:
-                        await lost([topics[event.topic]])
-                    elif whole_connection and event.topic is None:
+                    if whole_connection:
                         await lost(symbols)
+                    elif event.topic in topics:
+                        await lost([topics[event.topic]])
                     continue
                 await send.send(event)
 

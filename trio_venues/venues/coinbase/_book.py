@@ -10,9 +10,11 @@ counter for every channel. So:
 - a book's update id is the ``sequence_num`` of the message that carried it
   (increasing, not dense: other channels take numbers too); an older or
   repeated number is dropped, any higher one applies (:class:`CoinbaseRules`);
-- a gap is found by the core on the whole connection (``GapDetected(None)``),
-  and it resyncs **every** book of the connection (``sequence =
-  "connection"``) by subscribing ``level2`` again for a fresh snapshot;
+- a gap is found by the core on the whole connection (``GapDetected(None)``
+  for a ``sequence_num`` jump, ``GapDetected("heartbeats")`` for a heartbeat
+  counter jump, which Coinbase says means missed messages), and any of them
+  resyncs **every** book of the connection (``sequence = "connection"``) by
+  subscribing ``level2`` again for a fresh snapshot;
 - a snapshot while synced (after a resubscribe) replaces the book.
 """
 
