@@ -30,7 +30,7 @@ dropped. Reference: the Bybit v5 WebSocket docs (``docs/venues/bybit.md``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 
@@ -73,8 +73,10 @@ __all__ = [
     "WalletCoin",
     "WalletMessage",
     "WireLevel",
+    "decode_hot",
     "decode_message",
     "parse_frame",
+    "topic_prefix",
     "ticker_type",
     "typed_message",
 ]
@@ -844,6 +846,21 @@ def typed_message(obj: Any, category: str) -> BybitMessage:
     return UnknownMessage(obj)
 
 
+def decode_hot(data: str) -> TradeMessage | OrderbookMessage | KlineMessage | None:
+    """Decode ``data`` in one pass when it is a hot message with its topic first, else ``None``.
+
+    Raises:
+        msgspec.ValidationError: a hot message with a missing or mistyped field.
+    """
+    if data.startswith(_TOPIC_START):
+        end = data.find('"', 10)
+        if end > 0:
+            decoder = _HOT_DECODERS.get(topic_prefix(data[10:end]))
+            if decoder is not None:
+                return decoder.decode(data)  # type: ignore[no-any-return]
+    return None
+
+
 def decode_message(data: str | bytes, category: str) -> BybitMessage:
     """Decode one frame of a ``category`` connection into its typed Struct.
 
@@ -859,16 +876,8 @@ def decode_message(data: str | bytes, category: str) -> BybitMessage:
             field (``msgspec.ValidationError`` names the path).
         TypeError: not a JSON object.
     """
-    if type(data) is str and data.startswith(_TOPIC_START):
-        end = data.find('"', 10)
-        if end > 0:
-            decoder = _HOT_DECODERS.get(topic_prefix(data[10:end]))
-            if decoder is not None:
-                return decoder.decode(data)  # type: ignore[no-any-return]
+    if type(data) is str:
+        hot = decode_hot(data)
+        if hot is not None:
+            return hot
     return typed_message(parse_frame(data), category)
-
-
-#: The decoders of :func:`decode_message` by family, for benchmarks and fakes.
-HOT_DECODERS: Final[Mapping[str, Callable[[str | bytes], Any]]] = {
-    prefix: decoder.decode for prefix, decoder in _HOT_DECODERS.items()
-}
