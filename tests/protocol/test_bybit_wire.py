@@ -706,6 +706,23 @@ def test_malformed_known_messages_name_the_field(text: str, path: str) -> None:
         decode_message(text, "spot")
 
 
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf", "1e999"])
+@pytest.mark.parametrize("category", ["spot", "linear"])
+def test_non_finite_or_huge_prices_are_refused(value: str, category: str) -> None:
+    """NaN, infinities and absurd exponents are refused on both decode paths, naming the field."""
+    trade = (
+        '{"topic":"publicTrade.BTCUSDT","ts":1,"type":"snapshot","data":[{"T":1,"s":"X",'
+        f'"S":"Buy","v":"1","p":"{value}","i":"a"}}]}}'
+    )
+    with pytest.raises(ValueError, match="data"):
+        decode_message(trade, category)
+    ticker = json.dumps(
+        {"topic": "tickers.X", "ts": 1, "data": {"symbol": "X", "lastPrice": value}}
+    )
+    with pytest.raises(ValueError, match="lastPrice"):
+        decode_message(ticker, category)
+
+
 @pytest.mark.parametrize("text", ["not json", "[1, 2]", "", '{"topic":"publicTrade.X"'])
 def test_garbage_is_refused(text: str) -> None:
     """Text that is not a JSON object is refused with ValueError/TypeError."""

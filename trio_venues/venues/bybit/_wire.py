@@ -2,9 +2,10 @@
 
 Readable snake_case attribute names, renamed to Bybit's keys (``price``
 [``p``], ``last_price`` [``lastPrice``]); prices and quantities are
-:class:`~decimal.Decimal`; order-book levels keep the exact decimal strings
-Bybit sent (``("16493.50", "0.006")``), as the Binance depth models do, and
-the book parses each one once. Venue timestamps are integers in milliseconds
+:class:`~decimal.Decimal`, checked finite and in range by the venue-neutral
+base :class:`~trio_venues._wirecodec.WireStruct`; order-book levels keep the
+exact decimal strings Bybit sent (``("16493.50", "0.006")``), as the Binance
+depth models do, and the book parses each one once. Venue timestamps are integers in milliseconds
 since the epoch.
 
 Two decode paths (see ``docs/venues/bybit.md``, "Messages"):
@@ -37,6 +38,8 @@ from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 import msgspec
 import orjson
 
+from ..._wirecodec import WireStruct
+
 __all__ = [
     "AllLiquidation",
     "AllLiquidationMessage",
@@ -45,7 +48,7 @@ __all__ = [
     "Category",
     "CommandResponse",
     "CommandResult",
-    "Dec",
+    "Decimal",
     "Execution",
     "ExecutionMessage",
     "Kline",
@@ -81,10 +84,6 @@ __all__ = [
     "typed_message",
 ]
 
-#: The type of every price and quantity field. One line to change when the
-#: venue-neutral strict decimal type of the wire codec is adopted.
-Dec: TypeAlias = Decimal
-
 #: Where a connection points: the public market-data categories, the private
 #: stream, the order-entry endpoint and the system-status endpoint.
 Category: TypeAlias = Literal[
@@ -102,7 +101,7 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------------------
 
 
-class Trade(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class Trade(WireStruct, frozen=True, gc=False, kw_only=True):
     """One trade of a ``publicTrade.{symbol}`` message.
 
     Attributes:
@@ -124,20 +123,20 @@ class Trade(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     time: int = msgspec.field(name="T")
     symbol: str = msgspec.field(name="s")
     side: str = msgspec.field(name="S")
-    size: Dec = msgspec.field(name="v")
-    price: Dec = msgspec.field(name="p")
+    size: Decimal = msgspec.field(name="v")
+    price: Decimal = msgspec.field(name="p")
     trade_id: str = msgspec.field(name="i")
     block_trade: bool = msgspec.field(default=False, name="BT")
     tick_direction: str | None = msgspec.field(default=None, name="L")
     rpi: bool | None = msgspec.field(default=None, name="RPI")
     seq: int | None = None
-    mark_price: Dec | None = msgspec.field(default=None, name="mP")
-    index_price: Dec | None = msgspec.field(default=None, name="iP")
-    mark_iv: Dec | None = msgspec.field(default=None, name="mIv")
-    iv: Dec | None = None
+    mark_price: Decimal | None = msgspec.field(default=None, name="mP")
+    index_price: Decimal | None = msgspec.field(default=None, name="iP")
+    mark_iv: Decimal | None = msgspec.field(default=None, name="mIv")
+    iv: Decimal | None = None
 
 
-class TradeMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class TradeMessage(WireStruct, frozen=True, gc=False, kw_only=True):
     """A ``publicTrade.{symbol}`` message: up to 1,024 trades, oldest first.
 
     Attributes:
@@ -155,7 +154,7 @@ class TradeMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     id: str | None = None
 
 
-class BookData(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class BookData(WireStruct, frozen=True, gc=False, kw_only=True):
     """The ``data`` of an ``orderbook`` message.
 
     Attributes:
@@ -173,7 +172,7 @@ class BookData(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     seq: int | None = None
 
 
-class OrderbookMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class OrderbookMessage(WireStruct, frozen=True, gc=False, kw_only=True):
     """An ``orderbook.{depth}.{symbol}`` snapshot or delta.
 
     Attributes:
@@ -222,21 +221,21 @@ class OrderbookMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True):
         return self.book.seq
 
 
-class SpotTicker(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel"):
+class SpotTicker(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
     """A spot ``tickers.{symbol}`` payload (always a whole snapshot)."""
 
     symbol: str
-    last_price: Dec | None = None
-    high_price_24h: Dec | None = msgspec.field(default=None, name="highPrice24h")
-    low_price_24h: Dec | None = msgspec.field(default=None, name="lowPrice24h")
-    prev_price_24h: Dec | None = msgspec.field(default=None, name="prevPrice24h")
-    volume_24h: Dec | None = msgspec.field(default=None, name="volume24h")
-    turnover_24h: Dec | None = msgspec.field(default=None, name="turnover24h")
-    price_24h_pcnt: Dec | None = msgspec.field(default=None, name="price24hPcnt")
-    usd_index_price: Dec | None = None
+    last_price: Decimal | None = None
+    high_price_24h: Decimal | None = msgspec.field(default=None, name="highPrice24h")
+    low_price_24h: Decimal | None = msgspec.field(default=None, name="lowPrice24h")
+    prev_price_24h: Decimal | None = msgspec.field(default=None, name="prevPrice24h")
+    volume_24h: Decimal | None = msgspec.field(default=None, name="volume24h")
+    turnover_24h: Decimal | None = msgspec.field(default=None, name="turnover24h")
+    price_24h_pcnt: Decimal | None = msgspec.field(default=None, name="price24hPcnt")
+    usd_index_price: Decimal | None = None
 
 
-class LinearTicker(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel"):
+class LinearTicker(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
     """A linear or inverse ``tickers.{symbol}`` payload.
 
     Bybit sends a snapshot, then deltas that carry only the fields that
@@ -247,81 +246,81 @@ class LinearTicker(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="
 
     symbol: str
     tick_direction: str | None = None
-    price_24h_pcnt: Dec | None = msgspec.field(default=None, name="price24hPcnt")
-    last_price: Dec | None = None
-    prev_price_24h: Dec | None = msgspec.field(default=None, name="prevPrice24h")
-    high_price_24h: Dec | None = msgspec.field(default=None, name="highPrice24h")
-    low_price_24h: Dec | None = msgspec.field(default=None, name="lowPrice24h")
-    prev_price_1h: Dec | None = msgspec.field(default=None, name="prevPrice1h")
-    mark_price: Dec | None = None
-    index_price: Dec | None = None
-    open_interest: Dec | None = None
-    open_interest_value: Dec | None = None
-    turnover_24h: Dec | None = msgspec.field(default=None, name="turnover24h")
-    volume_24h: Dec | None = msgspec.field(default=None, name="volume24h")
+    price_24h_pcnt: Decimal | None = msgspec.field(default=None, name="price24hPcnt")
+    last_price: Decimal | None = None
+    prev_price_24h: Decimal | None = msgspec.field(default=None, name="prevPrice24h")
+    high_price_24h: Decimal | None = msgspec.field(default=None, name="highPrice24h")
+    low_price_24h: Decimal | None = msgspec.field(default=None, name="lowPrice24h")
+    prev_price_1h: Decimal | None = msgspec.field(default=None, name="prevPrice1h")
+    mark_price: Decimal | None = None
+    index_price: Decimal | None = None
+    open_interest: Decimal | None = None
+    open_interest_value: Decimal | None = None
+    turnover_24h: Decimal | None = msgspec.field(default=None, name="turnover24h")
+    volume_24h: Decimal | None = msgspec.field(default=None, name="volume24h")
     funding_interval_hour: int | None = None
-    funding_cap: Dec | None = None
+    funding_cap: Decimal | None = None
     next_funding_time: int | None = None
-    funding_rate: Dec | None = None
-    bid1_price: Dec | None = None
-    bid1_size: Dec | None = None
-    ask1_price: Dec | None = None
-    ask1_size: Dec | None = None
+    funding_rate: Decimal | None = None
+    bid1_price: Decimal | None = None
+    bid1_size: Decimal | None = None
+    ask1_price: Decimal | None = None
+    ask1_size: Decimal | None = None
     delivery_time: str | None = None
-    basis_rate: Dec | None = None
-    delivery_fee_rate: Dec | None = None
-    predicted_delivery_price: Dec | None = None
-    pre_open_price: Dec | None = None
-    pre_qty: Dec | None = None
+    basis_rate: Decimal | None = None
+    delivery_fee_rate: Decimal | None = None
+    predicted_delivery_price: Decimal | None = None
+    pre_open_price: Decimal | None = None
+    pre_qty: Decimal | None = None
     cur_pre_listing_phase: str | None = None
 
 
-class OptionTicker(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel"):
+class OptionTicker(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
     """An option ``tickers.{symbol}`` payload (always a whole snapshot)."""
 
     symbol: str
-    bid_price: Dec | None = None
-    bid_size: Dec | None = None
-    bid_iv: Dec | None = None
-    ask_price: Dec | None = None
-    ask_size: Dec | None = None
-    ask_iv: Dec | None = None
-    last_price: Dec | None = None
-    high_price_24h: Dec | None = msgspec.field(default=None, name="highPrice24h")
-    low_price_24h: Dec | None = msgspec.field(default=None, name="lowPrice24h")
-    mark_price: Dec | None = None
-    index_price: Dec | None = None
-    mark_price_iv: Dec | None = None
-    underlying_price: Dec | None = None
-    open_interest: Dec | None = None
-    turnover_24h: Dec | None = msgspec.field(default=None, name="turnover24h")
-    volume_24h: Dec | None = msgspec.field(default=None, name="volume24h")
-    total_volume: Dec | None = None
-    total_turnover: Dec | None = None
-    delta: Dec | None = None
-    gamma: Dec | None = None
-    vega: Dec | None = None
-    theta: Dec | None = None
-    predicted_delivery_price: Dec | None = None
-    change_24h: Dec | None = msgspec.field(default=None, name="change24h")
+    bid_price: Decimal | None = None
+    bid_size: Decimal | None = None
+    bid_iv: Decimal | None = None
+    ask_price: Decimal | None = None
+    ask_size: Decimal | None = None
+    ask_iv: Decimal | None = None
+    last_price: Decimal | None = None
+    high_price_24h: Decimal | None = msgspec.field(default=None, name="highPrice24h")
+    low_price_24h: Decimal | None = msgspec.field(default=None, name="lowPrice24h")
+    mark_price: Decimal | None = None
+    index_price: Decimal | None = None
+    mark_price_iv: Decimal | None = None
+    underlying_price: Decimal | None = None
+    open_interest: Decimal | None = None
+    turnover_24h: Decimal | None = msgspec.field(default=None, name="turnover24h")
+    volume_24h: Decimal | None = msgspec.field(default=None, name="volume24h")
+    total_volume: Decimal | None = None
+    total_turnover: Decimal | None = None
+    delta: Decimal | None = None
+    gamma: Decimal | None = None
+    vega: Decimal | None = None
+    theta: Decimal | None = None
+    predicted_delivery_price: Decimal | None = None
+    change_24h: Decimal | None = msgspec.field(default=None, name="change24h")
 
 
-class SpreadTicker(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel"):
+class SpreadTicker(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
     """A spread ``tickers.{symbol}`` payload (always a whole snapshot)."""
 
     symbol: str
-    bid_price: Dec | None = None
-    bid_size: Dec | None = None
-    ask_price: Dec | None = None
-    ask_size: Dec | None = None
-    last_price: Dec | None = None
-    high_price_24h: Dec | None = msgspec.field(default=None, name="highPrice24h")
-    low_price_24h: Dec | None = msgspec.field(default=None, name="lowPrice24h")
-    prev_price_24h: Dec | None = msgspec.field(default=None, name="prevPrice24h")
-    volume_24h: Dec | None = msgspec.field(default=None, name="volume24h")
+    bid_price: Decimal | None = None
+    bid_size: Decimal | None = None
+    ask_price: Decimal | None = None
+    ask_size: Decimal | None = None
+    last_price: Decimal | None = None
+    high_price_24h: Decimal | None = msgspec.field(default=None, name="highPrice24h")
+    low_price_24h: Decimal | None = msgspec.field(default=None, name="lowPrice24h")
+    prev_price_24h: Decimal | None = msgspec.field(default=None, name="prevPrice24h")
+    volume_24h: Decimal | None = msgspec.field(default=None, name="volume24h")
 
 
-class TickerMessage(msgspec.Struct, Generic[T], frozen=True, gc=False, kw_only=True):
+class TickerMessage(WireStruct, Generic[T], frozen=True, gc=False, kw_only=True):
     """A ``tickers.{symbol}`` message; ``ticker`` is typed by the connection's category.
 
     Attributes:
@@ -346,7 +345,7 @@ class TickerMessage(msgspec.Struct, Generic[T], frozen=True, gc=False, kw_only=T
     delta: T | None = msgspec.field(default=None, name="trio_venues.delta")
 
 
-class Kline(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class Kline(WireStruct, frozen=True, gc=False, kw_only=True):
     """One candle of a ``kline.{interval}.{symbol}`` message.
 
     Attributes:
@@ -361,17 +360,17 @@ class Kline(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     start: int
     end: int
     interval: str
-    open: Dec
-    close: Dec
-    high: Dec
-    low: Dec
-    volume: Dec
-    turnover: Dec
+    open: Decimal
+    close: Decimal
+    high: Decimal
+    low: Decimal
+    volume: Decimal
+    turnover: Decimal
     confirm: bool
     timestamp: int
 
 
-class KlineMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class KlineMessage(WireStruct, frozen=True, gc=False, kw_only=True):
     """A ``kline.{interval}.{symbol}`` message; ``klines`` [``data``]."""
 
     topic: str
@@ -380,17 +379,17 @@ class KlineMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     type: str = "snapshot"
 
 
-class Liquidation(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel"):
+class Liquidation(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
     """The payload of the older ``liquidation.{symbol}`` topic (one liquidation)."""
 
     symbol: str
     side: str
-    size: Dec
-    price: Dec
+    size: Decimal
+    price: Decimal
     updated_time: int
 
 
-class LiquidationMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class LiquidationMessage(WireStruct, frozen=True, gc=False, kw_only=True):
     """A ``liquidation.{symbol}`` message; ``liquidation`` [``data``]."""
 
     topic: str
@@ -399,7 +398,7 @@ class LiquidationMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     type: str = "snapshot"
 
 
-class AllLiquidation(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class AllLiquidation(WireStruct, frozen=True, gc=False, kw_only=True):
     """One liquidation of an ``allLiquidation.{symbol}`` message.
 
     Attributes:
@@ -414,11 +413,11 @@ class AllLiquidation(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     time: int = msgspec.field(name="T")
     symbol: str = msgspec.field(name="s")
     side: str = msgspec.field(name="S")
-    size: Dec = msgspec.field(name="v")
-    price: Dec = msgspec.field(name="p")
+    size: Decimal = msgspec.field(name="v")
+    price: Decimal = msgspec.field(name="p")
 
 
-class AllLiquidationMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class AllLiquidationMessage(WireStruct, frozen=True, gc=False, kw_only=True):
     """An ``allLiquidation.{symbol}`` message (every 500 ms); ``liquidations`` [``data``]."""
 
     topic: str
@@ -427,7 +426,7 @@ class AllLiquidationMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True)
     type: str = "snapshot"
 
 
-class MaintenanceNotice(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel"):
+class MaintenanceNotice(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
     """One planned maintenance of a ``system.status`` message.
 
     Attributes:
@@ -454,7 +453,7 @@ class MaintenanceNotice(msgspec.Struct, frozen=True, gc=False, kw_only=True, ren
     env: int | None = None
 
 
-class SystemStatusMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class SystemStatusMessage(WireStruct, frozen=True, gc=False, kw_only=True):
     """A ``system.status`` message (``/v5/public/misc/status``); ``notices`` [``data``]."""
 
     topic: str
@@ -467,7 +466,7 @@ class SystemStatusMessage(msgspec.Struct, frozen=True, gc=False, kw_only=True):
 # --------------------------------------------------------------------------------------
 
 
-class Order(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel"):
+class Order(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
     """One order update of the private ``order`` topic (empty values are ``None``/``""``)."""
 
     category: str = ""
@@ -482,23 +481,23 @@ class Order(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel")
     reject_reason: str = ""
     time_in_force: str = ""
     stop_order_type: str = ""
-    price: Dec | None = None
-    qty: Dec | None = None
-    avg_price: Dec | None = None
-    leaves_qty: Dec | None = None
-    leaves_value: Dec | None = None
-    cum_exec_qty: Dec | None = None
-    cum_exec_value: Dec | None = None
-    cum_exec_fee: Dec | None = None
-    order_iv: Dec | None = None
-    trigger_price: Dec | None = None
-    take_profit: Dec | None = None
-    stop_loss: Dec | None = None
+    price: Decimal | None = None
+    qty: Decimal | None = None
+    avg_price: Decimal | None = None
+    leaves_qty: Decimal | None = None
+    leaves_value: Decimal | None = None
+    cum_exec_qty: Decimal | None = None
+    cum_exec_value: Decimal | None = None
+    cum_exec_fee: Decimal | None = None
+    order_iv: Decimal | None = None
+    trigger_price: Decimal | None = None
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
     tp_trigger_by: str = ""
     sl_trigger_by: str = ""
     trigger_by: str = ""
     trigger_direction: int | None = None
-    last_price_on_created: Dec | None = None
+    last_price_on_created: Decimal | None = None
     position_idx: int | None = None
     reduce_only: bool | None = None
     close_on_trigger: bool | None = None
@@ -507,7 +506,7 @@ class Order(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel")
     updated_time: int | None = None
 
 
-class Execution(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel"):
+class Execution(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
     """One fill of the private ``execution`` topic."""
 
     category: str = ""
@@ -519,55 +518,55 @@ class Execution(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="cam
     order_type: str = ""
     stop_order_type: str = ""
     exec_type: str = ""
-    exec_price: Dec | None = None
-    exec_qty: Dec | None = None
-    exec_value: Dec | None = None
-    exec_fee: Dec | None = None
-    fee_rate: Dec | None = None
-    order_price: Dec | None = None
-    order_qty: Dec | None = None
-    leaves_qty: Dec | None = None
+    exec_price: Decimal | None = None
+    exec_qty: Decimal | None = None
+    exec_value: Decimal | None = None
+    exec_fee: Decimal | None = None
+    fee_rate: Decimal | None = None
+    order_price: Decimal | None = None
+    order_qty: Decimal | None = None
+    leaves_qty: Decimal | None = None
     is_maker: bool | None = None
     is_leverage: bool | None = None
-    trade_iv: Dec | None = None
-    mark_iv: Dec | None = None
-    mark_price: Dec | None = None
-    index_price: Dec | None = None
-    underlying_price: Dec | None = None
+    trade_iv: Decimal | None = None
+    mark_iv: Decimal | None = None
+    mark_price: Decimal | None = None
+    index_price: Decimal | None = None
+    underlying_price: Decimal | None = None
     block_trade_id: str = ""
     exec_time: int | None = None
     seq: int | None = None
 
 
-class Position(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel"):
+class Position(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
     """One position update of the private ``position`` topic."""
 
     category: str = ""
     symbol: str
     side: str = ""
-    size: Dec | None = None
+    size: Decimal | None = None
     position_idx: int | None = None
     trade_mode: int | None = None
-    position_value: Dec | None = None
+    position_value: Decimal | None = None
     risk_id: int | None = None
-    risk_limit_value: Dec | None = None
-    entry_price: Dec | None = None
-    mark_price: Dec | None = None
-    leverage: Dec | None = None
-    position_balance: Dec | None = None
+    risk_limit_value: Decimal | None = None
+    entry_price: Decimal | None = None
+    mark_price: Decimal | None = None
+    leverage: Decimal | None = None
+    position_balance: Decimal | None = None
     auto_add_margin: int | None = None
-    position_mm: Dec | None = msgspec.field(default=None, name="positionMM")
-    position_im: Dec | None = msgspec.field(default=None, name="positionIM")
-    liq_price: Dec | None = None
-    bust_price: Dec | None = None
+    position_mm: Decimal | None = msgspec.field(default=None, name="positionMM")
+    position_im: Decimal | None = msgspec.field(default=None, name="positionIM")
+    liq_price: Decimal | None = None
+    bust_price: Decimal | None = None
     tpsl_mode: str = ""
-    take_profit: Dec | None = None
-    stop_loss: Dec | None = None
-    trailing_stop: Dec | None = None
-    unrealised_pnl: Dec | None = None
-    cur_realised_pnl: Dec | None = None
-    cum_realised_pnl: Dec | None = None
-    session_avg_price: Dec | None = None
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
+    trailing_stop: Decimal | None = None
+    unrealised_pnl: Decimal | None = None
+    cur_realised_pnl: Decimal | None = None
+    cum_realised_pnl: Decimal | None = None
+    session_avg_price: Decimal | None = None
     position_status: str = ""
     adl_rank_indicator: int | None = None
     is_reduce_only: bool | None = None
@@ -576,45 +575,45 @@ class Position(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="came
     seq: int | None = None
 
 
-class WalletCoin(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel"):
+class WalletCoin(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
     """One coin of a ``wallet`` update."""
 
     coin: str
-    equity: Dec | None = None
-    usd_value: Dec | None = None
-    wallet_balance: Dec | None = None
-    free: Dec | None = None
-    locked: Dec | None = None
-    borrow_amount: Dec | None = None
-    available_to_borrow: Dec | None = None
-    available_to_withdraw: Dec | None = None
-    accrued_interest: Dec | None = None
-    total_order_im: Dec | None = msgspec.field(default=None, name="totalOrderIM")
-    total_position_im: Dec | None = msgspec.field(default=None, name="totalPositionIM")
-    total_position_mm: Dec | None = msgspec.field(default=None, name="totalPositionMM")
-    unrealised_pnl: Dec | None = None
-    cum_realised_pnl: Dec | None = None
-    bonus: Dec | None = None
+    equity: Decimal | None = None
+    usd_value: Decimal | None = None
+    wallet_balance: Decimal | None = None
+    free: Decimal | None = None
+    locked: Decimal | None = None
+    borrow_amount: Decimal | None = None
+    available_to_borrow: Decimal | None = None
+    available_to_withdraw: Decimal | None = None
+    accrued_interest: Decimal | None = None
+    total_order_im: Decimal | None = msgspec.field(default=None, name="totalOrderIM")
+    total_position_im: Decimal | None = msgspec.field(default=None, name="totalPositionIM")
+    total_position_mm: Decimal | None = msgspec.field(default=None, name="totalPositionMM")
+    unrealised_pnl: Decimal | None = None
+    cum_realised_pnl: Decimal | None = None
+    bonus: Decimal | None = None
 
 
-class Wallet(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel"):
+class Wallet(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
     """One account of a ``wallet`` update."""
 
     account_type: str = ""
-    account_ltv: Dec | None = msgspec.field(default=None, name="accountLTV")
-    account_im_rate: Dec | None = msgspec.field(default=None, name="accountIMRate")
-    account_mm_rate: Dec | None = msgspec.field(default=None, name="accountMMRate")
-    total_equity: Dec | None = None
-    total_wallet_balance: Dec | None = None
-    total_margin_balance: Dec | None = None
-    total_available_balance: Dec | None = None
-    total_perp_upl: Dec | None = msgspec.field(default=None, name="totalPerpUPL")
-    total_initial_margin: Dec | None = None
-    total_maintenance_margin: Dec | None = None
+    account_ltv: Decimal | None = msgspec.field(default=None, name="accountLTV")
+    account_im_rate: Decimal | None = msgspec.field(default=None, name="accountIMRate")
+    account_mm_rate: Decimal | None = msgspec.field(default=None, name="accountMMRate")
+    total_equity: Decimal | None = None
+    total_wallet_balance: Decimal | None = None
+    total_margin_balance: Decimal | None = None
+    total_available_balance: Decimal | None = None
+    total_perp_upl: Decimal | None = msgspec.field(default=None, name="totalPerpUPL")
+    total_initial_margin: Decimal | None = None
+    total_maintenance_margin: Decimal | None = None
     coins: tuple[WalletCoin, ...] = msgspec.field(default=(), name="coin")
 
 
-class _PrivateEnvelope(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class _PrivateEnvelope(WireStruct, frozen=True, gc=False, kw_only=True):
     topic: str
     id: str = ""
     creation_time: int | None = msgspec.field(default=None, name="creationTime")
@@ -649,7 +648,7 @@ class WalletMessage(_PrivateEnvelope, frozen=True, gc=False, kw_only=True):
 # --------------------------------------------------------------------------------------
 
 
-class OpResponse(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class OpResponse(WireStruct, frozen=True, gc=False, kw_only=True):
     """A reply with an ``op``: subscribe/unsubscribe/auth acks and pongs (snake_case envelope).
 
     Shapes (``docs/venues/bybit.md``, "Acks and pongs"):
@@ -675,14 +674,14 @@ class OpResponse(msgspec.Struct, frozen=True, gc=False, kw_only=True):
         return self.op == "pong" or (self.op == "ping" and self.ret_msg == "pong")
 
 
-class CommandResult(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class CommandResult(WireStruct, frozen=True, gc=False, kw_only=True):
     """The per-topic outcome of an option/spread command [``data``]."""
 
     success_topics: tuple[str, ...] = msgspec.field(default=(), name="successTopics")
     fail_topics: tuple[str, ...] = msgspec.field(default=(), name="failTopics")
 
 
-class CommandResponse(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class CommandResponse(WireStruct, frozen=True, gc=False, kw_only=True):
     """An option/spread subscribe/unsubscribe ack (``"type": "COMMAND_RESP"``)."""
 
     type: str
@@ -694,7 +693,7 @@ class CommandResponse(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     op: str | None = None
 
 
-class TradeResponse(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+class TradeResponse(WireStruct, frozen=True, gc=False, kw_only=True):
     """A reply of the order-entry endpoint ``/v5/trade`` (camelCase envelope).
 
     Attributes:
@@ -718,7 +717,7 @@ class TradeResponse(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     conn_id: str = msgspec.field(default="", name="connId")
 
 
-class UnknownMessage(msgspec.Struct, frozen=True, gc=False):
+class UnknownMessage(WireStruct, frozen=True, gc=False):
     """A message this version does not know: the parsed JSON, kept whole."""
 
     data: Any
