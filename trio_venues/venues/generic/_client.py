@@ -30,5 +30,5 @@ class GenericJson(VenueClient[Connection]):
         endpoint: str | None = None,
         credentials: Credentials | None = None,
     ) -> VenueCore:
-        """A fresh generic core per connection."""
-        return GenericJsonCore()
+        """A fresh generic core per connection (``?sequence=connection`` picks its numbering)."""
+        return GenericJsonCore(sequence=GenericJsonCore.sequence_of(url))
