@@ -1,4 +1,4 @@
-"""CoinbaseCore, sans-I/O: topics, one channel per message, JWTs, id-less acks, errors, sequences."""
+"""CoinbaseCore, sans-I/O: topics, a message per channel, JWTs, id-less acks, errors, sequences."""
 
 from __future__ import annotations
 
@@ -67,7 +67,9 @@ def heartbeat(seq: int, counter: int) -> str:
             "channel": "heartbeats",
             "timestamp": "2026-09-07T23:37:22.675755362Z",
             "sequence_num": seq,
-            "events": [{"current_time": "2026-09-07 23:37:22 +0000 UTC", "heartbeat_counter": counter}],
+            "events": [
+                {"current_time": "2026-09-07 23:37:22 +0000 UTC", "heartbeat_counter": counter}
+            ],
         }
     )
 
@@ -155,7 +157,7 @@ def test_topic_spelling() -> None:
 )
 def test_bad_topics_are_refused(bad: str) -> None:
     """Malformed topics and products on product-less channels are a ValueError."""
-    with pytest.raises(ValueError, match="invalid|takes no product"):
+    with pytest.raises(ValueError, match=r"invalid|takes no product"):
         parse_topic(bad)
 
 
@@ -266,7 +268,9 @@ def test_acks_arriving_out_of_order_of_requests() -> None:
     core = opened()
     core.encode_subscribe(["ticker:BTC-USD"], 1, ctx(1.0))
     core.encode_subscribe(["candles:ETH-USD"], 2, ctx(1.0))
-    assert [r.request_id for r in responses(core.decode(ack(1, {"candles": ["ETH-USD"]}), 1.1))] == [2]
+    assert [
+        r.request_id for r in responses(core.decode(ack(1, {"candles": ["ETH-USD"]}), 1.1))
+    ] == [2]
     both = {"candles": ["ETH-USD"], "ticker": ["BTC-USD"]}
     assert [r.request_id for r in responses(core.decode(ack(2, both), 1.2))] == [1]
 
@@ -281,7 +285,7 @@ def test_unsubscribe_is_done_when_the_products_are_gone() -> None:
 
 
 def test_request_whose_topics_never_appear_is_forgotten_after_the_ack_timeout() -> None:
-    """No Response for a request never acked; the core drops it after ack_timeout (the shell times it out)."""
+    """A request never acked gets no Response; the core forgets it after ack_timeout."""
     core = opened(ack_timeout=10.0, heartbeat_timeout=None)
     core.encode_subscribe(["level2:NOPE-USD"], 5, ctx(1.0))
     assert core.next_timer() == pytest.approx(11.0)
@@ -315,7 +319,7 @@ def test_error_naming_a_channel_fails_that_request() -> None:
 
 
 def test_authentication_failure_on_a_misspelt_channel() -> None:
-    """"authentication failure" for an unknown channel says it is probably misspelt."""
+    """An "authentication failure" for an unknown channel says it is probably misspelt."""
     core = opened()
     core.encode_subscribe(["heartbeat"], 4, ctx(1.0))
     (failed,) = responses(core.decode('{"type":"error","message":"authentication failure"}', 1.1))
@@ -457,7 +461,7 @@ def test_silent_heartbeats_end_the_connection() -> None:
 
 
 def test_without_heartbeats_the_five_second_rule_is_still_kept() -> None:
-    """heartbeats=False: nothing at open, but heartbeats are subscribed 3 s in if nothing else was."""
+    """heartbeats=False: nothing at open; heartbeats subscribed 3 s in if nothing else was."""
     core = CoinbaseCore(heartbeats=False)
     assert core.on_open(ctx(0.0)) == ()
     assert core.next_timer() == pytest.approx(3.0)
