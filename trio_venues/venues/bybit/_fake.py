@@ -268,7 +268,50 @@ class BybitVenue:
             ]
         if family == "allLiquidation":
             return [{"T": self._now_ms(), "s": symbol, "S": "Buy", "v": "1", "p": price}]
-        return {"n": seq}
+        return self._private_data(family, seq, price)
+
+    def _private_data(self, family: str, seq: int, price: str) -> Any:
+        now = str(self._now_ms())
+        if family == "order":
+            return [
+                {
+                    "category": "linear",
+                    "symbol": "BTCUSDT",
+                    "orderId": f"order-{seq}",
+                    "side": "Buy",
+                    "orderType": "Limit",
+                    "orderStatus": "New",
+                    "price": price,
+                    "qty": "0.001",
+                    "avgPrice": "",
+                    "createdTime": now,
+                    "updatedTime": now,
+                }
+            ]
+        if family == "execution":
+            return [
+                {
+                    "category": "linear",
+                    "symbol": "BTCUSDT",
+                    "execId": f"exec-{seq}",
+                    "orderId": f"order-{seq}",
+                    "execPrice": price,
+                    "execQty": "0.001",
+                    "isMaker": seq % 2 == 0,
+                    "execTime": now,
+                }
+            ]
+        if family == "position":
+            return [{"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "size": f"0.{seq}"}]
+        if family == "wallet":
+            return [
+                {
+                    "accountType": "UNIFIED",
+                    "totalEquity": f"{1000 + seq}.5",
+                    "coin": [{"coin": "USDT", "equity": f"{1000 + seq}.5"}],
+                }
+            ]
+        return [{"n": seq}]
 
     def venue_ping_frame(self, ts: int) -> None:
         """Bybit never pings at application level (the client pings)."""
