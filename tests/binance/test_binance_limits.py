@@ -19,8 +19,8 @@ from trio_venues import (
     retry_scope,
 )
 from trio_venues._config import ConnectionConfig
-from trio_venues._ratelimit import DEFAULT_MARGIN
 from trio_venues._core import VenueCore
+from trio_venues._ratelimit import DEFAULT_MARGIN
 from trio_venues.errors import ConnectionLost, RateLimitExceeded
 from trio_venues.events import Connected, Disconnected, Event, Message, RateLimited
 from trio_venues.reasons import RemoteClosed

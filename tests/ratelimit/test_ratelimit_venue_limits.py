@@ -9,9 +9,9 @@ import trio
 import trio.testing
 
 from trio_venues._core import UsageReport, VenueCore
+from trio_venues._ratelimit import DEFAULT_MARGIN
 from trio_venues.errors import ConfigError, RateLimitExceeded
 from trio_venues.events import ErrorEvent
-from trio_venues._ratelimit import DEFAULT_MARGIN
 from trio_venues.ratelimit import (
     GCRA,
     LimitRule,
