@@ -407,11 +407,17 @@ class Connection:
         else:
             await self._send_data("text", orjson.dumps(payload).decode())
 
-    async def subscribe(self, *topics: str) -> None:
+    async def subscribe(
+        self,
+        *topics: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> None:
         """Subscribe to ``topics``; returns once the venue acknowledged every batch.
 
         Topics already subscribed are skipped (nothing is sent for them).
         Topics go out in batches of the venue's per-request limit.
+        ``timeout`` bounds the wait for each batch's acknowledgement (default
+        ``config.request_timeout``).
 
         Raises:
             SubscriptionError: the venue refused some topics; ``.topics`` lists
@@ -424,10 +430,16 @@ class Connection:
             return
         if self._limits is not None:
             self._limits.check_subscriptions(len(self._subscriptions), len(new))
-        await self._batched("subscribe", new)
+        await self._batched("subscribe", new, timeout)
 
-    async def unsubscribe(self, *topics: str) -> None:
+    async def unsubscribe(
+        self,
+        *topics: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> None:
         """Unsubscribe from ``topics``; topics not subscribed are skipped.
+
+        ``timeout`` bounds the wait for each batch's acknowledgement.
 
         Raises:
             SubscriptionError, RequestTimeout, ConnectionLost, NotConnected.
@@ -435,7 +447,7 @@ class Connection:
         self._check_open()
         gone = [t for t in dict.fromkeys(topics) if t in self._subscriptions]
         if gone:
-            await self._batched("unsubscribe", gone)
+            await self._batched("unsubscribe", gone, timeout)
 
     async def request(
         self,
@@ -572,7 +584,7 @@ class Connection:
         control.append((kind, payload))
         self._outbox_lot.unpark()
 
-    async def _batched(self, op: str, topics: list[str]) -> None:
+    async def _batched(self, op: str, topics: list[str], limit_s: float | None) -> None:
         size = max(1, self.core.max_topics_per_request)
         refused: list[str] = []
         first_error: VenueError | None = None
@@ -584,7 +596,7 @@ class Connection:
             else:
                 frame = self.core.encode_unsubscribe(batch, request_id)
             try:
-                await self._roundtrip(op, request_id, frame, batch, None)
+                await self._roundtrip(op, request_id, frame, batch, limit_s)
             except VenueError as exc:
                 refused.extend(batch)
                 first_error = first_error or exc
