@@ -118,9 +118,9 @@ __all__ = [
 
 SendPolicy: TypeAlias = Literal["raise", "wait"]
 
-#: ``retry_scope`` logs each failed attempt (WARNING, with the next delay), a
-#: ready connection (INFO) and giving up (ERROR) here: the first connection's
-#: attempts are visible before the ``async with`` block is entered.
+#: ``retry_scope`` logs each failed attempt with the next delay (WARNING until
+#: the block is entered, when nothing else shows them; INFO after, when
+#: ``Reconnecting`` events do), a ready connection (INFO) and giving up (ERROR).
 logger = logging.getLogger("trio_venues.retry")
 
 # A limiter that answers "retry in 0 s" must not turn the loop into a busy spin.
@@ -1209,7 +1209,9 @@ class RetryingConnection(Generic[C]):
                 self._give_up(error)
                 return
             self.reconnects[reason_label(reason)] += 1
-            logger.warning(
+            # Before the block is entered nothing else shows the attempts.
+            logger.log(
+                logging.INFO if self._entered else logging.WARNING,
                 "%s ended: %r; retry %d in %.3gs",
                 "connection attempt" if connected_at is None else "connection",
                 reason,
