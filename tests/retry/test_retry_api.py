@@ -14,14 +14,13 @@ from trio_venues._retry import ExponentialBackoff, RetryPolicy, retry_scope
 from trio_venues.errors import ConnectionRefused, NotConnected, RetriesExhausted, SubscriptionError
 from trio_venues.events import Connected, DataGap, Disconnected, Message, Resubscribed
 from trio_venues.reasons import ConnectAttemptFailed
-from trio_venues.testing import (
+from trio_venues.testing import FakeVenueServer, virtual_clock_ms
+from trio_venues.testing.binance import (
     FakeBinance,
-    FakeVenueServer,
     binance_api_url,
     binance_server,
     binance_stream_url,
     ed25519_test_key,
-    virtual_clock_ms,
 )
 from trio_venues.venues.generic import GenericJson
 
