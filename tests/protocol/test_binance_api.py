@@ -330,9 +330,14 @@ def test_unknown_top_level_objects_are_delivered_not_dropped() -> None:
         pytest.param('{"subscriptionId":0,"event":[]}', id="event-array"),
         pytest.param('{"subscriptionId":0,"event":{"E":1}}', id="event-without-type"),
         pytest.param(
-            '{"subscriptionId":0,"event":{"e":"balanceUpdate","E":1,"a":"BTC","d":1.5,"T":1}}',
-            id="float-delta",
+            '{"subscriptionId":0,"event":{"e":"balanceUpdate","E":1,"a":"BTC","d":"NaN","T":1}}',
+            id="nan-delta",
         ),
+        pytest.param(
+            '{"subscriptionId":0,"event":{"e":"balanceUpdate","E":1,"a":"BTC","d":"1e999","T":1}}',
+            id="huge-delta",
+        ),
+        pytest.param('{"id":"a","id":"b","status":200,"result":{}}', id="duplicate-id"),
     ],
 )
 def test_bad_frames_raise_decode_error_only(frame: str | bytes) -> None:
