@@ -31,13 +31,17 @@ dash, quote, upper case); ``venue_symbol`` is the venue's own (``BTCUSDT``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
+import attrs
 import msgspec
 
 from .errors import TrioVenuesError
+
+if TYPE_CHECKING:
+    from .testing._server import FakeVenueServer
 
 __all__ = [
     "BestBidAsk",
@@ -52,6 +56,8 @@ __all__ = [
     "Ticker",
     "Trade",
     "UnifiedEvent",
+    "UnifiedSupport",
+    "Unifier",
     "UnknownSymbol",
     "decode",
     "encode",
@@ -318,3 +324,28 @@ class Catalogue:
 def spot_symbol(base: str, quote: str) -> str:
     """The canonical spot symbol: ``BASE-QUOTE`` in upper case."""
     return f"{base.upper()}-{quote.upper()}"
+
+
+#: a venue's unifier bound to one connection: ``(payload, received_at) -> event or None``
+Unifier: TypeAlias = Callable[[Any, float], UnifiedEvent | None]
+
+
+@attrs.frozen(kw_only=True)
+class UnifiedSupport:
+    """What a venue's registry entry provides for the unified vocabulary.
+
+    Attributes:
+        load_catalogue: ``await load_catalogue(url=None, **connect_options)``
+            fetches the venue's instrument :class:`Catalogue` (over the
+            WebSocket where the venue offers it, else its REST endpoint).
+        unifier: ``unifier(catalogue, stream_url)``: the pure function turning
+            that connection's typed payloads into unified events (``None``
+            for payloads without a unified form).
+        fake_catalogue_url: the URL ``load_catalogue`` uses against a started
+            fake server of the venue (tests, the demo and the collector's
+            offline mode).
+    """
+
+    load_catalogue: Callable[..., Awaitable[Catalogue]]
+    unifier: Callable[[Catalogue, str], Unifier]
+    fake_catalogue_url: Callable[[FakeVenueServer[Any]], str] | None = None

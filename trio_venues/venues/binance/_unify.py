@@ -14,6 +14,7 @@ connections opened with ``timeUnit=MICROSECOND``; ``time_unit`` says which
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final
 
@@ -32,7 +33,14 @@ from ._wire import AggTrade, BookTicker, Kline, TimeUnit
 from ._wire import Ticker as BinanceTicker
 from ._wire import Trade as BinanceTrade
 
-__all__ = ["VENUE", "catalogue_from_exchange_info", "to_ns", "unify"]
+__all__ = [
+    "VENUE",
+    "catalogue_from_exchange_info",
+    "load_catalogue",
+    "to_ns",
+    "unifier",
+    "unify",
+]
 
 VENUE: Final = "binance"
 
@@ -189,3 +197,29 @@ def catalogue_from_exchange_info(info: Any) -> Catalogue:
             )
         )
     return Catalogue(VENUE, instruments)
+
+
+async def load_catalogue(url: str | None = None, **options: Any) -> Catalogue:
+    """Fetch the spot catalogue over the WebSocket API (``exchangeInfo``, weight 20).
+
+    Args:
+        url: the WS-API endpoint (default: Binance's); a fake's URL in tests.
+        **options: ``connect()`` options (``transport=`` ...).
+    """
+    from ._client import BinanceSpotApi
+
+    async with BinanceSpotApi.connect(url, **options) as api:
+        info = await api.request("exchangeInfo")
+    return catalogue_from_exchange_info(info)
+
+
+def unifier(catalogue: Catalogue, url: str) -> Callable[[Any, float], UnifiedEvent | None]:
+    """``unify`` bound to ``catalogue`` and the time unit of the stream URL ``url``."""
+    from ._protocol import parse_stream_url
+
+    time_unit = parse_stream_url(url).time_unit
+
+    def bound(data: Any, received_at: float) -> UnifiedEvent | None:
+        return unify(data, received_at, catalogue, time_unit)
+
+    return bound
