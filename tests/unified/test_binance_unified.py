@@ -1,4 +1,4 @@
-"""Binance in the unified vocabulary: catalogue from the fake's exchangeInfo, exact unified events."""
+"""Binance in the unified vocabulary: the fake's exchangeInfo catalogue, exact unified events."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ async def _catalogue(fake: Fake) -> Catalogue:
 async def test_catalogue_comes_from_the_fakes_exchange_info(
     fake: Fake, autojump_clock: trio.abc.Clock
 ) -> None:
-    """exchangeInfo lists the fake's symbols with assets, tick and lot sizes; mapping round-trips."""
+    """exchangeInfo lists the fake's symbols with assets and sizes; mapping round-trips."""
     catalogue = await _catalogue(fake)
     btc = catalogue.by_venue_symbol("BTCUSDT")
     assert (btc.symbol, btc.base, btc.quote, btc.kind, btc.status) == (
@@ -117,9 +117,9 @@ async def test_trades_tickers_and_candles_unify_exactly(
         kline.bar.close,
         kline.bar.is_closed,
     )
-    for _, out in seen.values():
-        assert out is not None
-        assert unified.decode(unified.encode(out)) == out
+    for _, converted in seen.values():
+        assert isinstance(converted, unified.Trade | BestBidAsk | Candle)
+        assert unified.decode(unified.encode(converted)) == converted
 
 
 def test_microsecond_streams_scale_times() -> None:
