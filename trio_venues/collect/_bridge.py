@@ -27,7 +27,6 @@ Cancellation and errors cross both ways:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -88,30 +87,42 @@ class AsyncioBridge:
         if self._closed:
             raise BridgeClosed("the asyncio bridge is closed")
         token = trio.lowlevel.current_trio_token()
-        done = trio.Event()
+        finished = trio.Event()
+        result: list[T] = []
+        error: list[BaseException] = []
 
-        def wake(_: concurrent.futures.Future[T]) -> None:
-            # The Trio run may have ended (nothing waits any more).
-            with contextlib.suppress(trio.RunFinishedError):
-                token.run_sync_soon(done.set)
+        async def runner() -> None:
+            # Runs on the asyncio loop. The outcome is stored before Trio is
+            # woken, so reading it never waits on the other thread.
+            try:
+                result.append(await fn(*args))
+            except (Exception, asyncio.CancelledError) as exc:
+                error.append(exc)
+            finally:
+                # The Trio run may have ended (nothing waits any more).
+                with contextlib.suppress(trio.RunFinishedError):
+                    token.run_sync_soon(finished.set)
 
         try:
-            future = asyncio.run_coroutine_threadsafe(fn(*args), self.loop)
+            future = asyncio.run_coroutine_threadsafe(runner(), self.loop)
         except RuntimeError:
             raise BridgeClosed("the asyncio loop is not running") from None
-        future.add_done_callback(wake)
         try:
-            await done.wait()
+            await finished.wait()
         except trio.Cancelled:
-            future.cancel()
+            # Cancel the asyncio task and wait (bounded) until it has unwound.
+            with contextlib.suppress(RuntimeError):  # the loop already stopped
+                self.loop.call_soon_threadsafe(future.cancel)
             with trio.move_on_after(self.cancel_grace) as scope:
                 scope.shield = True
-                await done.wait()
+                await finished.wait()
             raise
-        try:
-            return future.result()
-        except concurrent.futures.CancelledError:
-            raise BridgeClosed("the asyncio loop shut down during the call") from None
+        if error:
+            exc = error[0]
+            if isinstance(exc, asyncio.CancelledError):
+                raise BridgeClosed("the asyncio loop shut down during the call") from None
+            raise exc
+        return result[0]
 
     def close(self) -> None:
         """Stop the loop (idempotent); calls in flight end with :class:`BridgeClosed`."""
@@ -126,11 +137,17 @@ async def open_asyncio_bridge(cancel_grace: float = 5.0) -> AsyncIterator[Asynci
     loop = asyncio.new_event_loop()
     bridge = AsyncioBridge(loop, cancel_grace)
     try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(trio.to_thread.run_sync, _run_loop, loop)
-            try:
-                yield bridge
-            finally:
-                bridge.close()
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(trio.to_thread.run_sync, _run_loop, loop)
+                try:
+                    yield bridge
+                finally:
+                    bridge.close()
+        finally:
+            # The thread closes the loop; if the block ended before the thread
+            # started (an immediate error), nothing ran on it: close it here.
+            if not loop.is_closed():
+                loop.close()
     except BaseExceptionGroup as group:
         unwrap_group(group)

@@ -32,6 +32,7 @@ import msgspec
 import trio
 
 from .._retry import RetryPolicy, retry_scope
+from .._session import unwrap_group
 from ..events import DataGap, Disconnected, Event, GapDetected, Message, Reconnecting
 from ..unified import Unifier
 from ..venues._registry import get_venue
@@ -120,13 +121,16 @@ class Collector:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run the sink and every feed until cancelled; ``started`` once all are subscribed."""
-        async with trio.open_nursery() as nursery:
-            await nursery.start(self.sink.run)
-            for feed, stats in zip(self.config.feeds, self.feeds, strict=True):
-                await nursery.start(self._run_feed, feed, stats)
-            if self.metrics is not None:
-                nursery.start_soon(self._sync_sink_metrics)
-            task_status.started()
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(self.sink.run)
+                for feed, stats in zip(self.config.feeds, self.feeds, strict=True):
+                    await nursery.start(self._run_feed, feed, stats)
+                if self.metrics is not None:
+                    nursery.start_soon(self._sync_sink_metrics)
+                task_status.started()
+        except BaseExceptionGroup as group:
+            unwrap_group(group)
 
     async def _run_feed(
         self, feed: FeedConfig, stats: FeedStats, *, task_status: trio.TaskStatus[None]

@@ -17,10 +17,16 @@ from typing import Any
 import msgspec
 import trio
 
+from ..errors import TrioVenuesError
 from ._jetstream import SinkStats
 from ._records import Record, RecordBuffer, SinkEvent
 
-__all__ = ["JsonLinesSink", "record_line"]
+__all__ = ["JsonLinesSink", "SinkClosed", "record_line"]
+
+
+class SinkClosed(TrioVenuesError):
+    """The JSON-lines sink's file or pipe cannot be written any more (e.g. ``| head``)."""
+
 
 _ENCODE = msgspec.json.encode
 
@@ -77,8 +83,13 @@ class JsonLinesSink:
             while True:
                 await buffer.wait_nonempty()
                 batch = buffer.peek_batch(self.batch_size)
-                await target.write(b"".join(record_line(r) for r in batch))
-                await target.flush()
+                try:
+                    await target.write(b"".join(record_line(r) for r in batch))
+                    await target.flush()
+                except BrokenPipeError:
+                    raise SinkClosed(f"{self.path}: the reader went away (broken pipe)") from None
+                except OSError as exc:
+                    raise SinkClosed(f"{self.path}: {exc.strerror or exc}") from None
                 buffer.commit(len(batch))
                 self.stats.batches += 1
                 self.stats.published += len(batch)
