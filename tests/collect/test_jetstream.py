@@ -9,7 +9,12 @@ from decimal import Decimal
 import pytest
 import trio
 
-from trio_venues.collect._jetstream import JetStreamConfig, JetStreamSink, jetstream_events
+from trio_venues.collect._jetstream import (
+    JetStreamConfig,
+    JetStreamSink,
+    SinkFailed,
+    jetstream_events,
+)
 from trio_venues.collect._records import (
     CollectorEvent,
     SinkDropping,
@@ -235,3 +240,16 @@ async def test_r3_stream_survives_one_node_killed() -> None:
                     ids.append(int(item.event.trade_id))
         nursery.cancel_scope.cancel(reason="test done")
     assert ids == list(range(1, 201))
+
+
+async def test_a_stream_the_broker_refuses_fails_the_sink_without_retrying() -> None:
+    """Subjects overlapping another stream are a SinkFailed naming the stream, not a retry loop."""
+    async with nats_server() as node:
+        async with trio.open_nursery() as nursery:
+            first = JetStreamSink(JetStreamConfig(servers=(node.url,), stream="ONE"), print)
+            await nursery.start(first.run)
+            nursery.cancel_scope.cancel(reason="stream created")
+        second = JetStreamSink(JetStreamConfig(servers=(node.url,), stream="TWO"), print)
+        with trio.fail_after(10), pytest.raises(SinkFailed, match=r"'TWO'.*overlap"):
+            await second.run()
+        assert second.stats.failures == 0

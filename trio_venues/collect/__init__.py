@@ -27,6 +27,7 @@ from ._jetstream import ConsumedEvent as ConsumedEvent
 from ._jetstream import ConsumerFailed as ConsumerFailed
 from ._jetstream import JetStreamConfig as JetStreamConfig
 from ._jetstream import JetStreamSink as JetStreamSink
+from ._jetstream import SinkFailed as SinkFailed
 from ._jetstream import SinkStats as SinkStats
 from ._jetstream import StoredEvent as StoredEvent
 from ._jetstream import jetstream_events as jetstream_events
@@ -62,6 +63,7 @@ __all__ = [
     "SinkConfig",
     "SinkDropping",
     "SinkEvent",
+    "SinkFailed",
     "SinkRecovered",
     "SinkStats",
     "SinkUnavailable",

@@ -41,6 +41,7 @@ __all__ = [
     "ConsumerFailed",
     "JetStreamConfig",
     "JetStreamSink",
+    "SinkFailed",
     "StoredEvent",
     "jetstream_events",
 ]
@@ -50,6 +51,10 @@ logger = logging.getLogger("trio_venues.collect")
 #: what a consumer yields: a unified market-data event or a collector's lifecycle event
 ConsumedEvent = UnifiedEvent | CollectorEvent
 _DECODER: Final = msgspec.json.Decoder(ConsumedEvent)
+
+
+class SinkFailed(TrioVenuesError):
+    """The broker refused the sink's configuration (not retried: fix the configuration)."""
 
 
 class ConsumerFailed(TrioVenuesError):
@@ -140,7 +145,7 @@ class _Publisher:
 
     async def ensure_stream(self) -> None:
         from nats.js import api
-        from nats.js.errors import NotFoundError
+        from nats.js.errors import BadRequestError, NotFoundError
 
         cfg = self.config
         try:
@@ -148,16 +153,24 @@ class _Publisher:
             return
         except NotFoundError:
             pass
-        await self.js.add_stream(
-            api.StreamConfig(
-                name=cfg.stream,
-                subjects=[f"{cfg.prefix}.>"],
-                num_replicas=cfg.replicas,
-                duplicate_window=cfg.duplicate_window,
-                max_age=cfg.max_age,
-                storage=api.StorageType.FILE,
+        try:
+            await self.js.add_stream(
+                api.StreamConfig(
+                    name=cfg.stream,
+                    subjects=[f"{cfg.prefix}.>"],
+                    num_replicas=cfg.replicas,
+                    duplicate_window=cfg.duplicate_window,
+                    max_age=cfg.max_age,
+                    storage=api.StorageType.FILE,
+                )
             )
-        )
+        except BadRequestError as exc:
+            # A configuration the broker refuses (overlapping subjects, more
+            # replicas than nodes): retrying cannot help.
+            raise SinkFailed(
+                f"JetStream refused stream {cfg.stream!r} with subjects '{cfg.prefix}.>': "
+                f"{exc.description or exc}"
+            ) from None
 
     async def publish_batch(self, records: Sequence[Record]) -> tuple[int, int]:
         """Publish ``records``; returns (stored, duplicates) once all are acknowledged."""
@@ -232,7 +245,9 @@ class JetStreamSink:
         while True:
             try:
                 result = await bridge.run(step)
-            except Exception as exc:  # every broker-side failure is retried visibly
+            except SinkFailed:
+                raise
+            except Exception as exc:  # every other broker-side failure is retried visibly
                 self._failed(exc)
                 await trio.sleep(delay)
                 delay = min(delay * 2, self.config.retry_maximum)
