@@ -51,3 +51,12 @@ async def test_a_bad_config_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = await run_cli(["collect", str(tmp_path / "missing.toml")])
     assert code == 2
     assert "cannot read" in err
+
+
+def test_the_shipped_example_config_is_valid() -> None:
+    """examples/collect.toml (the README's quick start) parses into one Binance feed."""
+    from trio_venues.collect import load_config
+
+    config = load_config(Path(__file__).parents[2] / "examples" / "collect.toml")
+    assert [f.venue for f in config.feeds] == ["binance"]
+    assert config.sink.kind == "jsonl"
