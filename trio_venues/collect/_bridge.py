@@ -96,7 +96,9 @@ class AsyncioBridge:
             # woken, so reading it never waits on the other thread.
             try:
                 result.append(await fn(*args))
-            except (Exception, asyncio.CancelledError) as exc:
+            # A CancelledError is stored, not re-raised: the Trio side reads it
+            # (our own cancellation, or the loop shutting down: BridgeClosed).
+            except (Exception, asyncio.CancelledError) as exc:  # noqa: ASYNC103
                 error.append(exc)
             finally:
                 # The Trio run may have ended (nothing waits any more).

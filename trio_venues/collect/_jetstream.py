@@ -104,13 +104,14 @@ class JetStreamConfig:
 def _quiet_callbacks() -> dict[str, Any]:
     """nats-py's callbacks routed to our logger (its defaults print tracebacks to stderr)."""
 
-    async def error_cb(exc: Exception) -> None:
+    # nats-py requires coroutine functions for its callbacks.
+    async def error_cb(exc: Exception) -> None:  # noqa: ASYNC124
         logger.debug("nats: %s: %s", type(exc).__name__, exc)
 
-    async def disconnected_cb() -> None:
+    async def disconnected_cb() -> None:  # noqa: ASYNC124
         logger.info("nats: disconnected; reconnecting")
 
-    async def reconnected_cb() -> None:
+    async def reconnected_cb() -> None:  # noqa: ASYNC124
         logger.info("nats: reconnected")
 
     return {

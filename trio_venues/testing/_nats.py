@@ -136,8 +136,7 @@ class NatsNode:
         process, self._process = self._process, None
         if process is not None and process.returncode is None:
             process.kill()
-            with trio.CancelScope(shield=True):
-                await process.wait()
+            await process.wait()
 
 
 @asynccontextmanager
@@ -149,7 +148,8 @@ async def nats_server() -> AsyncIterator[NatsNode]:
             await node.start()
             yield node
         finally:
-            await node.kill()
+            with trio.CancelScope(shield=True), trio.move_on_after(10):
+                await node.kill()
 
 
 @asynccontextmanager
@@ -171,5 +171,6 @@ async def nats_cluster(size: int = 3) -> AsyncIterator[list[NatsNode]]:
                 await node.start()
             yield nodes
         finally:
-            for node in nodes:
-                await node.kill()
+            with trio.CancelScope(shield=True), trio.move_on_after(10):
+                for node in nodes:
+                    await node.kill()
