@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.bench_path
 	$(BIN)/python -m benchmarks.bench_unified
 	$(BIN)/python -m benchmarks.bench_collect
+	$(BIN)/python -m benchmarks.bench_bybit
 
 conformance: $(STAMP)
 	bash conformance/run.sh
