@@ -217,6 +217,10 @@ class Connection:
         # sends them and runs the core's timers once the connection is open
         # (after the log-on), never before.
         self._unprompted: deque[SendFrame] = deque()
+        # Ids of requests the core sent on its own, oldest first: at most
+        # _UNPROMPTED_MAX are tracked; an older one is abandoned (its answer,
+        # if it ever comes, is reported as an UnexpectedResponse ErrorEvent).
+        self._unprompted_ids: deque[RequestId] = deque()
         self._core_lot = trio.lowlevel.ParkingLot()
         self._core_ready = trio.Event()
         # overflow bookkeeping
@@ -324,11 +328,17 @@ class Connection:
         else:
             await self._send_data("text", orjson.dumps(payload).decode())
 
-    async def subscribe(self, *topics: str) -> None:
+    async def subscribe(
+        self,
+        *topics: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> None:
         """Subscribe to ``topics``; returns once the venue acknowledged every batch.
 
         Topics already subscribed are skipped (nothing is sent for them).
         Topics go out in batches of the venue's per-request limit.
+        ``timeout`` bounds the wait for each batch's acknowledgement (default
+        ``config.request_timeout``).
 
         Raises:
             SubscriptionError: the venue refused some topics; ``.topics`` lists
@@ -341,10 +351,16 @@ class Connection:
             return
         if self._limits is not None:
             self._limits.check_subscriptions(len(self._subscriptions), len(new))
-        await self._batched("subscribe", new)
+        await self._batched("subscribe", new, timeout)
 
-    async def unsubscribe(self, *topics: str) -> None:
+    async def unsubscribe(
+        self,
+        *topics: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> None:
         """Unsubscribe from ``topics``; topics not subscribed are skipped.
+
+        ``timeout`` bounds the wait for each batch's acknowledgement.
 
         Raises:
             SubscriptionError, RequestTimeout, ConnectionLost, NotConnected.
@@ -352,7 +368,7 @@ class Connection:
         self._check_open()
         gone = [t for t in dict.fromkeys(topics) if t in self._subscriptions]
         if gone:
-            await self._batched("unsubscribe", gone)
+            await self._batched("unsubscribe", gone, timeout)
 
     async def request(
         self,
@@ -504,7 +520,7 @@ class Connection:
         control.append((kind, payload))
         self._outbox_lot.unpark()
 
-    async def _batched(self, op: str, topics: list[str]) -> None:
+    async def _batched(self, op: str, topics: list[str], limit_s: float | None) -> None:
         """Send ``topics`` in the core's batches; raise for every refused topic at the end."""
         core = self.core
         encode = core.encode_subscribe if op == "subscribe" else core.encode_unsubscribe
@@ -512,7 +528,7 @@ class Connection:
         for batch in core.split_topics(op, topics):
             request_id = core.next_request_id()
             frame = encode(batch, request_id, self._context())
-            entry = await self._roundtrip(op, request_id, frame, batch, None)
+            entry = await self._roundtrip(op, request_id, frame, batch, limit_s)
             refused.extend(entry.refused)
         if refused:
             raise _subscription_error(refused)
@@ -979,6 +995,10 @@ class Connection:
         if frame.request_id is not None:
             waiter = _Waiter(unprompted=True)
             self._pending.add(frame.request_id, frame.operation, waiter, frame.topics)
+            ids = self._unprompted_ids
+            ids.append(frame.request_id)
+            if len(ids) > _UNPROMPTED_MAX:
+                self._pending.abandon(ids.popleft())
         payload = frame.payload
         kind = "text" if isinstance(payload, str) else "bytes"
         await self._send_data(kind, payload, "wait", frame.operation)
