@@ -28,6 +28,18 @@ async def _snapshots(server: FakeVenueServer[Any]) -> AsyncIterator[Any]:
         yield binance_depth_snapshots(api)
 
 
+def _check(topics: Sequence[str]) -> str | None:
+    try:
+        BinanceSpot.combined_url(*topics)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _topics_url(base: str, topics: Sequence[str]) -> str:
+    return BinanceSpot.combined_url(*topics, base=base)
+
+
 def _force_book_gap(server: FakeVenueServer[Any], symbol: str) -> None:
     server.behaviour.market(symbol).inject_gap(3)
 
@@ -41,7 +53,9 @@ VENUE = VenueEntry(
         examples=("btcusdt@trade", "btcusdt@aggTrade", "btcusdt@depth@100ms", "btcusdt@kline_1m"),
         pattern=_STREAM_RE,
         help="<symbol>@<stream>, symbol in lower case: btcusdt@trade, btcusdt@depth@100ms",
+        check=_check,
     ),
+    topics_url=_topics_url,
     book=BinanceBook,
     fake=FakeVenue(
         server=binance_server,
