@@ -19,6 +19,7 @@ production capture into a regression test.
 from __future__ import annotations
 
 import math
+import time
 from functools import partial
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -27,7 +28,7 @@ import attrs
 import trio
 
 from .. import ConnectionConfig, RawWebSocket
-from .._core import Response, VenueCore
+from .._core import Response, SendContext, VenueCore
 from ..errors import ConnectFailed, DecodeError, RateLimitExceeded
 from ..events import Connected, Disconnected, Message
 from ..reasons import DisconnectReason, RemoteClosed
@@ -123,7 +124,9 @@ async def record_frames(
                         output.note(f"recording {url}")
                         if subscribe is not None:
                             core, topics = subscribe
-                            await ws.send(core.encode_subscribe(topics, core.next_request_id()))
+                            context = SendContext(trio.current_time(), time.time())
+                            frame = core.encode_subscribe(topics, core.next_request_id(), context)
+                            await ws.send(frame)
                     elif isinstance(event, Message):
                         if not isinstance(event.data, str):
                             output.note("skipped a binary frame (recordings hold text frames)")
