@@ -1,7 +1,7 @@
 """Binance Spot sans-I/O cores: market-data streams and the WebSocket API.
 
-Two cores, one per Binance endpoint family (``docs/venues/binance.md``,
-"Endpoints"):
+Two cores, one per Binance endpoint family (``docs/venues/binance.md``
+section 1):
 
 - :class:`BinanceSpotCore`: ``wss://stream.binance.com:9443``, combined
   (``/stream?streams=a/b``, the default) or raw (``/ws/<stream>``) market
@@ -111,7 +111,7 @@ __all__ = [
     "validate_stream_name",
 ]
 
-# -- endpoints and limits [BN-S, BN-A; docs/venues/binance.md] -----------------------
+# -- endpoints and limits [BN-S, BN-A; docs/venues/binance.md 1, 3] -------------------
 
 #: The default market-data endpoint: combined streams, so every message names its stream.
 STREAM_URL: Final = "wss://stream.binance.com:9443/stream"
@@ -328,8 +328,7 @@ def parse_stream_url(url: str) -> StreamUrl:
 
 
 def classify_binance_close(code: int, reason: str) -> RemoteClosed:
-    """Binance's reading of a close frame (docs/venues/binance.md, "Limits",
-    "Close codes and errors").
+    """Binance's reading of a close frame (``docs/venues/binance.md`` sections 3 and 9).
 
     - 1008 "Too many requests" is Binance's *rate* signal (more than 5
       incoming messages per second), not a policy/auth failure: retryable
@@ -617,7 +616,7 @@ class BinanceSpotCore(VenueCore):
       (``"btcusdt@depth"`` without a speed suffix), else ``None``;
     - ``{"result", "id"}`` -> :class:`Response`; ``{"error": {"code", "msg"},
       "id"}`` -> ``Response(error=VenueError(code, msg, retryable=False))``
-      (codes 0-3 are malformed requests, docs/venues/binance.md, "Topics"), or an ``ErrorEvent``
+      (codes 0-3 are malformed requests, ``docs/venues/binance.md`` section 5), or an ``ErrorEvent``
       when the id is null;
     - ``serverShutdown`` (raw or combined) -> ``EndConnection(ServerRequested)``.
 
@@ -887,7 +886,7 @@ def _retry_after(data: Any) -> float | None:
 
 
 def _api_error(status: int, error: Any) -> VenueError:
-    """Classify a WebSocket-API error (docs/venues/binance.md, "Close codes and errors")."""
+    """Classify a WebSocket-API error (``docs/venues/binance.md`` sections 8 and 9)."""
     code, message = _venue_error_fields(error)
     data = error.get("data")
     extra = data if type(data) is dict else None

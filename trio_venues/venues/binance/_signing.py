@@ -1,9 +1,9 @@
 """Signing Binance WebSocket-API requests: HMAC-SHA256, Ed25519 and RSA keys.
 
-The signed payload [BN-A "SIGNED request security"; docs/venues/binance.md,
-"Authentication"]: take every request parameter except ``signature``
-(``apiKey`` and ``timestamp`` included), sort by name, join ``name=value``
-with ``&``, with no percent-encoding, and encode as UTF-8. Then:
+The signed payload [BN-A "SIGNED request security"; ``docs/venues/binance.md``
+section 7]: take every request parameter except ``signature`` (``apiKey`` and
+``timestamp`` included), sort by name, join ``name=value`` with ``&``, with no
+percent-encoding, and encode as UTF-8. Then:
 
 - HMAC: hex(HMAC-SHA256(secret, payload)) (Binance compares it case-insensitively);
 - RSA: base64(RSASSA-PKCS1-v1_5 with SHA-256);

@@ -64,7 +64,7 @@ VENUE = VenueEntry(
         data_topic="btcusdt@trade",
         refused_topic="btcusdt@nonsense",
         # Binance documents no close codes; 1000 (the 24 h cut) and 1008 ("Too many
-        # requests") are retryable there (docs/venues/binance.md, "Close codes").
+        # requests") are retryable there (docs/venues/binance.md section 9).
         close_codes={1000: True, 1001: True, 1008: True, 1011: True, 1002: False},
         book_symbol="BTCUSDT",
         book_snapshots=_snapshots,
