@@ -352,7 +352,10 @@ class Connection:
         Raises:
             SubscriptionError: the venue refused some topics; ``.topics`` lists
                 them, and the accepted ones stay in ``ws.subscriptions``.
-            RequestTimeout, ConnectionLost, NotConnected, RateLimitExceeded.
+            RequestTimeout: the venue did not acknowledge in time.
+            ConnectionLost: the connection ended before the acknowledgement.
+            NotConnected: the connection is not open.
+            RateLimitExceeded: a local subscription or message limit refused it.
         """
         self._check_open()
         while True:
@@ -390,7 +393,10 @@ class Connection:
         ``timeout`` bounds the wait for each batch's acknowledgement.
 
         Raises:
-            SubscriptionError, RequestTimeout, ConnectionLost, NotConnected.
+            SubscriptionError: the venue refused the unsubscribe.
+            RequestTimeout: the venue did not acknowledge in time.
+            ConnectionLost: the connection ended before the acknowledgement.
+            NotConnected: the connection is not open.
         """
         self._check_open()
         gone = [t for t in dict.fromkeys(topics) if t in self._subscriptions]

@@ -109,7 +109,7 @@ class TLSFailed(ConnectFailed):
         self.ssl_reason = ssl_reason
 
 
-# HTTP statuses after which a retry may succeed (RELIABILITY.md 2.6).
+# HTTP statuses after which a retry may succeed (docs/reliability.md, "Retry table").
 _RETRYABLE_STATUS = frozenset({408, 418, 425, 429, 500, 502, 503, 504})
 
 

@@ -14,7 +14,7 @@ every 20 s, a close when no pong came for 60 s) around the behaviour;
 ``binance_stream_url(server, "btcusdt@trade")``, ``binance_raw_url`` and
 ``binance_api_url`` give the URLs to connect to.
 
-What the fake enforces, as Binance does (``../shared/venues/README.md`` 1.2-1.7):
+What the fake enforces, as Binance does (``docs/venues/binance.md`` sections 3-8):
 
 - at most 5 incoming frames per second per stream connection, **pings and
   pongs included**; the 6th within one second closes the connection with
@@ -122,6 +122,7 @@ from ._wire import (
 
 __all__ = [
     "DEFAULT_SYMBOLS",
+    "SYMBOL_ASSETS",
     "BinanceApiError",
     "BinancePeer",
     "BinanceTestKey",
@@ -136,6 +137,16 @@ __all__ = [
 ]
 
 #: The symbols the fake knows from the start: (first price, tick size).
+#: base and quote asset of the symbols the fake lists in ``exchangeInfo``
+SYMBOL_ASSETS: Final[Mapping[str, tuple[str, str]]] = {
+    "BTCUSDT": ("BTC", "USDT"),
+    "ETHUSDT": ("ETH", "USDT"),
+    "BNBBTC": ("BNB", "BTC"),
+    "ETHBTC": ("ETH", "BTC"),
+    "SOLUSDT": ("SOL", "USDT"),
+    "BTCUSDC": ("BTC", "USDC"),
+}
+
 DEFAULT_SYMBOLS: Final[Mapping[str, tuple[str, str]]] = {
     "BTCUSDT": ("65000.00", "0.01"),
     "ETHUSDT": ("3000.00", "0.01"),
@@ -144,7 +155,7 @@ DEFAULT_SYMBOLS: Final[Mapping[str, tuple[str, str]]] = {
 # Another symbol a stream asks for gets this market.
 _OTHER_SYMBOL: Final = ("100.00", "0.01")
 
-# Binance's limits [BN-S "WebSocket Limits", BN-A "Rate limits"; README 1.2].
+# Binance's limits [BN-S "WebSocket Limits", BN-A "Rate limits"; docs/venues/binance.md section 3].
 _MESSAGES_PER_SECOND: Final = 5
 _MAX_STREAMS: Final = 1024
 _WEIGHT_PER_MINUTE: Final = 6000
@@ -614,6 +625,7 @@ class FakeBinance:
             "avgPrice": self._api_avg_price,
             "ticker.price": self._api_ticker_price,
             "ticker.book": self._api_ticker_book,
+            "exchangeInfo": self._api_exchange_info,
             "session.logon": self._api_logon,
             "session.status": self._api_status,
             "session.logout": self._api_logout,
@@ -702,8 +714,8 @@ class FakeBinance:
         if not over_frame_rate(peer.frame_times, trio.current_time(), limit):
             return
         # The 6th frame within a second: Binance disconnects ("Too many requests",
-        # observed as close 1008; README 1.2). The frame itself is not answered:
-        # the hooks run before the server answers a ping, and on_message stops here.
+        # observed as close 1008; docs/venues/binance.md section 3). The frame itself is not
+        # answered: the hooks run before the server answers a ping, and on_message stops here.
         peer.violated = True
         await conn.close(1008, "Too many requests")
 
@@ -1050,7 +1062,7 @@ class FakeBinance:
                 frame = encode_user_event(subscription_id, to_wire(self.account_position()))
                 await conn.send_text(frame)
 
-    # signed requests [BN-A "SIGNED request security"; README 1.6]
+    # signed requests [BN-A "SIGNED request security"; docs/venues/binance.md section 7]
 
     def _verify(
         self, peer: BinancePeer, params: Mapping[str, Any], *, allow_session: bool
@@ -1169,6 +1181,42 @@ class FakeBinance:
             "price": decimal_to_wire(event.average_price),
             "closeTime": event.event_time,
         }
+
+    async def _api_exchange_info(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        """``exchangeInfo``: the listed symbols (all, or those of ``symbol``/``symbols``).
+
+        The shape follows Binance's ``exchangeInfo`` (``symbols[]`` with
+        ``baseAsset``, ``quoteAsset``, ``status`` and the ``PRICE_FILTER`` and
+        ``LOT_SIZE`` filters); a symbol's assets come from :data:`SYMBOL_ASSETS`.
+        """
+        wanted: list[str]
+        if isinstance(params.get("symbol"), str):
+            wanted = [params["symbol"]]
+        elif isinstance(params.get("symbols"), list):
+            wanted = [s for s in params["symbols"] if isinstance(s, str)]
+        else:
+            wanted = sorted(set(self.symbols) | set(self.markets))
+        entries = []
+        for symbol in wanted:
+            assets = SYMBOL_ASSETS.get(symbol)
+            if assets is None or (symbol not in self.symbols and symbol not in self.markets):
+                raise BinanceApiError(400, -1121, "Invalid symbol.")
+            market = self.market(symbol)
+            entries.append(
+                {
+                    "symbol": symbol,
+                    "status": "TRADING",
+                    "baseAsset": assets[0],
+                    "quoteAsset": assets[1],
+                    "filters": [
+                        {"filterType": "PRICE_FILTER", "tickSize": decimal_to_wire(market.tick)},
+                        {"filterType": "LOT_SIZE", "stepSize": "0.00001000"},
+                    ],
+                }
+            )
+        return {"timezone": "UTC", "serverTime": self.clock(), "symbols": entries}
 
     async def _api_ticker_price(
         self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]

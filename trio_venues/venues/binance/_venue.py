@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from ...testing._server import FakeVenueServer
+from ...unified import UnifiedSupport
 from .._registry import FakeVenue, TopicGrammar, VenueEntry
 from ._book import BinanceBook, binance_depth_snapshots
 from ._client import BinanceSpot, BinanceSpotApi
 from ._fake import _STREAM_RE, binance_api_url, binance_server, binance_stream_url
+from ._unify import load_catalogue, unifier
 
 __all__ = ["VENUE"]
 
@@ -28,6 +30,18 @@ async def _snapshots(server: FakeVenueServer[Any]) -> AsyncIterator[Any]:
         yield binance_depth_snapshots(api)
 
 
+def _check(topics: Sequence[str]) -> str | None:
+    try:
+        BinanceSpot.combined_url(*topics)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _topics_url(base: str, topics: Sequence[str]) -> str:
+    return BinanceSpot.combined_url(*topics, base=base)
+
+
 def _force_book_gap(server: FakeVenueServer[Any], symbol: str) -> None:
     server.behaviour.market(symbol).inject_gap(3)
 
@@ -41,7 +55,9 @@ VENUE = VenueEntry(
         examples=("btcusdt@trade", "btcusdt@aggTrade", "btcusdt@depth@100ms", "btcusdt@kline_1m"),
         pattern=_STREAM_RE,
         help="<symbol>@<stream>, symbol in lower case: btcusdt@trade, btcusdt@depth@100ms",
+        check=_check,
     ),
+    topics_url=_topics_url,
     book=BinanceBook,
     fake=FakeVenue(
         server=binance_server,
@@ -50,10 +66,15 @@ VENUE = VenueEntry(
         data_topic="btcusdt@trade",
         refused_topic="btcusdt@nonsense",
         # Binance documents no close codes; 1000 (the 24 h cut) and 1008 ("Too many
-        # requests") are retryable there (docs/venues/binance.md, "Close codes").
+        # requests") are retryable there (docs/venues/binance.md section 9).
         close_codes={1000: True, 1001: True, 1008: True, 1011: True, 1002: False},
         book_symbol="BTCUSDT",
         book_snapshots=_snapshots,
         force_book_gap=_force_book_gap,
+    ),
+    unified=UnifiedSupport(
+        load_catalogue=load_catalogue,
+        unifier=unifier,
+        fake_catalogue_url=binance_api_url,
     ),
 )
