@@ -43,6 +43,7 @@ __all__ = [
 _BUILTIN: Final[dict[str, str]] = {
     "binance": "trio_venues.venues.binance._venue",
     "generic": "trio_venues.venues.generic._venue",
+    "okx": "trio_venues.venues.okx._venue",
 }
 
 _modules: dict[str, str] = dict(_BUILTIN)
