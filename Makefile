@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.bench_path
 	$(BIN)/python -m benchmarks.bench_okx
+	$(BIN)/python -m benchmarks.bench_bybit
 
 conformance: $(STAMP)
 	bash conformance/run.sh
