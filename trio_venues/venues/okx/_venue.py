@@ -37,18 +37,11 @@ def _force_book_gap(server: FakeVenueServer[Any], symbol: str) -> None:
     server.inject_gap(f"books:{symbol}", 3)
 
 
-# Retryable per code (docs/venues/okx.md, "Close codes").
-_CLOSE_RETRYABLE = {
-    4001: False,
-    4002: False,
-    4003: False,
-    4004: True,
-    4005: True,
-    4006: True,
-    4007: False,
-    4008: False,
-    4009: False,
-}
+# Close codes OKX reports as RemoteClosed, and whether each is retryable
+# (docs/venues/okx.md, "Close codes"). 4001/4007 (AuthenticationFailed), 4004
+# (HeartbeatTimeout) and 4005 (SlowConsumer) end with their own reasons instead;
+# tests/okx checks those.
+_CLOSE_RETRYABLE = {4002: False, 4003: False, 4006: True, 4008: False, 4009: False}
 
 VENUE = VenueEntry(
     name="okx",
