@@ -35,6 +35,7 @@ from .credentials import Credentials as Credentials
 from .venues.binance import BinanceSpot as BinanceSpot
 from .venues.binance import BinanceSpotApi as BinanceSpotApi
 from .venues.coinbase import Coinbase as Coinbase
+from .venues.okx import Okx as Okx
 
 __all__ = [
     "BinanceSpot",
@@ -51,6 +52,7 @@ __all__ = [
     "DecorrelatedJitterBackoff",
     "ExponentialBackoff",
     "FetchSnapshots",
+    "Okx",
     "RawWebSocket",
     "RetryPolicy",
     "RetryingConnection",

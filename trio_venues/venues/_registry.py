@@ -46,6 +46,7 @@ _BUILTIN: Final[dict[str, str]] = {
     "bybit": "trio_venues.venues.bybit._venue",
     "coinbase": "trio_venues.venues.coinbase._venue",
     "generic": "trio_venues.venues.generic._venue",
+    "okx": "trio_venues.venues.okx._venue",
 }
 
 _modules: dict[str, str] = dict(_BUILTIN)
