@@ -69,7 +69,7 @@ async def test_sequence_gap_resyncs_every_book_on_the_connection(
             while not any(isinstance(e, GapDetected) for e in seen):
                 seen.append(await feed.events.receive())
             gap = seen[-1]
-            assert gap.topic is None  # the connection's sequence, not one book's
+            assert gap.topic == "level2:BTC-USD"  # the message that revealed the jump
             seen = []
             while {e.symbol for e in seen if isinstance(e, BookResynced)} != set(PRODUCTS):
                 seen.append(await feed.events.receive())

@@ -207,7 +207,7 @@ async def test_stalled_heartbeats_end_with_heartbeat_timeout(
 
 
 async def test_sequence_gap_is_reported_for_the_connection(fake: Fake) -> None:
-    """A jump in sequence_num on any channel is GapDetected(None) before the next message."""
+    """A jump in sequence_num is GapDetected, before the message that revealed it."""
     async with connect(fake) as ws:
         await ws.subscribe_market_trades("BTC-USD")
         await fake.push("market_trades:BTC-USD")
@@ -216,7 +216,7 @@ async def test_sequence_gap_is_reported_for_the_connection(fake: Fake) -> None:
         await fake.push("market_trades:BTC-USD")
         gap = await until(ws, GapDetected)
         assert isinstance(gap, GapDetected)
-        assert gap.topic is None
+        assert gap.topic == "market_trades:BTC-USD"
         assert gap.received - gap.expected == 2  # type: ignore[operator]
         (after,) = await messages(ws, 1)
         assert after.topic == "market_trades:BTC-USD"

@@ -367,11 +367,11 @@ def test_error_with_nothing_pending_is_an_error_event() -> None:
 
 
 def test_sequence_gap_on_the_connection() -> None:
-    """A jump of sequence_num, whatever the channel, is GapDetected(None) before the message."""
+    """A sequence_num jump on any channel: GapDetected naming the revealing message's topic."""
     core = opened()
     core.decode(trades(1, "BTC-USD"), 1.0)
     out = core.decode(l2(4, "ETH-USD"), 1.1)
-    assert out[0] == GapDetected(None, 2, 4)
+    assert out[0] == GapDetected("level2:ETH-USD", 2, 4)
     assert isinstance(out[1], Message)
     assert out[1].topic == "level2:ETH-USD"
     assert core.decode(trades(5, "BTC-USD"), 1.2)[0].topic == "market_trades:BTC-USD"  # type: ignore[union-attr]

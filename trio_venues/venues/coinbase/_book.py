@@ -10,8 +10,8 @@ counter for every channel. So:
 - a book's update id is the ``sequence_num`` of the message that carried it
   (increasing, not dense: other channels take numbers too); an older or
   repeated number is dropped, any higher one applies (:class:`CoinbaseRules`);
-- a gap is found by the core on the whole connection (``GapDetected(None)``
-  for a ``sequence_num`` jump, ``GapDetected("heartbeats")`` for a heartbeat
+- a gap is found by the core on the whole connection (``GapDetected`` for a
+  ``sequence_num`` jump, ``GapDetected("heartbeats")`` for a heartbeat
   counter jump, which Coinbase says means missed messages), and any of them
   resyncs **every** book of the connection (``sequence = "connection"``) by
   subscribing ``level2`` again for a fresh snapshot;

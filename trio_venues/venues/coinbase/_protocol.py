@@ -32,11 +32,12 @@ Facts (``docs/venues/coinbase.md``):
   topic ``"heartbeats"``) and their silence for ``heartbeat_timeout``
   seconds ends the connection with ``HeartbeatTimeout(kind="data")``;
 - ``sequence_num`` is one counter per connection across every channel: a
-  number more than one above the previous emits
-  ``GapDetected(None, expected, received)`` (``topic=None``: the whole
-  connection, every book on it included) before the message; a number
-  at or below the previous is ignored by the check, as the venue documents
-  (the message is still delivered).
+  number more than one above the previous emits ``GapDetected(topic,
+  expected, received)`` before the message, naming the topic of the message
+  that revealed the jump (``None`` for an ack); anything on the connection may
+  have been lost, so ``book_feed`` resyncs every book on it. A number at or
+  below the previous is ignored by the check, as the venue documents (the
+  message is still delivered).
 """
 
 from __future__ import annotations
@@ -493,22 +494,28 @@ class CoinbaseCore(VenueCore):
         if cls is UnknownMessage:
             return self._unknown(msg, received_at)
         out: list[Output] = []
-        self._check_seq(msg.sequence_num, out)
+        gap = self._check_seq(msg.sequence_num)
         if cls is SubscriptionsMessage:
             self._ack(msg, received_at, out)
         elif cls is HeartbeatsMessage:
             self._heartbeat(msg, received_at, out)
         else:
             self._data(msg, received_at, out)
+        if gap is not None:
+            out.insert(0, GapDetected(_gap_topic(out, cls), gap, msg.sequence_num))
         return out
 
-    def _check_seq(self, seq: int, out: list[Output]) -> None:
-        """The connection's sequence check: a jump is a gap; lower numbers are ignored."""
+    def _check_seq(self, seq: int) -> int | None:
+        """The connection's sequence check: the number expected when ``seq`` jumps past it.
+
+        A number at or below the last one is ignored, as the venue documents.
+        """
         expected = self._next_seq
         if expected is None or seq >= expected:
-            if expected is not None and seq != expected:
-                out.append(GapDetected(None, expected, seq))
             self._next_seq = seq + 1
+            if expected is not None and seq != expected:
+                return expected
+        return None
 
     def _trade_topic(self, product: str) -> str:
         topic_name = self._trade_topics.get(product)
@@ -523,7 +530,9 @@ class CoinbaseCore(VenueCore):
         raw = msg.raw
         seq = raw.get("sequence_num") if type(raw) is dict else None
         if type(seq) is int:
-            self._check_seq(seq, out)
+            expected = self._check_seq(seq)
+            if expected is not None:
+                out.append(GapDetected(msg.channel, expected, seq))
         out.append(Message(msg.channel, msg, received_at))
         return out
 
@@ -666,6 +675,14 @@ class CoinbaseCore(VenueCore):
                 for e in msg.events
             )
             out.append(Message(f"user:{product}", msgspec.structs.replace(msg, events=events), now))
+
+
+def _gap_topic(out: Sequence[Output], cls: type) -> str | None:
+    """The topic of the message that revealed a jump (the first one delivered), if any."""
+    for item in out:
+        if isinstance(item, Message):
+            return item.topic
+    return HEARTBEATS_TOPIC if cls is HeartbeatsMessage else None
 
 
 def _group(items: Iterable[Any], key: Callable[[Any], str]) -> list[tuple[str, tuple[Any, ...]]]:
