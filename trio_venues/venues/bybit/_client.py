@@ -110,14 +110,16 @@ class BybitConnection(Connection):
         """Subscribe to trades (``TradeMessage``): ``"publicTrade.BTCUSDT"`` per symbol."""
         return await self._subscribe_all([trade_topic(s) for s in _symbols(symbols)])
 
-    async def subscribe_orderbook(self, *symbols: str, depth: int = 50) -> list[str]:
+    async def subscribe_orderbook(self, *symbols: str, depth: int | None = None) -> list[str]:
         """Subscribe to books (``OrderbookMessage``): ``"orderbook.50.BTCUSDT"`` per symbol.
 
         ``depth`` must be one the endpoint offers (spot/linear/inverse 1, 50,
-        200, 1000; option 25, 100; spread 25). Feed them to ``book_feed`` for
-        local books.
+        200, 1000; option 25, 100; spread 25); ``None`` takes 50, or 25 on
+        option and spread. Feed them to ``book_feed`` for local books.
         """
         category = self.category
+        if depth is None:
+            depth = 25 if category in ("option", "spread") else 50
         return await self._subscribe_all(
             [orderbook_topic(s, depth, category) for s in _symbols(symbols)]
         )
