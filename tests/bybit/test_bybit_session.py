@@ -404,13 +404,13 @@ async def test_orders_round_trip_through_the_trade_endpoint(
     }
     async with bybit(fake, "trade") as ws:
         placed = await ws.place_order(order)
-        order_id = placed["orderId"]
-        assert placed["orderLinkId"] == "mine-1"
+        order_id = placed.order_id
+        assert placed.order_link_id == "mine-1"
         assert fake.behaviour.orders[order_id]["qty"] == "0.01"
         amended = await ws.amend_order(
             {"category": "linear", "symbol": "BTCUSDT", "orderId": order_id, "qty": "0.02"}
         )
-        assert amended["orderId"] == order_id
+        assert amended.order_id == order_id
         assert fake.behaviour.orders[order_id]["qty"] == "0.02"
         await ws.cancel_order({"category": "linear", "symbol": "BTCUSDT", "orderId": order_id})
         assert fake.behaviour.orders == {}

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Final
 
+import msgspec
+
 from ..._client import VenueClient
 from ..._config import ConnectionConfig
 from ..._core import VenueCore
@@ -34,7 +36,7 @@ from ._topics import (
     ticker_topic,
     trade_topic,
 )
-from ._wire import TradeResponse
+from ._wire import OrderResult, TradeResponse
 
 __all__ = [
     "Bybit",
@@ -160,21 +162,28 @@ class BybitConnection(Connection):
         op: str,
         params: Mapping[str, Any],
         timeout: float | None,  # noqa: ASYNC109 - a per-request timeout is the feature
-    ) -> Any:
+    ) -> OrderResult:
         if self.category != "trade":
             raise VenueError(
                 None, f"{op} goes to the order-entry endpoint: Bybit.connect(endpoint='trade')"
             )
         reply = await self.request(op, params, timeout=timeout)
-        return reply.data if isinstance(reply, TradeResponse) else reply
+        if not isinstance(reply, TradeResponse):
+            raise VenueError(None, f"{op} answered {reply!r}")
+        try:
+            return msgspec.convert(reply.data, OrderResult)
+        except msgspec.ValidationError as exc:
+            raise VenueError(
+                None, f"{op} answered {reply.data!r}, not an order's ids ({exc})"
+            ) from None
 
     async def place_order(
         self,
         params: Mapping[str, Any],
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
-    ) -> Any:
-        """``order.create``: place one order; returns Bybit's ``data`` (``orderId`` ...).
+    ) -> OrderResult:
+        """``order.create``: place one order; returns its ids (:class:`OrderResult`).
 
         Args:
             params: Bybit's create-order parameters, camelCase keys
@@ -196,7 +205,7 @@ class BybitConnection(Connection):
         params: Mapping[str, Any],
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
-    ) -> Any:
+    ) -> OrderResult:
         """``order.amend``: amend one order (by ``orderId`` or ``orderLinkId``).
 
         As :meth:`place_order`.
@@ -208,7 +217,7 @@ class BybitConnection(Connection):
         params: Mapping[str, Any],
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
-    ) -> Any:
+    ) -> OrderResult:
         """``order.cancel``: cancel one order; as :meth:`place_order`."""
         return await self._order("order.cancel", params, timeout)
 
