@@ -18,7 +18,8 @@ import trio
 
 from trio_venues import BinanceSpot
 from trio_venues.events import Disconnected, Message
-from trio_venues.testing import FakeBinance, FakeVenueServer, binance_server, virtual_clock_ms
+from trio_venues.testing import FakeVenueServer, virtual_clock_ms
+from trio_venues.testing.binance import FakeBinance, binance_server
 from trio_venues.venues.binance import Kline, KlineBar
 
 STREAM = "btcusdt@kline_1s"

@@ -18,7 +18,8 @@ import trio
 
 from trio_venues import BinanceSpot
 from trio_venues.events import Disconnected, Message
-from trio_venues.testing import FakeVenueServer, binance_server
+from trio_venues.testing import FakeVenueServer
+from trio_venues.testing.binance import binance_server
 from trio_venues.venues.binance import Trade
 
 

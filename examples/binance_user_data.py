@@ -22,7 +22,8 @@ import trio
 
 from trio_venues import BinanceSpotApi
 from trio_venues.events import Authenticated, Disconnected, Message
-from trio_venues.testing import FakeBinance, FakeVenueServer, binance_server, ed25519_test_key
+from trio_venues.testing import FakeVenueServer
+from trio_venues.testing.binance import FakeBinance, binance_server, ed25519_test_key
 from trio_venues.venues.binance import AccountPosition, Ed25519Signer, UserDataEvent
 
 

@@ -5,14 +5,17 @@ nursery; ``ws.events`` yields typed events and ends with ``Disconnected``.
 Nothing reconnects by itself: compose :func:`retry_scope` when you want it.
 """
 
+import warnings
+from typing import Any
+
 from . import errors as errors
 from . import events as events
 from . import reasons as reasons
 from ._bookfeed import BookFeed as BookFeed
 from ._bookfeed import BookResynced as BookResynced
 from ._bookfeed import BookUpdate as BookUpdate
+from ._bookfeed import FetchSnapshots as FetchSnapshots
 from ._bookfeed import SnapshotRequested as SnapshotRequested
-from ._bookfeed import binance_depth_snapshots as binance_depth_snapshots
 from ._bookfeed import book_feed as book_feed
 from ._client import RawWebSocket as RawWebSocket
 from ._client import VenueClient as VenueClient
@@ -43,16 +46,32 @@ __all__ = [
     "ConstantBackoff",
     "DecorrelatedJitterBackoff",
     "ExponentialBackoff",
+    "FetchSnapshots",
     "RawWebSocket",
     "RetryPolicy",
     "RetryingConnection",
     "SnapshotRequested",
     "TopicStats",
     "VenueClient",
-    "binance_depth_snapshots",
     "book_feed",
     "errors",
     "events",
     "reasons",
     "retry_scope",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # binance_depth_snapshots moved to the Binance folder; the old name works for one release.
+    if name == "binance_depth_snapshots":
+        warnings.warn(
+            "trio_venues.binance_depth_snapshots moved to "
+            "trio_venues.venues.binance.binance_depth_snapshots; "
+            "the old name will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from .venues.binance import binance_depth_snapshots
+
+        return binance_depth_snapshots
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

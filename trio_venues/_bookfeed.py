@@ -1,24 +1,31 @@
 """``book_feed``: local order books kept in sync over a live connection.
 
 The pure synchroniser (:mod:`trio_venues.book`) decides; this module does the
-Trio part. Two tasks run inside the ``async with``:
+Trio part, for any venue: the venue's :class:`~trio_venues.book.BookAdapter`
+says what its book topic is, how a message becomes diffs and snapshots, where
+snapshots come from, and how its messages are numbered. Two tasks run inside
+the ``async with``:
 
-- the **pump** reads the connection's events, feeds each depth diff of a
-  tracked symbol to the :class:`~trio_venues.book.BookSet`, and passes every
+- the **pump** reads the connection's events, feeds each book message of a
+  tracked topic to the :class:`~trio_venues.book.BookSet`, and passes every
   other event through unchanged, so the feed's ``events`` are the
-  connection's events with depth diffs replaced by :class:`BookUpdate`;
-- the **fetcher** takes snapshot requests from a bounded channel and fetches
-  them one at a time, never in the pump (a slow snapshot never stalls the
-  market data; diffs are buffered by the synchroniser meanwhile).
+  connection's events with book messages replaced by :class:`BookUpdate`;
+- the **resyncer** takes snapshot requests from a bounded channel and carries
+  them out one at a time, never in the pump: it fetches the snapshot (venues
+  whose snapshots are fetched) or unsubscribes and resubscribes that one topic
+  (venues that send a snapshot after each subscribe). A slow snapshot never
+  stalls the market data; diffs are buffered by the synchroniser meanwhile.
 
-A gap or a crossed book resyncs **that symbol only**. A ``DataGap`` from
-``retry_scope`` resets the affected books (they resync from the next diff);
-even without it, the first diff after a reconnect does not follow the last
-one and is detected as a gap.
+A gap, a crossed book or a checksum mismatch resyncs **that symbol only**. A
+``GapDetected`` event of a book's topic resyncs that book; on a venue that
+numbers every message of the connection in one sequence, a ``GapDetected``
+resyncs every book. A ``DataGap`` from ``retry_scope`` resets the affected
+books (the replayed subscriptions bring fresh snapshots, or the next diff asks
+for one).
 
-Snapshots go through the venue's request-weight limiter with the ``wait``
+Fetched snapshots go through the venue's request limiter with the ``wait``
 policy (``BinanceSpotApi`` does it in ``request``), so a mass resync after a
-reconnect queues up instead of tripping 429s.
+reconnect queues up instead of tripping the venue's limits.
 """
 
 from __future__ import annotations
@@ -33,10 +40,10 @@ import trio
 from ._session import unwrap_group
 from .book import (
     BookAction,
+    BookAdapter,
     BookSet,
     BookUpdated,
     BufferOverflow,
-    DepthDiff,
     DepthSnapshot,
     Gap,
     OrderBook,
@@ -44,16 +51,17 @@ from .book import (
     Resynced,
     SyncRules,
 )
-from .errors import TrioVenuesError
+from .errors import ConfigError, TrioVenuesError
 from .events import DataGap, ErrorEvent, Event, GapDetected, Message
 
 __all__ = [
     "BookFeed",
     "BookResynced",
     "BookUpdate",
+    "FetchSnapshots",
     "SnapshotRequested",
+    "SnapshotSource",
     "book_feed",
-    "binance_depth_snapshots",
 ]
 
 #: ``await source(symbol)`` returns a fresh snapshot of ``symbol``'s book.
@@ -83,7 +91,7 @@ class BookUpdate(Event):
 
 @attrs.frozen
 class BookResynced(Event):
-    """A book became usable from a snapshot (first sync or after a gap)."""
+    """A book became usable from a snapshot (first sync, after a gap, or a venue's reset)."""
 
     symbol: str
     last_update_id: int
@@ -98,43 +106,55 @@ class SnapshotRequested(Event):
     reason: str
 
 
+@attrs.frozen
+class FetchSnapshots:
+    """A snapshot fetch function bound to its venue's book adapter.
+
+    What a venue's ``..._snapshots(api)`` helper returns (for example
+    ``binance_depth_snapshots``), so ``book_feed(ws, fetch, symbols)`` knows
+    the venue. Calling it fetches one snapshot.
+    """
+
+    fetch: SnapshotSource
+    adapter: BookAdapter
+
+    async def __call__(self, symbol: str) -> DepthSnapshot:
+        """Fetch a snapshot of ``symbol``."""
+        return await self.fetch(symbol)
+
+
 class _Events(Protocol):
     @property
     def events(self) -> trio.abc.ReceiveChannel[Event]: ...
 
     async def subscribe(self, *topics: str) -> object: ...
 
-
-def _binance_topic(symbol: str, speed: str) -> str:
-    from .venues.binance import depth_topic
-
-    return depth_topic(symbol, speed=speed)
+    async def unsubscribe(self, *topics: str) -> object: ...
 
 
-def _binance_diff(message: Message) -> DepthDiff | None:
-    from .venues.binance import DepthUpdate
+def _resolve(
+    venue: BookAdapter | str | SnapshotSource, snapshots: SnapshotSource | None
+) -> tuple[BookAdapter, SnapshotSource | None]:
+    """The adapter and the snapshot source ``book_feed`` was given, checked."""
+    if isinstance(venue, BookAdapter):
+        adapter = venue
+    elif isinstance(venue, str):
+        from .venues._registry import get_venue
 
-    data = message.data
-    if not isinstance(data, DepthUpdate):
-        return None
-    return DepthDiff(
-        data.symbol,
-        data.first_update_id,
-        data.final_update_id,
-        data.bids,
-        data.asks,
-        data.event_time,
-    )
-
-
-def binance_depth_snapshots(api: Any, limit: int = 1000) -> SnapshotSource:
-    """Snapshots through a ``BinanceSpotApi`` connection's ``depth`` request (weighted)."""
-
-    async def fetch(symbol: str) -> DepthSnapshot:
-        result = await api.request("depth", {"symbol": symbol, "limit": limit})
-        return DepthSnapshot.from_binance(symbol, result)
-
-    return fetch
+        entry = get_venue(venue)
+        if entry.book is None:
+            raise ConfigError(f"venue {venue!r} has no order-book adapter")
+        adapter = entry.book()
+    elif isinstance(venue, FetchSnapshots):
+        adapter, snapshots = venue.adapter, snapshots or venue
+    else:
+        raise ConfigError(
+            "book_feed needs the venue: a book adapter, a registered venue name, or a "
+            f"venue's snapshot helper (such as binance_depth_snapshots(api)); got {venue!r}"
+        )
+    if adapter.snapshots == "fetch" and snapshots is None:
+        raise ConfigError(f"{adapter!r} fetches its snapshots: pass snapshots=")
+    return adapter, snapshots
 
 
 class BookFeed:
@@ -155,40 +175,77 @@ class BookFeed:
 @asynccontextmanager
 async def book_feed(
     ws: _Events,
-    snapshots: SnapshotSource,
+    venue: BookAdapter | str | SnapshotSource,
     symbols: Sequence[str],
     *,
-    speed: str = "100ms",
+    snapshots: SnapshotSource | None = None,
+    variant: str | None = None,
+    speed: str | None = None,
     subscribe: bool = True,
     buffer: int = 1024,
     rules: SyncRules | None = None,
-    topic_of: Callable[[str, str], str] = _binance_topic,
-    diff_of: Callable[[Message], DepthDiff | None] = _binance_diff,
+    max_buffer: int = 1000,
 ) -> AsyncIterator[BookFeed]:
     """Keep local books of ``symbols`` in sync over ``ws``; iterate the feed's events.
 
-    ``async with book_feed(ws, binance_depth_snapshots(api), ["BTCUSDT"]) as feed:
-    async for event in feed: ...``. The feed consumes ``ws.events``: iterate
-    the feed instead (it passes every other event through).
+    ``async with book_feed(ws, binance_depth_snapshots(api), ["BTCUSDT"]) as
+    feed: async for event in feed: ...``, or ``book_feed(ws, "okx",
+    ["BTC-USDT"])`` for a venue that sends snapshots in the stream. The feed
+    consumes ``ws.events``: iterate the feed instead (it passes every other
+    event through).
 
     Args:
         ws: a connection or a ``retry_scope`` connection.
-        snapshots: fetches a snapshot for a symbol (e.g. :func:`binance_depth_snapshots`).
-        symbols: the symbols, spelled as the venue spells them in diffs (``"BTCUSDT"``).
-        speed: the depth stream speed (Binance: ``"100ms"`` or ``"1000ms"``).
-        subscribe: subscribe to the depth topics on entry.
+        venue: the venue's :class:`~trio_venues.book.BookAdapter`, its registry
+            name (``"binance"``), or a venue's snapshot helper that carries its
+            adapter (``binance_depth_snapshots(api)``).
+        symbols: the symbols, spelled as the venue spells them in its book
+            messages (``"BTCUSDT"``, ``"BTC-USDT"``).
+        snapshots: fetches a snapshot for a symbol, for venues that fetch
+            them (taken from ``venue`` when it is a snapshot helper).
+        variant: which of the venue's book streams (Binance: the speed).
+        speed: the same as ``variant`` (the name Binance users know).
+        subscribe: subscribe to the book topics on entry.
         buffer: capacity of the feed's event channel.
-        rules: the venue's sync rules (Binance by default).
-        topic_of: ``(symbol, speed) -> topic``.
-        diff_of: turns a depth ``Message`` into a :class:`~trio_venues.book.DepthDiff`.
+        rules: override the adapter's sync rules.
+        max_buffer: diffs buffered per symbol while its snapshot is awaited
+            (see :class:`~trio_venues.book.BookSync`).
+
+    Raises:
+        ConfigError: no adapter for ``venue``, or a fetching venue without ``snapshots``.
     """
-    books = BookSet(symbols, rules) if rules is not None else BookSet(symbols)
-    topics = {topic_of(s, speed): s for s in symbols}
+    adapter, source = _resolve(venue, snapshots)
+    books = BookSet(
+        symbols,
+        rules if rules is not None else adapter.rules,
+        max_buffer=max_buffer,
+        in_stream_snapshots=adapter.snapshots == "stream",
+        reset_on_snapshot=adapter.reset_on_snapshot,
+    )
+    chosen = variant if variant is not None else speed
+    topics = {adapter.topic(s, chosen): s for s in symbols}
     topic_by_symbol = {s: t for t, s in topics.items()}
+    _topic_for = topic_by_symbol.get
+    in_stream = adapter.snapshots == "stream"
+    whole_connection = adapter.sequence == "connection"
     send, receive = trio.open_memory_channel[Event](buffer)
     wanted_send, wanted_receive = trio.open_memory_channel[str](max(1, len(symbols)))
     pending: set[str] = set()
+    # In-stream venues: symbols whose (re)subscription's snapshot is still on its way,
+    # so a snapshot request for them needs no new resubscription.
+    awaiting: set[str] = set(symbols) if subscribe and in_stream else set()
     feed = BookFeed(books, receive)
+
+    async def want(symbol: str) -> bool:
+        """Queue a resync of ``symbol``; False once the feed is ending."""
+        if symbol in pending:
+            return True
+        pending.add(symbol)
+        try:
+            await wanted_send.send(symbol)
+        except trio.ClosedResourceError:
+            return False  # the connection ended: the feed is ending
+        return True
 
     async def handle(actions: Iterable[BookAction], out: trio.MemorySendChannel[Event]) -> None:
         for action in actions:
@@ -205,12 +262,10 @@ async def book_feed(
                 )
             elif isinstance(action, RequestSnapshot):
                 await out.send(SnapshotRequested(action.symbol, action.reason))
-                if action.symbol not in pending:
-                    pending.add(action.symbol)
-                    try:
-                        await wanted_send.send(action.symbol)
-                    except trio.ClosedResourceError:
-                        return  # the connection ended: the feed is ending
+                if action.symbol in awaiting:
+                    continue  # the subscription's own snapshot is on its way
+                if not await want(action.symbol):
+                    return
             elif isinstance(action, Gap):
                 await out.send(
                     GapDetected(_topic_for(action.symbol), action.expected, action.received)
@@ -220,44 +275,92 @@ async def book_feed(
             elif isinstance(action, BufferOverflow):
                 await out.send(GapDetected(_topic_for(action.symbol), None, action.dropped))
 
-    _topic_for = topic_by_symbol.get
+    async def lost(symbols_lost: Iterable[str]) -> None:
+        """The venue says these books lost data: reset them and resync."""
+        for symbol in symbols_lost:
+            books.reset([symbol])
+            # A fetching venue's next diff asks for the snapshot; an in-stream
+            # venue needs the topic resubscribed for a fresh one.
+            if in_stream and symbol not in awaiting and not await want(symbol):
+                return
 
     async def pump() -> None:
         # When the connection's events end, the feed's end too: closing
-        # ``wanted_send`` ends the fetcher, which closes its clone of ``send``.
+        # ``wanted_send`` ends the resyncer, which closes its clone of ``send``.
         async with send, wanted_send:
             async for event in ws.events:
                 if isinstance(event, Message) and event.topic in topics:
-                    diff = diff_of(event)
-                    if diff is not None:
-                        await handle(books.on_diff(diff), send)
+                    parts = adapter.parse(event)
+                    if parts:
+                        for part in parts:
+                            if isinstance(part, DepthSnapshot):
+                                awaiting.discard(part.symbol)
+                                await handle(books.on_snapshot(part), send)
+                            else:
+                                await handle(books.on_diff(part), send)
                         continue
                 if isinstance(event, DataGap):
-                    books.reset([topics[t] for t in event.topics if t in topics])
+                    # retry_scope replayed the subscriptions: fresh snapshots are coming.
+                    reset = [topics[t] for t in event.topics if t in topics]
+                    books.reset(reset)
+                    if in_stream:
+                        awaiting.update(reset)
+                elif isinstance(event, GapDetected):
+                    await send.send(event)
+                    if whole_connection:
+                        await lost(symbols)
+                    elif event.topic in topics:
+                        await lost([topics[event.topic]])
+                    continue
                 await send.send(event)
 
-    async def fetcher(out: trio.MemorySendChannel[Event]) -> None:
+    async def resync_one(symbol: str, out: trio.MemorySendChannel[Event]) -> bool:
+        """Resubscribe ``symbol``'s topic; False when that failed."""
+        topic = topic_by_symbol[symbol]
+        awaiting.add(symbol)
+        try:
+            await ws.unsubscribe(topic)
+            await ws.subscribe(topic)
+        except TrioVenuesError as exc:
+            awaiting.discard(symbol)
+            await out.send(ErrorEvent(exc))
+            return False
+        return True
+
+    async def resyncer(out: trio.MemorySendChannel[Event]) -> None:
         delays: dict[str, float] = {}
         async with out:
             async for symbol in wanted_receive:
                 pending.discard(symbol)
-                try:
-                    snapshot = await snapshots(symbol)
-                except TrioVenuesError as exc:
-                    await out.send(ErrorEvent(exc))
+                if in_stream:
+                    ok = await resync_one(symbol, out)
+                    snapshot = None
+                else:
+                    assert source is not None
+                    try:
+                        snapshot = await source(symbol)
+                        ok = True
+                    except TrioVenuesError as exc:
+                        await out.send(ErrorEvent(exc))
+                        ok = False
+                if not ok:
                     delay = delays.get(symbol, _RETRY_INITIAL)
                     delays[symbol] = min(delay * 2, _RETRY_MAX)
                     await trio.sleep(delay)
-                    await handle(books.on_snapshot_failed(symbol), out)
+                    if in_stream:
+                        await want(symbol)
+                    else:
+                        await handle(books.on_snapshot_failed(symbol), out)
                     continue
                 delays.pop(symbol, None)
-                await handle(books.on_snapshot(snapshot), out)
+                if snapshot is not None:
+                    await handle(books.on_snapshot(snapshot), out)
 
     try:
         async with trio.open_nursery() as nursery:
             if subscribe:
                 await ws.subscribe(*topics)
-            nursery.start_soon(fetcher, send.clone())
+            nursery.start_soon(resyncer, send.clone())
             nursery.start_soon(pump)
             try:
                 yield feed

@@ -10,13 +10,20 @@ Two layers:
   you feed it :class:`DepthDiff` and :class:`DepthSnapshot` values and it
   returns *actions* (:class:`RequestSnapshot`, :class:`BookUpdated`,
   :class:`Gap`, :class:`Resynced`, :class:`BufferOverflow`) for the caller to
-  carry out. The venue's sequencing rules are a plug-in (:class:`SyncRules`);
-  :class:`BinanceRules` implements Binance Spot's procedure. :class:`BookSet`
-  routes many symbols to their synchronisers.
+  carry out. The venue's sequencing rules are a plug-in (:class:`SyncRules`:
+  :class:`RangeRules` for diffs that name the range of update ids they cover,
+  :class:`ChainRules` for diffs that name the previous one), with an optional
+  checksum of the book. :class:`BookSet` routes many symbols to their synchronisers.
+* :class:`BookAdapter` describes one venue's whole procedure for
+  :func:`~trio_venues.book_feed`: its book topic, how a message becomes diffs
+  and snapshots, where snapshots come from (a fetch, or in the stream itself),
+  whether a snapshot resets a synced book, and whether the venue numbers its
+  messages per topic or per connection. Each venue's adapter lives in its
+  folder (``trio_venues/venues/<venue>/_book.py``).
 
 How a Trio task drives it (the shape ``book_feed`` follows)::
 
-    books = BookSet(["BNBBTC"])                    # Binance rules by default
+    books = BookSet(["BNBBTC"])                    # RangeRules by default
     # task 1, the reader: every depthUpdate, in arrival order
     for action in books.on_diff(diff):
         match action:
@@ -26,8 +33,8 @@ How a Trio task drives it (the shape ``book_feed`` follows)::
                 ...                                # emit GapDetected(topic, e, r)
             case BookUpdated() | Resynced():
                 ...                                # the book changed / is (again) usable
-    # task 2, the fetcher: REST GET /api/v3/depth or the WS-API "depth" request, then
-    #     books.on_snapshot(DepthSnapshot.from_binance(symbol, result))   -> more actions
+    # task 2, the fetcher: the venue's snapshot request (REST or WebSocket), then
+    #     books.on_snapshot(DepthSnapshot(symbol, last_update_id, bids, asks))   -> more actions
     # or, when the fetch failed: books.on_snapshot_failed(symbol)  -> a RequestSnapshot to retry
     # after a reconnect or a DataGap: books.reset()
 
@@ -42,24 +49,30 @@ from __future__ import annotations
 
 import abc
 import enum
+import warnings
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Context, Decimal, InvalidOperation, localcontext
 from operator import itemgetter
-from typing import Any, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeAlias
 
 import attrs
 
 from .errors import ConfigError, DecodeError
 
+if TYPE_CHECKING:
+    from .events import Message
+
 __all__ = [
-    "BinanceRules",
     "BookAction",
+    "BookAdapter",
     "BookSet",
     "BookSide",
     "BookSync",
     "BookUpdated",
     "BufferOverflow",
+    "ChainRules",
+    "ChecksumRule",
     "DepthDiff",
     "DepthSnapshot",
     "Gap",
@@ -67,11 +80,14 @@ __all__ = [
     "InvalidLevel",
     "Level",
     "OrderBook",
+    "RangeRules",
     "RawLevel",
     "RequestSnapshot",
     "Resynced",
+    "SequenceScope",
     "Side",
     "SnapshotReason",
+    "SnapshotSourceKind",
     "Step",
     "SyncRules",
     "SyncState",
@@ -462,11 +478,8 @@ class OrderBook:
 class DepthDiff:
     """One diff message of a venue's depth stream, in venue-neutral form.
 
-    For Binance Spot (``<symbol>@depth`` / ``@depth@100ms``, ``e=depthUpdate``):
-    ``symbol`` is ``s``, ``first_update_id`` is ``U``, ``final_update_id`` is
-    ``u``, ``bids``/``asks`` are ``b``/``a`` as received, ``event_time`` is
-    ``E`` (ms). Other venues map their sequence fields as their
-    :class:`SyncRules` document.
+    Each venue's :class:`BookAdapter` maps its sequence fields as its
+    :class:`SyncRules` document (see ``docs/venues/<venue>.md``).
 
     Attributes:
         symbol: the instrument; must match the synchroniser's symbol exactly.
@@ -476,6 +489,10 @@ class DepthDiff:
         bids: changed bid levels ``(price_str, qty_str)``; quantity "0" removes.
         asks: changed ask levels.
         event_time: the venue's event time in ms, passed through, or None.
+        previous_update_id: the final update id of the diff this one follows,
+            for venues that chain their diffs (``prevSeqId``); None otherwise.
+        checksum: the venue's checksum of the book after this diff, checked
+            with the rules' :attr:`SyncRules.checksum`; None: none sent.
     """
 
     symbol: str
@@ -484,72 +501,58 @@ class DepthDiff:
     bids: Sequence[RawLevel]
     asks: Sequence[RawLevel]
     event_time: int | None = None
+    previous_update_id: int | None = None
+    checksum: int | None = None
 
     @classmethod
     def from_binance(cls, data: Mapping[str, Any]) -> DepthDiff:
-        """Build from a raw Binance ``depthUpdate`` payload (the ``data`` of a combined stream).
+        """Deprecated: use ``trio_venues.venues.binance.depth_diff_from_binance``."""
+        from .venues.binance._book import depth_diff_from_binance
 
-        Raises:
-            DecodeError: a field is missing or has the wrong type.
-        """
-        try:
-            diff = cls(
-                symbol=data["s"],
-                first_update_id=data["U"],
-                final_update_id=data["u"],
-                bids=data["b"],
-                asks=data["a"],
-                event_time=data.get("E"),
-            )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise DecodeError(f"not a Binance depthUpdate payload: {exc!r}") from exc
-        _check_ints(diff.first_update_id, diff.final_update_id)
-        return diff
+        _moved("DepthDiff.from_binance", "depth_diff_from_binance")
+        return depth_diff_from_binance(data)
 
 
 @attrs.frozen
 class DepthSnapshot:
     """A full book snapshot at one update id.
 
-    For Binance Spot: REST ``GET /api/v3/depth`` or the WS-API ``depth``
-    request's ``result``: ``lastUpdateId``, ``bids``, ``asks``.
+    From a fetch (Binance's ``depth`` request) or from the stream itself
+    (OKX, Bybit and Coinbase send one after each subscribe).
 
     Attributes:
         symbol: the instrument; must match the synchroniser's symbol exactly.
         last_update_id: the update id the snapshot reflects.
         bids: bid levels ``(price_str, qty_str)``, any order.
         asks: ask levels.
+        checksum: the venue's checksum of this book (None: none sent).
     """
 
     symbol: str
     last_update_id: int
     bids: Sequence[RawLevel]
     asks: Sequence[RawLevel]
+    checksum: int | None = None
 
     @classmethod
     def from_binance(cls, symbol: str, data: Mapping[str, Any]) -> DepthSnapshot:
-        """Build from a Binance depth answer (REST body or WS-API ``result``).
+        """Deprecated: use ``trio_venues.venues.binance.depth_snapshot_from_binance``."""
+        from .venues.binance._book import depth_snapshot_from_binance
 
-        The answer does not name its symbol, so pass the one you asked for,
-        spelled as in the diffs (``"BNBBTC"``).
-
-        Raises:
-            DecodeError: a field is missing or has the wrong type.
-        """
-        try:
-            snapshot = cls(
-                symbol=symbol,
-                last_update_id=data["lastUpdateId"],
-                bids=data["bids"],
-                asks=data["asks"],
-            )
-        except (KeyError, TypeError) as exc:
-            raise DecodeError(f"not a Binance depth snapshot: {exc!r}") from exc
-        _check_ints(snapshot.last_update_id)
-        return snapshot
+        _moved("DepthSnapshot.from_binance", "depth_snapshot_from_binance")
+        return depth_snapshot_from_binance(symbol, data)
 
 
-def _check_ints(*values: object) -> None:
+def _moved(old: str, new: str) -> None:
+    warnings.warn(
+        f"trio_venues.book.{old} moved to trio_venues.venues.binance.{new}; "
+        "the old name will be removed in the next release",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def check_update_ids(*values: object) -> None:
     for value in values:
         # bool is an int subclass, and a JSON true is never an update id.
         if type(value) is not int:
@@ -572,14 +575,27 @@ class Step(enum.Enum):
     """It starts after a hole: updates between the known id and it are missing."""
 
 
+#: ``rule(book)`` -> the venue's checksum of ``book`` (as a signed or unsigned int,
+#: whichever the venue sends).
+ChecksumRule: TypeAlias = Callable[["OrderBook"], int]
+
+
 class SyncRules(abc.ABC):
     """A venue's sequencing rules, as used by :class:`BookSync`.
 
     Implementations are stateless (one instance can serve every symbol) and
     define what :class:`DepthDiff`'s ``first_update_id``/``final_update_id``
-    mean for their venue. After a diff is applied, the book's update id is the
-    diff's ``final_update_id``.
+    (and ``previous_update_id``) mean for their venue. After a diff is
+    applied, the book's update id is the diff's ``final_update_id``.
+
+    Attributes:
+        checksum: the venue's checksum of a book, or None (the default) when
+            the venue sends none. When set, a diff or snapshot that carries a
+            ``checksum`` is checked against the book it leaves; a mismatch
+            discards the book (``Gap(reason="checksum")``) and resyncs it.
     """
+
+    checksum: ChecksumRule | None = None
 
     @abc.abstractmethod
     def classify(self, last_id: int, diff: DepthDiff) -> Step:
@@ -594,16 +610,22 @@ class SyncRules(abc.ABC):
         """Whether a snapshot at ``snapshot_id`` includes every update up to ``last_id``."""
 
 
-class BinanceRules(SyncRules):
-    """Binance Spot's diff-depth rules (``venues/README.md`` 1.9, [BN-S]).
+class RangeRules(SyncRules):
+    """Diffs name the range of update ids they cover: ``first_update_id..final_update_id``.
 
-    ``first_update_id`` is ``U``, ``final_update_id`` is ``u``. A diff with
-    ``u <= last`` is old (dropped); ``U <= last + 1 <= u`` continues the book
-    (normally ``U == last + 1``; an overlap is fine because levels carry
-    absolute quantities); ``U > last + 1`` is a gap. A snapshot is usable when
-    its ``lastUpdateId`` is at least the first buffered ``U - 1``. Spot has no
-    ``pu`` field (that is USDⓈ-M futures).
+    A diff with ``final <= last`` is old (dropped); ``first <= last + 1 <=
+    final`` continues the book (normally ``first == last + 1``; an overlap is
+    fine because levels carry absolute quantities); ``first > last + 1`` is a
+    gap. A snapshot is usable when its id is at least the first buffered
+    ``first - 1``. Binance Spot's ``U``/``u`` follow these rules
+    (``docs/venues/binance.md``).
+
+    Args:
+        checksum: the venue's checksum rule (see :attr:`SyncRules.checksum`).
     """
+
+    def __init__(self, checksum: ChecksumRule | None = None) -> None:
+        self.checksum = checksum
 
     def classify(self, last_id: int, diff: DepthDiff) -> Step:
         """See :meth:`SyncRules.classify`."""
@@ -622,6 +644,92 @@ class BinanceRules(SyncRules):
         return snapshot_id >= last_id
 
 
+class ChainRules(SyncRules):
+    """Each diff names the diff it follows: ``previous_update_id`` (ids need not be dense).
+
+    A diff whose ``previous_update_id`` is ``last`` continues the book; one
+    whose ``final_update_id`` is at most ``last`` is old; anything else is a
+    gap (a diff without ``previous_update_id`` is judged by ``first_update_id
+    == last + 1``). OKX's ``prevSeqId``/``seqId`` have this shape.
+
+    Args:
+        checksum: the venue's checksum rule (see :attr:`SyncRules.checksum`).
+    """
+
+    def __init__(self, checksum: ChecksumRule | None = None) -> None:
+        self.checksum = checksum
+
+    def classify(self, last_id: int, diff: DepthDiff) -> Step:
+        """See :meth:`SyncRules.classify`."""
+        previous = diff.previous_update_id
+        if previous == last_id or (previous is None and diff.first_update_id == last_id + 1):
+            return Step.NEXT
+        if diff.final_update_id <= last_id:
+            return Step.OLD
+        return Step.GAP
+
+    def expected_after(self, last_id: int) -> None:
+        """See :meth:`SyncRules.expected_after`: unknown (ids are not dense)."""
+        return None
+
+    def snapshot_covers(self, snapshot_id: int, last_id: int) -> bool:
+        """See :meth:`SyncRules.snapshot_covers`: ids increase."""
+        return snapshot_id >= last_id
+
+
+SnapshotSourceKind: TypeAlias = Literal["fetch", "stream"]
+"""Where a venue's snapshots come from: a request the caller makes (``"fetch"``),
+or the stream itself after each subscribe (``"stream"``: resync = resubscribe)."""
+
+SequenceScope: TypeAlias = Literal["topic", "connection"]
+"""What a venue's message sequence numbers count: each topic's messages, or every
+message of the connection (a gap there may have lost any topic's update)."""
+
+
+class BookAdapter(abc.ABC):
+    """One venue's order-book procedure, as :func:`~trio_venues.book_feed` runs it (pure).
+
+    A venue's adapter lives in ``trio_venues/venues/<venue>/_book.py`` and is
+    named by its registry entry, so ``book_feed(ws, "okx", symbols)`` finds it.
+    Subclasses set the attributes (class or instance) and the two methods.
+
+    Attributes:
+        rules: the venue's :class:`SyncRules` (its checksum rule included).
+        snapshots: ``"fetch"``: snapshots come from a request the caller
+            passes to ``book_feed`` (``snapshots=``); ``"stream"``: each
+            subscribe brings one in the stream, and a resync resubscribes
+            that one topic.
+        reset_on_snapshot: a snapshot arriving while the book is synced
+            replaces it (a venue that re-sends snapshots mid-stream, or after
+            a restart); False: it is ignored.
+        sequence: ``"topic"``: a ``GapDetected`` event of a book's topic
+            resyncs that book; ``"connection"``: the venue numbers every
+            message of the connection in one sequence, so a ``GapDetected``
+            resyncs every book of the connection.
+    """
+
+    rules: SyncRules
+    snapshots: ClassVar[SnapshotSourceKind] = "fetch"
+    reset_on_snapshot: bool = False
+    sequence: SequenceScope = "topic"
+
+    @abc.abstractmethod
+    def topic(self, symbol: str, variant: str | None = None) -> str:
+        """The book topic of ``symbol``, in the venue's spelling.
+
+        ``variant`` picks one of the venue's book streams where it has several
+        (Binance: the speed ``"100ms"``/``"1000ms"``); None: the adapter's default.
+        """
+
+    @abc.abstractmethod
+    def parse(self, message: Message) -> Sequence[DepthDiff | DepthSnapshot]:
+        """The diffs and snapshots in one ``Message`` of a book topic (empty: none).
+
+        Raises:
+            DecodeError: the message is a book message but malformed.
+        """
+
+
 # ---------------------------------------------------------------------------------------
 # Outputs of the synchroniser
 # ---------------------------------------------------------------------------------------
@@ -631,10 +739,10 @@ SnapshotReason: TypeAlias = Literal["initial", "gap", "stale", "invalid", "overf
 :class:`Gap`); the last snapshot was older than the buffered diffs; it held an invalid
 level; the buffer overflowed; the last fetch failed."""
 
-GapReason: TypeAlias = Literal["sequence", "restart", "crossed", "invalid"]
+GapReason: TypeAlias = Literal["sequence", "restart", "crossed", "invalid", "checksum"]
 """Why a :class:`Gap` was reported: an update id jumped; the ids went backwards for
 ``max_stale_run`` diffs in a row (the venue restarted its sequence); an update left the
-book crossed; a diff held an invalid level."""
+book crossed; a diff held an invalid level; the book did not match the venue's checksum."""
 
 
 @attrs.frozen
@@ -674,9 +782,10 @@ class Gap(BookAction):
     """The book lost data and was discarded; a resync has started.
 
     The caller emits ``GapDetected(topic, expected, received)``. For
-    ``reason="sequence"``/``"restart"`` these are update ids (the one expected
-    and the ``first_update_id`` that arrived); for ``"crossed"``/``"invalid"``
-    ``expected`` is None and ``received`` is the offending diff's final update id.
+    ``reason="sequence"``/``"restart"`` these are update ids (the one expected,
+    None when the rules cannot tell, and the ``first_update_id`` that arrived);
+    for ``"crossed"``/``"invalid"``/``"checksum"`` ``expected`` is None and
+    ``received`` is the offending diff's final update id.
     """
 
     symbol: str
@@ -760,7 +869,7 @@ class BookSync:
     order. Call :meth:`reset` after a reconnect or a ``DataGap``: the stream's
     continuity is then unknown.
 
-    The rules (Binance's shown; see :class:`BinanceRules`):
+    The procedure (with :class:`RangeRules`, Binance's):
 
     * the stream itself must be continuous: a diff that is old relative to the
       previous one is ignored (duplicates, regressions, no gap); one that
@@ -775,11 +884,18 @@ class BookSync:
       discards the book, reports a :class:`Gap` and requests a new snapshot
       for this symbol only;
     * at most one snapshot request is outstanding (a buffer overflow asks
-      again regardless, as the earlier request seems lost).
+      again regardless, as the earlier request seems lost);
+    * with ``in_stream_snapshots`` (venues whose subscribe brings a snapshot),
+      a snapshot restarts the stream: diffs buffered before it are dropped and
+      the stream continues from the snapshot's id; with ``reset_on_snapshot``
+      a snapshot that arrives while synced replaces the book instead of being
+      ignored;
+    * when the rules have a checksum, a diff or snapshot carrying one is
+      checked against the book it leaves; a mismatch is a :class:`Gap`.
 
     Args:
         symbol: the instrument, spelled as in the diffs (Binance: ``"BNBBTC"``).
-        rules: the venue's :class:`SyncRules`; :class:`BinanceRules` by default.
+        rules: the venue's :class:`SyncRules`; :class:`RangeRules` by default.
         max_buffer: the most diffs buffered while waiting for a snapshot
             (1000 is 100 s of ``@depth@100ms``). Overflow policy: drop the
             buffer, report :class:`BufferOverflow`, restart and ask again.
@@ -787,6 +903,8 @@ class BookSync:
         max_stale_run: this many old diffs in a row mean the venue restarted
             its sequence (an id "reset to 0"): report ``Gap(reason="restart")``
             and resync instead of ignoring the stream forever.
+        in_stream_snapshots: snapshots come from the stream (see above).
+        reset_on_snapshot: a snapshot while synced replaces the book.
 
     Attributes:
         symbol: the instrument.
@@ -803,13 +921,17 @@ class BookSync:
         max_buffer: int = 1000,
         max_levels: int | None = None,
         max_stale_run: int = 100,
+        in_stream_snapshots: bool = False,
+        reset_on_snapshot: bool = False,
     ) -> None:
         _check_sync_options(max_buffer, max_levels, max_stale_run)
         self.symbol = symbol
-        self.rules: SyncRules = rules if rules is not None else BinanceRules()
+        self.rules: SyncRules = rules if rules is not None else RangeRules()
         self.book = OrderBook(symbol, max_levels=max_levels)
         self._max_buffer = max_buffer
         self._max_stale_run = max_stale_run
+        self._in_stream = in_stream_snapshots
+        self._reset_on_snapshot = reset_on_snapshot
         self._state = SyncState.BUFFERING
         self._buffer: list[DepthDiff] = []  # bounded by max_buffer, see _buffer_diff
         # The final update id of the last diff accepted from the stream (None: none since
@@ -932,10 +1054,12 @@ class BookSync:
             raise ValueError(f"a {snapshot.symbol!r} snapshot was fed to the {self.symbol!r} book")
         if self._pending:
             self._pending -= 1
-        if self._state in _SYNCED:
+        if self._state in _SYNCED and not self._reset_on_snapshot:
             # A late answer to an earlier request, or unsolicited: the book is fine as is.
             self._snapshots_ignored += 1
             return []
+        if self._in_stream:
+            return self._restart_from(snapshot)
 
         rules = self.rules
         snapshot_id = snapshot.last_update_id
@@ -975,11 +1099,45 @@ class BookSync:
             self._book_id = book.last_update_id = diff.final_update_id
         if book.is_crossed:
             return self._lose(Gap(self.symbol, None, self._book_id, "crossed"), None)
+        checked = applied[-1].checksum if applied else snapshot.checksum
+        if not self._checksum_ok(checked):
+            return self._lose(Gap(self.symbol, None, self._book_id, "checksum"), None)
         self._diffs_applied += len(applied)
         self._diffs_ignored += start
         self._state = SyncState.LIVE if applied else SyncState.ALIGNED
         self._resyncs += 1
         return [Resynced(self.symbol, self._book_id, book)]
+
+    def _restart_from(self, snapshot: DepthSnapshot) -> list[BookAction]:
+        """Load an in-stream snapshot: the stream continues from it.
+
+        Diffs buffered before it came before the subscription that sent it
+        (the resubscribe after a gap): none of them can apply.
+        """
+        book = self.book
+        self._diffs_ignored += len(self._buffer)
+        self._discard()
+        self._stale_run = 0
+        try:
+            book.load_snapshot(snapshot.bids, snapshot.asks, snapshot.last_update_id)
+        except InvalidLevel:
+            book.clear()
+            self._snapshots_rejected += 1
+            self._state = SyncState.GAP_DETECTED
+            return self._request("invalid")
+        if book.is_crossed or not self._checksum_ok(snapshot.checksum):
+            book.clear()
+            self._snapshots_rejected += 1
+            self._state = SyncState.GAP_DETECTED
+            return self._request("invalid")
+        self._book_id = self._stream_last = snapshot.last_update_id
+        self._state = SyncState.ALIGNED
+        self._resyncs += 1
+        return [Resynced(self.symbol, self._book_id, book)]
+
+    def _checksum_ok(self, expected: int | None) -> bool:
+        rule = self.rules.checksum
+        return expected is None or rule is None or rule(self.book) == expected
 
     def on_snapshot_failed(self) -> list[BookAction]:
         """The fetch for a :class:`RequestSnapshot` failed; returns a retry request if needed.
@@ -1016,6 +1174,8 @@ class BookSync:
         self._book_id = book.last_update_id = diff.final_update_id
         if book.is_crossed:
             return self._lose(Gap(self.symbol, None, diff.final_update_id, "crossed"), None)
+        if diff.checksum is not None and not self._checksum_ok(diff.checksum):
+            return self._lose(Gap(self.symbol, None, diff.final_update_id, "checksum"), None)
         self._state = SyncState.LIVE
         self._diffs_applied += 1
         return [
@@ -1079,10 +1239,12 @@ class BookSet:
 
     Args:
         symbols: the symbols to add now, spelled as in the diffs.
-        rules: shared by every symbol (rules are stateless); Binance by default.
+        rules: shared by every symbol (rules are stateless); :class:`RangeRules` by default.
         max_buffer: per symbol, see :class:`BookSync`.
         max_levels: per symbol and side, see :class:`OrderBook`.
         max_stale_run: per symbol, see :class:`BookSync`.
+        in_stream_snapshots: per symbol, see :class:`BookSync`.
+        reset_on_snapshot: per symbol, see :class:`BookSync`.
     """
 
     def __init__(
@@ -1093,12 +1255,16 @@ class BookSet:
         max_buffer: int = 1000,
         max_levels: int | None = None,
         max_stale_run: int = 100,
+        in_stream_snapshots: bool = False,
+        reset_on_snapshot: bool = False,
     ) -> None:
         _check_sync_options(max_buffer, max_levels, max_stale_run)
-        self.rules: SyncRules = rules if rules is not None else BinanceRules()
+        self.rules: SyncRules = rules if rules is not None else RangeRules()
         self._max_buffer = max_buffer
         self._max_levels = max_levels
         self._max_stale_run = max_stale_run
+        self._in_stream = in_stream_snapshots
+        self._reset_on_snapshot = reset_on_snapshot
         self._syncs: dict[str, BookSync] = {}
         self.untracked = 0
         for symbol in symbols:
@@ -1129,6 +1295,8 @@ class BookSet:
                 max_buffer=self._max_buffer,
                 max_levels=self._max_levels,
                 max_stale_run=self._max_stale_run,
+                in_stream_snapshots=self._in_stream,
+                reset_on_snapshot=self._reset_on_snapshot,
             )
         return sync
 
@@ -1172,3 +1340,18 @@ class BookSet:
                 tracked = self._syncs.get(symbol)
                 if tracked is not None:
                     tracked.reset()
+
+
+def __getattr__(name: str) -> Any:
+    # BinanceRules moved to the Binance folder; the old name works for one release.
+    if name == "BinanceRules":
+        from .venues.binance._book import BinanceRules
+
+        warnings.warn(
+            "trio_venues.book.BinanceRules moved to trio_venues.venues.binance.BinanceRules; "
+            "the old name will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return BinanceRules
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,7 @@ import trio
 from trio_venues import BinanceSpot, Connection
 from trio_venues.events import Disconnected, Message
 from trio_venues.reasons import RemoteClosed
-from trio_venues.testing import binance_stream_url
+from trio_venues.testing.binance import binance_stream_url
 from trio_venues.venues.binance import Trade
 
 # -- the strategy under test (your code) -------------------------------------------------

@@ -6,13 +6,12 @@ from typing import Any
 
 from trio_venues import BinanceSpot, BinanceSpotApi
 from trio_venues.events import Disconnected, Event, Message
-from trio_venues.testing import (
+from trio_venues.testing import FakeVenueServer, virtual_clock_ms
+from trio_venues.testing.binance import (
     FakeBinance,
-    FakeVenueServer,
     binance_api_url,
     binance_raw_url,
     binance_stream_url,
-    virtual_clock_ms,
 )
 
 Fake = FakeVenueServer[FakeBinance]

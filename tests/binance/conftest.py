@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 import trio
 
-from trio_venues.testing import FakeBinance, FakeVenueServer, binance_server, virtual_clock_ms
+from trio_venues.testing import FakeVenueServer, virtual_clock_ms
+from trio_venues.testing.binance import FakeBinance, binance_server
 
 TRANSPORTS = ["default", "trio-websocket"]
 

@@ -16,13 +16,13 @@ from trio_venues.errors import (
 )
 from trio_venues.events import Authenticated, Connected, Disconnected
 from trio_venues.reasons import AuthenticationFailed, ServerRequested
-from trio_venues.testing import (
+from trio_venues.testing import virtual_clock_ms
+from trio_venues.testing.binance import (
     FakeBinance,
     binance_server,
     ed25519_test_key,
     hmac_test_key,
     rsa_test_key,
-    virtual_clock_ms,
 )
 from trio_venues.venues.binance import (
     AccountPosition,

@@ -23,7 +23,8 @@ from trio_venues._core import VenueCore
 from trio_venues.errors import ConnectionLost, RateLimitExceeded
 from trio_venues.events import Connected, Disconnected, Event, Message, RateLimited
 from trio_venues.reasons import RemoteClosed
-from trio_venues.testing import OP_CLOSE, binance_stream_url
+from trio_venues.testing import OP_CLOSE
+from trio_venues.testing.binance import binance_stream_url
 from trio_venues.venues.binance import BinanceSpotCore, Trade
 from trio_venues.venues.binance._limits import BINANCE_SPOT_LIMITS
 

@@ -13,7 +13,8 @@ from trio_venues import BinanceSpot, RawWebSocket
 from trio_venues.errors import SubscriptionError
 from trio_venues.events import Disconnected, Subscribed, Unsubscribed
 from trio_venues.reasons import ServerRequested
-from trio_venues.testing import FakeBinance, FakeVenueServer, binance_raw_url
+from trio_venues.testing import FakeVenueServer
+from trio_venues.testing.binance import FakeBinance, binance_raw_url
 from trio_venues.venues.binance import (
     AggTrade,
     AvgPrice,

@@ -12,11 +12,11 @@ from trio_venues._bookfeed import (
     BookResynced,
     BookUpdate,
     SnapshotRequested,
-    binance_depth_snapshots,
 )
 from trio_venues.book import Side
 from trio_venues.events import DataGap, Event, GapDetected
-from trio_venues.testing import binance_stream_url
+from trio_venues.testing.binance import binance_stream_url
+from trio_venues.venues.binance import binance_depth_snapshots
 
 from ._helpers import Fake, api, spot
 

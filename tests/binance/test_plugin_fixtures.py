@@ -6,7 +6,7 @@ from typing import Any
 
 from trio_venues import BinanceSpot, BinanceSpotApi
 from trio_venues.events import Message
-from trio_venues.testing import binance_api_url, binance_stream_url
+from trio_venues.testing.binance import binance_api_url, binance_stream_url
 from trio_venues.venues.binance import Trade
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from trio_venues.book import DepthDiff, DepthSnapshot, InvalidLevel, OrderBook, Side
 from trio_venues.errors import ConfigError, DecodeError
+from trio_venues.venues.binance import depth_diff_from_binance, depth_snapshot_from_binance
 
 # Copies of ../shared/venues/samples/binance kept with the tests (fresh clones lack ../shared).
 SAMPLES = Path(__file__).resolve().parent.parent / "protocol" / "data" / "binance"
@@ -270,7 +271,7 @@ def test_binance_ws_api_depth_sample_loads() -> None:
     """The WS-API depth answer loads into a book with the expected top of book."""
     result = load_sample("wsapi_depth_response.json")["result"]
     assert isinstance(result, dict)
-    snapshot = DepthSnapshot.from_binance("BNBBTC", result)
+    snapshot = depth_snapshot_from_binance("BNBBTC", result)
     book = OrderBook("BNBBTC")
     book.load_snapshot(snapshot.bids, snapshot.asks, snapshot.last_update_id)
     assert book.last_update_id == 2731179239
@@ -283,7 +284,7 @@ def test_binance_ws_api_depth_sample_loads() -> None:
 
 def test_binance_diff_sample_converts() -> None:
     """The depthUpdate sample converts into a DepthDiff with U, u, b, a and E."""
-    diff = DepthDiff.from_binance(load_sample("depth_update.json"))
+    diff = depth_diff_from_binance(load_sample("depth_update.json"))
     assert diff == DepthDiff(
         "BNBBTC", 157, 160, [["0.0024", "10"]], [["0.0026", "100"]], 1672515782136
     )
@@ -301,7 +302,18 @@ def test_binance_diff_sample_converts() -> None:
 def test_malformed_binance_diffs_raise_decode_error(payload: object) -> None:
     """A depthUpdate with a missing or mistyped id is a DecodeError."""
     with pytest.raises(DecodeError):
-        DepthDiff.from_binance(payload)  # type: ignore[arg-type]
+        depth_diff_from_binance(payload)  # type: ignore[arg-type]
+
+
+def test_old_from_binance_names_warn_and_still_work() -> None:
+    """DepthDiff/DepthSnapshot.from_binance are deprecated aliases of the Binance functions."""
+    payload = load_sample("depth_update.json")
+    assert isinstance(payload, dict)
+    with pytest.warns(DeprecationWarning, match="depth_diff_from_binance"):
+        assert DepthDiff.from_binance(payload) == depth_diff_from_binance(payload)
+    answer = {"lastUpdateId": 5, "bids": [], "asks": []}
+    with pytest.warns(DeprecationWarning, match="depth_snapshot_from_binance"):
+        assert DepthSnapshot.from_binance("X", answer) == depth_snapshot_from_binance("X", answer)
 
 
 @pytest.mark.parametrize(
@@ -310,7 +322,7 @@ def test_malformed_binance_diffs_raise_decode_error(payload: object) -> None:
 def test_malformed_binance_snapshots_raise_decode_error(payload: object) -> None:
     """A depth answer without an integer lastUpdateId is a DecodeError."""
     with pytest.raises(DecodeError):
-        DepthSnapshot.from_binance("X", payload)  # type: ignore[arg-type]
+        depth_snapshot_from_binance("X", payload)  # type: ignore[arg-type]
 
 
 # -- reference model -----------------------------------------------------------------------

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from trio_venues.book import (
-    BinanceRules,
     BookAction,
     BookSet,
     BookSync,
@@ -18,6 +17,7 @@ from trio_venues.book import (
     DepthDiff,
     DepthSnapshot,
     Gap,
+    RangeRules,
     RawLevel,
     RequestSnapshot,
     Resynced,
@@ -26,6 +26,7 @@ from trio_venues.book import (
     SyncStats,
 )
 from trio_venues.errors import ConfigError
+from trio_venues.venues.binance import BinanceRules
 
 S = "BNBBTC"
 D = Decimal
@@ -86,7 +87,7 @@ def test_new_sync_is_buffering_with_an_empty_book() -> None:
     assert sync.last_update_id is None
     assert sync.buffered == 0
     assert not sync.snapshot_pending
-    assert isinstance(sync.rules, BinanceRules)
+    assert type(sync.rules) is RangeRules
     assert len(sync.book.bids) == 0
 
 
@@ -499,9 +500,9 @@ def test_stats_and_repr() -> None:
     assert "last_update_id=101" in repr(sync)
 
 
-def test_binance_rules_classify() -> None:
-    """Binance: u <= last is OLD, U > last + 1 is GAP, anything else continues."""
-    rules = BinanceRules()
+@pytest.mark.parametrize("rules", [RangeRules(), BinanceRules()])
+def test_range_rules_classify(rules: RangeRules) -> None:
+    """Range rules (Binance's U/u): final <= last is OLD, first > last + 1 is GAP, else NEXT."""
     assert rules.classify(100, diff(90, 100)) is Step.OLD
     assert rules.classify(100, diff(101, 101)) is Step.NEXT
     assert rules.classify(100, diff(95, 105)) is Step.NEXT

@@ -15,13 +15,8 @@ from trio_venues.cli._record import END_OF_RECORDING, ReplayOptions, run_replay
 from trio_venues.cli._view import message_json
 from trio_venues.events import Disconnected, Message
 from trio_venues.reasons import RemoteClosed
-from trio_venues.testing import (
-    FakeBinance,
-    RecordedFrame,
-    binance_server,
-    binance_stream_url,
-    read_recording,
-)
+from trio_venues.testing import RecordedFrame, read_recording
+from trio_venues.testing.binance import FakeBinance, binance_server, binance_stream_url
 
 from ._helpers import WatchedText, run_cli
 

@@ -13,7 +13,8 @@ from trio_venues.cli import ExitCode, run
 from trio_venues.cli._view import describe_reason, format_message, message_json, number
 from trio_venues.events import Message
 from trio_venues.reasons import RemoteClosed, ResubscribeTimeout
-from trio_venues.testing import FakeBinance, FakeVenueServer, binance_server
+from trio_venues.testing import FakeVenueServer
+from trio_venues.testing.binance import FakeBinance, binance_server
 from trio_venues.venues.binance import DepthUpdate, Kline, KlineBar, Trade
 
 from ._helpers import WatchedText, run_cli

@@ -14,15 +14,14 @@ from trio_venues.testing import (
     OP_CLOSE,
     OP_PONG,
     OP_TEXT,
-    FakeBinance,
     FakeVenueServer,
     GenericVenue,
     HandshakeRequest,
     RawClient,
     ServerConnection,
     VenueBehaviour,
-    binance_server,
 )
+from trio_venues.testing.binance import FakeBinance, binance_server
 
 ECHO = orjson.dumps({"op": "request", "id": 1, "method": "echo", "params": "x"}).decode()
 

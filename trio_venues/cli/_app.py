@@ -288,7 +288,7 @@ def build_parser(output: Output | None = None) -> argparse.ArgumentParser:
         summary="capture raw frames with timestamps, for replay",
         description="Capture the venue's raw text frames with their arrival times as JSON "
         'lines ({"t": seconds, "frame": "..."}), the format `trio-venues replay` and '
-        "trio_venues.testing.FakeBinance.replay() serve back.",
+        "trio_venues.testing.binance.FakeBinance.replay() serve back.",
     )
     record.add_argument("venue", metavar="VENUE", choices=VENUES, help="binance-spot")
     record.add_argument(

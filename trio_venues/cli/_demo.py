@@ -2,7 +2,7 @@
 
 What runs, all in one Trio run and on 127.0.0.1 only:
 
-- a fake Binance venue (:func:`~trio_venues.testing.binance_server`), fed by
+- a fake Binance venue (:func:`~trio_venues.testing.binance.binance_server`), fed by
   a market driver that pushes trades, 1 s candles and depth diffs for a few
   symbols at a steady pace;
 - one market-stream connection kept alive by :func:`~trio_venues.retry_scope`
@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Final
 
@@ -44,11 +44,10 @@ from .. import (
     ExponentialBackoff,
     RetryingConnection,
     RetryPolicy,
-    binance_depth_snapshots,
     book_feed,
     retry_scope,
 )
-from ..book import DepthDiff, Level
+from ..book import DepthDiff, DepthSnapshot, Level
 from ..errors import ConnectFailed, RetriesExhausted
 from ..events import (
     Connected,
@@ -64,21 +63,15 @@ from ..events import (
     Resubscribed,
     Subscribed,
 )
-from ..testing import (
-    FakeBinance,
-    FakeVenueServer,
-    ServerConnection,
-    binance_api_url,
-    binance_server,
-    binance_stream_url,
-    virtual_clock_ms,
-)
+from ..testing import FakeVenueServer, ServerConnection, virtual_clock_ms
+from ..testing.binance import FakeBinance, binance_api_url, binance_server, binance_stream_url
 from ..venues.binance import (
     BinanceApiConnection,
+    BinanceBook,
     BinanceSpotConnection,
-    DepthUpdate,
     Kline,
     Trade,
+    binance_depth_snapshots,
     depth_topic,
     klines_topic,
     trades_topic,
@@ -358,21 +351,10 @@ class DemoState:
             self._rate_base = Counter(self.counts)
             self._rate_at = now
 
-    def depth_diff(self, message: Message) -> DepthDiff | None:
-        """``book_feed``'s ``diff_of``: count the depth message, then convert it."""
+    def count_depth(self, message: Message) -> None:
+        """Count one depth message (``book_feed`` consumes them before :meth:`on_event`)."""
         if message.topic is not None:
             self.counts[message.topic] += 1
-        data = message.data
-        if not isinstance(data, DepthUpdate):
-            return None
-        return DepthDiff(
-            data.symbol,
-            data.first_update_id,
-            data.final_update_id,
-            data.bids,
-            data.asks,
-            data.event_time,
-        )
 
     def on_event(self, event: Event) -> None:
         """Count one event from the feed and log the notable ones."""
@@ -574,6 +556,19 @@ async def _session(
         state.failure = (ExitCode.CONNECT_FAILED, f"could not connect to the fake venue: {exc}")
 
 
+class _CountingBook(BinanceBook):
+    """Binance's book adapter, counting each depth message for the demo's rates."""
+
+    def __init__(self, state: DemoState) -> None:
+        super().__init__()
+        self._state = state
+
+    def parse(self, message: Message) -> Sequence[DepthDiff | DepthSnapshot]:
+        """Count the message, then parse it as Binance's adapter does."""
+        self._state.count_depth(message)
+        return super().parse(message)
+
+
 async def _watch(
     server: FakeVenueServer[FakeBinance],
     state: DemoState,
@@ -586,7 +581,7 @@ async def _watch(
     await ws.subscribe(*options.stream_topics)
     snapshots = binance_depth_snapshots(api, limit=100)
     async with (
-        book_feed(ws, snapshots, options.symbols, diff_of=state.depth_diff) as feed,
+        book_feed(ws, _CountingBook(state), options.symbols, snapshots=snapshots) as feed,
         trio.open_nursery() as work,
     ):
         state.feed = feed

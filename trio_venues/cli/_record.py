@@ -9,7 +9,7 @@ A recording is the fake Binance venue's replay format
 URL with the topics in its query (``.../stream?streams=a/b``), so the venue
 starts sending at once and every frame written is a data frame exactly as it
 arrived. ``replay`` serves a recording with
-:meth:`FakeBinance.replay() <trio_venues.testing.FakeBinance.replay>` to every
+:meth:`FakeBinance.replay() <trio_venues.testing.binance.FakeBinance.replay>` to every
 client that connects to 127.0.0.1 (a free port, or ``--port``), then closes
 with 1000; this is how a user turns a production capture into a regression
 test.
@@ -29,14 +29,8 @@ from .. import BinanceSpot, RawWebSocket
 from ..errors import ConnectFailed, RateLimitExceeded
 from ..events import Connected, Disconnected, Message
 from ..reasons import DisconnectReason, RemoteClosed
-from ..testing import (
-    FakeBinance,
-    FakeVenueServer,
-    RecordedFrame,
-    ServerConnection,
-    binance_server,
-    read_recording,
-)
+from ..testing import FakeVenueServer, RecordedFrame, ServerConnection, read_recording
+from ..testing.binance import FakeBinance, binance_server
 from ._app import ExitCode, Output, Stopper
 from ._stream import LineFile, check_topics, make_sink, running_fake, stream_events
 from ._view import describe_reason

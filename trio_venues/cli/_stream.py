@@ -28,7 +28,8 @@ from ..errors import (
 )
 from ..events import Disconnected, Message
 from ..reasons import DisconnectReason
-from ..testing import FakeBinance, FakeVenueServer, binance_server
+from ..testing import FakeVenueServer
+from ..testing.binance import FakeBinance, binance_server
 from ._app import ExitCode, Output, Stopper
 from ._view import format_event, format_message, message_json
 

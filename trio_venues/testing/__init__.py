@@ -17,27 +17,22 @@ Example::
             ...
 """
 
-from ._binance import DEFAULT_EPOCH_MS as DEFAULT_EPOCH_MS
-from ._binance import DEFAULT_SYMBOLS as DEFAULT_SYMBOLS
-from ._binance import BinanceApiError as BinanceApiError
-from ._binance import BinancePeer as BinancePeer
-from ._binance import BinanceTestKey as BinanceTestKey
-from ._binance import FakeBinance as FakeBinance
-from ._binance import MarketSimulator as MarketSimulator
-from ._binance import RecordedFrame as RecordedFrame
-from ._binance import binance_api_url as binance_api_url
-from ._binance import binance_raw_url as binance_raw_url
-from ._binance import binance_server as binance_server
-from ._binance import binance_stream_url as binance_stream_url
-from ._binance import ed25519_test_key as ed25519_test_key
-from ._binance import hmac_test_key as hmac_test_key
-from ._binance import read_recording as read_recording
-from ._binance import rsa_test_key as rsa_test_key
-from ._binance import virtual_clock_ms as virtual_clock_ms
+import warnings
+from typing import Any, Final
+
+from ._clock import DEFAULT_EPOCH_MS as DEFAULT_EPOCH_MS
+from ._clock import virtual_clock_ms as virtual_clock_ms
 from ._generic import BAD_JSON as BAD_JSON
 from ._generic import FakeVenueError as FakeVenueError
 from ._generic import GenericVenue as GenericVenue
 from ._generic import MethodHandler as MethodHandler
+from ._market import BookDiff as BookDiff
+from ._market import BookSnapshot as BookSnapshot
+from ._market import Candle as Candle
+from ._market import MarketSimulator as MarketSimulator
+from ._market import MarketStats as MarketStats
+from ._market import SimAggTrade as SimAggTrade
+from ._market import SimTrade as SimTrade
 from ._proxy import Direction as Direction
 from ._proxy import FaultProxy as FaultProxy
 from ._proxy import Pipe as Pipe
@@ -55,6 +50,9 @@ from ._rawframes import HandshakeResponse as HandshakeResponse
 from ._rawframes import RawClient as RawClient
 from ._rawframes import close_payload as close_payload
 from ._rawframes import encode_frame as encode_frame
+from ._recording import RecordedFrame as RecordedFrame
+from ._recording import read_recording as read_recording
+from ._recording import replay_recording as replay_recording
 from ._server import AcceptWith as AcceptWith
 from ._server import FakeVenueServer as FakeVenueServer
 from ._server import GeneratorHandle as GeneratorHandle
@@ -75,8 +73,13 @@ from ._tls import make_tls_certs as make_tls_certs
 
 __all__ = [
     "BAD_JSON",
+    "BookDiff",
+    "BookSnapshot",
+    "Candle",
+    "MarketStats",
+    "SimAggTrade",
+    "SimTrade",
     "DEFAULT_EPOCH_MS",
-    "DEFAULT_SYMBOLS",
     "OP_BINARY",
     "OP_CLOSE",
     "OP_CONTINUATION",
@@ -84,11 +87,7 @@ __all__ = [
     "OP_PONG",
     "OP_TEXT",
     "AcceptWith",
-    "BinanceApiError",
-    "BinancePeer",
-    "BinanceTestKey",
     "Direction",
-    "FakeBinance",
     "FakeVenueError",
     "FakeVenueServer",
     "FaultProxy",
@@ -117,16 +116,44 @@ __all__ = [
     "VenueBehaviour",
     "WrongAccept",
     "accept_key",
-    "binance_api_url",
-    "binance_raw_url",
-    "binance_server",
-    "binance_stream_url",
     "close_payload",
-    "ed25519_test_key",
     "encode_frame",
-    "hmac_test_key",
     "make_tls_certs",
     "read_recording",
-    "rsa_test_key",
+    "replay_recording",
     "virtual_clock_ms",
 ]
+
+# Binance's fake and helpers lived here before each venue got its own folder; they
+# are now in trio_venues.testing.binance. The old names keep working for one
+# release, with a DeprecationWarning on each access.
+_MOVED_TO_BINANCE: Final = frozenset(
+    {
+        "BinanceApiError",
+        "BinancePeer",
+        "BinanceTestKey",
+        "DEFAULT_SYMBOLS",
+        "FakeBinance",
+        "binance_api_url",
+        "binance_raw_url",
+        "binance_server",
+        "binance_stream_url",
+        "ed25519_test_key",
+        "hmac_test_key",
+        "rsa_test_key",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_BINANCE:
+        warnings.warn(
+            f"trio_venues.testing.{name} moved to trio_venues.testing.binance.{name}; "
+            "the old name will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from . import binance
+
+        return getattr(binance, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,33 +5,42 @@ Loaded through the ``pytest11`` entry point whenever trio_venues is installed
 ``trio_mode = true`` or mark tests with ``@pytest.mark.trio``. Every server
 runs in the test's ``nursery`` and stops with it.
 
-Fixtures:
-    fake_venue: a generic JSON fake venue on 127.0.0.1 (``fake_venue.url``).
-    fake_venue_memory: the same venue for in-memory connections
-        (``transport=fake_venue_memory.memory_transport()``).
+Every venue in the registry (:mod:`trio_venues.venues._registry`) gets two
+fixtures, made here from its entry (a new venue adds no fixture code):
+
+    fake_<venue>: the venue's fake server on 127.0.0.1 (``server.url``).
+    fake_<venue>_memory: the same fake for in-memory connections
+        (``transport=server.memory_transport()``).
+
+So ``fake_binance``/``fake_binance_memory``, ``fake_generic``/``fake_generic_memory``
+and one pair per venue added since. Also:
+
+    fake_venue, fake_venue_memory: the generic JSON fake venue (the same as
+        ``fake_generic``/``fake_generic_memory``).
     fault_proxy: ``await fault_proxy(target)`` starts a :class:`FaultProxy` to
         a URL or a port; connect to ``proxy.rewrite(url)``.
     tls_certs: a :class:`TLSCerts` (a CA, good and bad server contexts),
         made once per session.
+
+A venue's fake is imported only when a test uses its fixture.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import trio
 
-from ._binance import FakeBinance, binance_server
+from ..venues._registry import get_venue, venue_names
 from ._generic import GenericVenue
 from ._proxy import FaultProxy
 from ._server import FakeVenueServer
 from ._tls import TLSCerts, make_tls_certs
 
 __all__ = [
-    "fake_binance",
-    "fake_binance_memory",
     "fake_venue",
     "fake_venue_memory",
     "fault_proxy",
@@ -39,6 +48,38 @@ __all__ = [
 ]
 
 FaultProxyFactory = Callable[[str | int], Awaitable[FaultProxy]]
+
+
+def _venue_fixtures(name: str) -> None:
+    """Define ``fake_<name>`` and ``fake_<name>_memory`` in this module."""
+
+    def new_server() -> FakeVenueServer[Any]:
+        fake = get_venue(name).fake
+        if fake is None:
+            raise pytest.UsageError(f"venue {name!r} has no fake server yet")
+        return fake.server()
+
+    async def tcp(nursery: trio.Nursery) -> FakeVenueServer[Any]:
+        server = new_server()
+        await nursery.start(server.serve_tcp)
+        return server
+
+    async def memory(nursery: trio.Nursery) -> FakeVenueServer[Any]:
+        server = new_server()
+        await nursery.start(server.run)
+        return server
+
+    tcp.__doc__ = f"The fake {name} venue on 127.0.0.1, running in the test's nursery."
+    memory.__doc__ = f"The fake {name} venue for in-memory connections."
+    for suffix, function in (("", tcp), ("_memory", memory)):
+        fixture_name = f"fake_{name}{suffix}"
+        function.__name__ = function.__qualname__ = fixture_name
+        globals()[fixture_name] = pytest.fixture(name=fixture_name)(function)
+        __all__.append(fixture_name)
+
+
+for _name in venue_names():
+    _venue_fixtures(_name)
 
 
 @pytest.fixture
@@ -53,22 +94,6 @@ async def fake_venue(nursery: trio.Nursery) -> FakeVenueServer[GenericVenue]:
 async def fake_venue_memory(nursery: trio.Nursery) -> FakeVenueServer[GenericVenue]:
     """A generic JSON fake venue for in-memory connections (``server.memory_transport()``)."""
     server = FakeVenueServer()
-    await nursery.start(server.run)
-    return server
-
-
-@pytest.fixture
-async def fake_binance(nursery: trio.Nursery) -> FakeVenueServer[FakeBinance]:
-    """A fake Binance (streams and WS API) on 127.0.0.1; see ``binance_stream_url``."""
-    server = binance_server()
-    await nursery.start(server.serve_tcp)
-    return server
-
-
-@pytest.fixture
-async def fake_binance_memory(nursery: trio.Nursery) -> FakeVenueServer[FakeBinance]:
-    """A fake Binance for in-memory connections (``server.memory_transport()``)."""
-    server = binance_server()
     await nursery.start(server.run)
     return server
 

@@ -7,6 +7,13 @@ helpers (:func:`trades_topic`, :func:`depth_topic`, ...), the sans-I/O cores
 :func:`sign_params`).
 """
 
+# -- order books --------------------------------------------------------------------------
+from ._book import BinanceBook as BinanceBook
+from ._book import BinanceRules as BinanceRules
+from ._book import binance_depth_snapshots as binance_depth_snapshots
+from ._book import depth_diff_from_binance as depth_diff_from_binance
+from ._book import depth_snapshot_from_binance as depth_snapshot_from_binance
+
 # -- venue clients ----------------------------------------------------------------------
 from ._client import REQUEST_WEIGHTS as REQUEST_WEIGHTS
 from ._client import BinanceApiConnection as BinanceApiConnection
@@ -83,6 +90,11 @@ from ._wire import user_event_from_wire as user_event_from_wire
 from ._wire import wire_levels as wire_levels
 
 __all__ = [
+    "BinanceBook",
+    "BinanceRules",
+    "binance_depth_snapshots",
+    "depth_diff_from_binance",
+    "depth_snapshot_from_binance",
     "API_URL",
     "KLINE_INTERVALS",
     "REQUEST_WEIGHTS",

@@ -39,20 +39,12 @@ changes of the simulated book, so a client that applies them on top of a
 message (as ``@depth@100ms`` does), so several depth streams of one symbol
 stay consistent.
 
-Recorded frames replay with :meth:`FakeBinance.replay`. The recording format
-is JSON lines, one object per frame::
-
-    {"t": 0.0, "frame": "{\\"stream\\":\\"btcusdt@trade\\",\\"data\\":{...}}"}
-    {"t": 0.137, "frame": "..."}
-
-``t`` is the seconds since the recording started (a number >= 0, not
-decreasing), ``frame`` the text frame exactly as received. Blank lines are
-skipped; nothing else is allowed. :class:`RecordedFrame` reads and writes
-one line.
+Recorded frames replay with :meth:`FakeBinance.replay` (recordings are
+venue-neutral: see :mod:`trio_venues.testing`'s ``RecordedFrame``).
 
 Time: venue timestamps (``E``, ``T``, ``serverTime``) come from ``clock``
 (milliseconds since the epoch; the wall clock by default, or
-:func:`virtual_clock_ms` to follow Trio's clock in tests); every wait,
+:func:`~trio_venues.testing.virtual_clock_ms` to follow Trio's clock in tests); every wait,
 window and deadline of the fake uses ``trio.current_time()``.
 """
 
@@ -64,16 +56,13 @@ import hashlib
 import hmac
 import inspect
 import math
-import random
 import re
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Final, Literal, TypeAlias, cast
+from typing import Any, Final, Literal, TypeAlias
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
@@ -84,10 +73,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from .._codec import decimal_to_wire
-from ..errors import DecodeError
-from ..venues.binance._client import request_weight, wall_clock_ms
-from ..venues.binance._protocol import (
+from ..._codec import decimal_to_wire
+from ...errors import DecodeError
+from ...testing._market import BookSnapshot, MarketSimulator, SimTrade
+from ...testing._recording import RecordingSource, replay_recording
+from ...testing._server import FakeVenueServer, HandshakeRequest, ServerConnection, over_frame_rate
+from ._client import request_weight, wall_clock_ms
+from ._protocol import (
     KLINE_TIMEZONES,
     decode_api_request,
     decode_stream_request,
@@ -101,21 +93,20 @@ from ..venues.binance._protocol import (
     encode_user_event,
     parse_stream_url,
 )
-from ..venues.binance._signing import (
+from ._signing import (
     Ed25519Signer,
     HmacSigner,
     RsaSigner,
     Signer,
     signature_payload,
 )
-from ..venues.binance._wire import (
+from ._wire import (
     KLINE_INTERVALS,
     ROLLING_WINDOWS,
     AccountPosition,
     AggTrade,
     AvgPrice,
     Balance,
-    BookLevel,
     BookTicker,
     DepthUpdate,
     Kline,
@@ -127,30 +118,22 @@ from ..venues.binance._wire import (
     Trade,
     to_wire,
 )
-from ._server import FakeVenueServer, HandshakeRequest, ServerConnection, over_frame_rate
 
 __all__ = [
-    "DEFAULT_EPOCH_MS",
     "DEFAULT_SYMBOLS",
     "BinanceApiError",
     "BinancePeer",
     "BinanceTestKey",
     "FakeBinance",
-    "MarketSimulator",
-    "RecordedFrame",
     "binance_api_url",
     "binance_raw_url",
     "binance_server",
     "binance_stream_url",
     "ed25519_test_key",
     "hmac_test_key",
-    "read_recording",
     "rsa_test_key",
-    "virtual_clock_ms",
 ]
 
-#: 2023-11-14T22:13:20Z: where :func:`virtual_clock_ms` starts by default.
-DEFAULT_EPOCH_MS: Final = 1_700_000_000_000
 #: The symbols the fake knows from the start: (first price, tick size).
 DEFAULT_SYMBOLS: Final[Mapping[str, tuple[str, str]]] = {
     "BTCUSDT": ("65000.00", "0.01"),
@@ -179,19 +162,6 @@ _EIGHT: Final = Decimal("0.00000001")
 _ZERO: Final = Decimal(0)
 _HUNDRED: Final = Decimal(100)
 _MS_PER_DAY: Final = 86_400_000
-
-
-def virtual_clock_ms(start_ms: int = DEFAULT_EPOCH_MS) -> Callable[[], int]:
-    """A millisecond clock that follows ``trio.current_time()``, starting at ``start_ms``.
-
-    Give the same clock to the fake and to ``BinanceSpotApi.connect(clock=...)``
-    so signed timestamps agree under ``MockClock``.
-    """
-
-    def now_ms() -> int:
-        return start_ms + math.floor(trio.current_time() * 1000)
-
-    return now_ms
 
 
 # -- test keys ------------------------------------------------------------------------------
@@ -285,150 +255,9 @@ def rsa_test_key(name: str = "default") -> BinanceTestKey:
     return BinanceTestKey(_api_key(name, "rsa"), "rsa", private)
 
 
-# -- recordings ----------------------------------------------------------------------------
+# -- the simulated market in Binance's words --------------------------------------------
 
-
-@attrs.frozen
-class RecordedFrame:
-    """One line of a recording: a text frame and when it arrived.
-
-    Attributes:
-        t: seconds since the recording started (>= 0).
-        frame: the text frame exactly as received.
-    """
-
-    t: float
-    frame: str
-
-    def to_json_line(self) -> str:
-        """``{"t": ..., "frame": "..."}`` without the newline."""
-        return orjson.dumps({"t": self.t, "frame": self.frame}).decode()
-
-    @classmethod
-    def from_json_line(cls, line: str) -> RecordedFrame:
-        """Parse one line.
-
-        Raises:
-            ValueError: not an object with a finite number ``t >= 0`` and a string ``frame``.
-        """
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise ValueError(f"not JSON: {exc}") from None
-        if not isinstance(obj, dict):
-            raise ValueError("a recorded frame is a JSON object")
-        t, frame = obj.get("t"), obj.get("frame")
-        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
-            raise ValueError(f"'t' must be a number of seconds >= 0, not {t!r}")
-        if not isinstance(frame, str):
-            raise ValueError("'frame' must be the text frame as a string")
-        return cls(float(t), frame)
-
-
-def read_recording(
-    source: str | Path | Iterable[str], *, max_frames: int = 1_000_000
-) -> list[RecordedFrame]:
-    """Read a recording (a path, or an iterable of lines) into frames, in order.
-
-    Raises:
-        ValueError: a malformed line (with its number), ``t`` going backwards,
-            or more than ``max_frames`` frames.
-    """
-
-    def parse(lines: Iterable[str]) -> list[RecordedFrame]:
-        frames: list[RecordedFrame] = []
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            if len(frames) >= max_frames:
-                raise ValueError(f"more than max_frames={max_frames} frames")
-            try:
-                frame = RecordedFrame.from_json_line(line)
-            except ValueError as exc:
-                raise ValueError(f"recording line {number}: {exc}") from None
-            if frames and frame.t < frames[-1].t:
-                raise ValueError(f"recording line {number}: t goes backwards ({frame.t})")
-            frames.append(frame)
-        return frames
-
-    if isinstance(source, str | Path):
-        with open(source, encoding="utf-8") as handle:
-            return parse(handle)
-    return parse(source)
-
-
-# -- the market simulator ------------------------------------------------------------------
-
-_Side: TypeAlias = Literal["bid", "ask"]
-
-
-@attrs.frozen
-class _Change:
-    """One book update id: a level set to ``new`` (0 removes it) from ``old``."""
-
-    update_id: int
-    side: _Side
-    price: Decimal
-    old: Decimal | None
-    new: Decimal
-    bogus: bool = False  # sent once (a fault), never applied to the book
-
-
-@attrs.define
-class _Candle:
-    start: int
-    close_time: int
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal = _ZERO
-    quote_volume: Decimal = _ZERO
-    taker_volume: Decimal = _ZERO
-    taker_quote_volume: Decimal = _ZERO
-    count: int = 0
-    first_id: int = -1
-    last_id: int = -1
-
-
-_INTERVAL_MS: Final[Mapping[str, int]] = {
-    "1s": 1000,
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "6h": 21_600_000,
-    "8h": 28_800_000,
-    "12h": 43_200_000,
-    "1d": _MS_PER_DAY,
-    "3d": 3 * _MS_PER_DAY,
-    "1w": 7 * _MS_PER_DAY,
-}
 _TZ_OFFSET_MS: Final[Mapping[str | None, int]] = {None: 0, "+08:00": 8 * 3_600_000}
-# 1970-01-05, the first Monday after the epoch: Binance's weeks start on Monday.
-_MONDAY_MS: Final = 4 * _MS_PER_DAY
-
-
-def _period(interval: str, tz: str | None, now_ms: int) -> tuple[int, int]:
-    """(open time, close time) of the candle of ``interval`` holding ``now_ms``."""
-    offset = _TZ_OFFSET_MS[tz]
-    local = now_ms + offset
-    if interval == "1M":
-        day = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=local)
-        first = datetime(day.year, day.month, 1, tzinfo=UTC)
-        following = datetime(day.year + day.month // 12, day.month % 12 + 1, 1, tzinfo=UTC)
-        epoch = datetime(1970, 1, 1, tzinfo=UTC)
-        start = (first - epoch) // timedelta(milliseconds=1)
-        end = (following - epoch) // timedelta(milliseconds=1)
-        return start - offset, end - offset - 1
-    size = _INTERVAL_MS[interval]
-    base = _MONDAY_MS if interval == "1w" else 0
-    start = (local - base) // size * size + base
-    return start - offset, start + size - offset - 1
 
 
 def _fmt(value: Decimal) -> Decimal:
@@ -436,448 +265,159 @@ def _fmt(value: Decimal) -> Decimal:
     return value.quantize(_EIGHT)
 
 
-class MarketSimulator:
-    """One symbol's simulated market: an order book, trades, candles and 24 h statistics.
+def _depth_update(market: MarketSimulator, topic: str, now_ms: int) -> DepthUpdate:
+    """The next ``depthUpdate`` of diff stream ``topic`` (``U``/``u``: the diff's ids)."""
+    diff = market.diff(topic)
+    return DepthUpdate(
+        market.symbol,
+        diff.first_update_id,
+        diff.last_update_id,
+        diff.bids,
+        diff.asks,
+        event_time=now_ms,
+    )
 
-    Deterministic for a given seed. Every method that returns a message takes
-    the event time in milliseconds. The book never crosses by itself; each
-    level change takes one update id, so a diff ``U..u`` lists exactly the
-    changes with those ids (levels changed twice show their last quantity).
 
-    Args:
-        symbol: the symbol, upper case (``"BTCUSDT"``).
-        price: the first mid price.
-        tick: the price step.
-        seed: the random seed.
-        levels: levels per side at the start.
-        first_update_id: the book's update id at the start.
-        now_ms: the start time of the 24 h statistics.
-    """
+def _partial_depth(snapshot: BookSnapshot) -> PartialDepth:
+    """A ``depth`` answer or ``@depth<N>`` message: ``lastUpdateId``, ``bids``, ``asks``."""
+    return PartialDepth(snapshot.update_id, snapshot.bids, snapshot.asks)
 
-    #: How many level changes the simulator remembers (for diffs and stale snapshots).
-    HISTORY: Final = 20_000
-    #: Recent trades kept for ``trades.recent``.
-    RECENT_TRADES: Final = 1000
 
-    def __init__(
-        self,
-        symbol: str,
-        *,
-        price: Decimal | str = "100.00",
-        tick: Decimal | str = "0.01",
-        seed: int = 0,
-        levels: int = 40,
-        first_update_id: int = 1_000_000,
-        now_ms: int = DEFAULT_EPOCH_MS,
-    ) -> None:
-        self.symbol = symbol
-        self.tick = Decimal(tick)
-        start = _fmt(Decimal(price))
-        self._rng = random.Random(seed)
-        self._bids: dict[Decimal, Decimal] = {}
-        self._asks: dict[Decimal, Decimal] = {}
-        for i in range(1, levels + 1):
-            self._bids[_fmt(start - self.tick * i)] = self._quantity()
-            self._asks[_fmt(start + self.tick * i)] = self._quantity()
-        self._min_levels = max(2, levels // 4)
-        self._max_levels = levels * 3
-        self.update_id = first_update_id
-        self._history: deque[_Change] = deque(maxlen=self.HISTORY)
-        self._cursors: dict[str, int] = {}
-        self._last_diffs: dict[str, DepthUpdate] = {}
-        self.trade_id = 0
-        self.agg_trade_id = 0
-        self.recent_trades: deque[Trade] = deque(maxlen=self.RECENT_TRADES)
-        self._candles: dict[tuple[str, str | None], _Candle] = {}
-        # 24 h statistics since the simulator started (the fake's "day").
-        self._open_price = start
-        self._open_time = now_ms
-        self._last_price = start
-        self._last_quantity = _ZERO
-        self._high = start
-        self._low = start
-        self._volume = _ZERO
-        self._quote_volume = _ZERO
-        self._first_trade_id = -1
-        self._last_trade_time = now_ms
-        # faults
-        self._pending_gap = 0
-        self._pending_duplicate = False
-        self._pending_crossed = False
-        self._pending_stale: int | None = None
+def _book_ticker(market: MarketSimulator) -> BookTicker:
+    """A ``@bookTicker`` message: the book moves, then its best bid and ask."""
+    top = market.moved_snapshot(1)
+    (bid, bid_qty), (ask, ask_qty) = top.bids[0], top.asks[0]
+    return BookTicker(market.symbol, top.update_id, bid, bid_qty, ask, ask_qty)
 
-    def __repr__(self) -> str:
-        return (
-            f"<MarketSimulator {self.symbol} update_id={self.update_id} trade_id={self.trade_id}>"
-        )
 
-    # -- the book -------------------------------------------------------------------------
+def _trade(market: MarketSimulator, trade: SimTrade) -> Trade:
+    return Trade(
+        market.symbol,
+        trade.trade_id,
+        trade.price,
+        trade.quantity,
+        trade.time_ms,
+        trade.time_ms,
+        trade.buyer_maker,
+    )
 
-    @property
-    def bids(self) -> list[BookLevel]:
-        """The bid levels, best first."""
-        return sorted(self._bids.items(), reverse=True)
 
-    @property
-    def asks(self) -> list[BookLevel]:
-        """The ask levels, best first."""
-        return sorted(self._asks.items())
+def _agg_trade(market: MarketSimulator, now_ms: int) -> AggTrade:
+    agg = market.agg_trade(now_ms)
+    return AggTrade(
+        market.symbol,
+        agg.agg_trade_id,
+        agg.price,
+        agg.quantity,
+        agg.first_trade_id,
+        agg.last_trade_id,
+        agg.time_ms,
+        agg.time_ms,
+        agg.buyer_maker,
+    )
 
-    def best_bid(self) -> BookLevel:
-        """The best bid (price, quantity)."""
-        price = max(self._bids)
-        return price, self._bids[price]
 
-    def best_ask(self) -> BookLevel:
-        """The best ask (price, quantity)."""
-        price = min(self._asks)
-        return price, self._asks[price]
+def _kline(market: MarketSimulator, interval: str, tz: str | None, now_ms: int) -> Kline:
+    """The next kline of ``interval`` (``tz``: ``"+08:00"`` for UTC+8 candles)."""
+    if interval not in KLINE_INTERVALS:
+        raise ValueError(f"unknown kline interval {interval!r}")
+    candle = market.candle(interval, now_ms, offset_ms=_TZ_OFFSET_MS[tz])
+    bar = KlineBar(
+        start_time=candle.start,
+        close_time=candle.close_time,
+        symbol=market.symbol,
+        interval=interval,
+        first_trade_id=candle.first_trade_id,
+        last_trade_id=candle.last_trade_id,
+        open=candle.open,
+        close=candle.close,
+        high=candle.high,
+        low=candle.low,
+        volume=candle.volume,
+        trade_count=candle.count,
+        is_closed=candle.closed,
+        quote_volume=candle.quote_volume,
+        taker_buy_volume=candle.taker_volume,
+        taker_buy_quote_volume=candle.taker_quote_volume,
+    )
+    return Kline(market.symbol, now_ms, bar)
 
-    def _quantity(self) -> Decimal:
-        return _fmt(Decimal(self._rng.randint(1, 10_000)) / 1000)
 
-    def _set(self, side: _Side, price: Decimal, quantity: Decimal, *, bogus: bool = False) -> None:
-        levels = self._bids if side == "bid" else self._asks
-        self.update_id += 1
-        old = levels.get(price)
-        if not bogus:
-            if quantity == _ZERO:
-                levels.pop(price, None)
-            else:
-                levels[price] = quantity
-        self._history.append(_Change(self.update_id, side, price, old, quantity, bogus))
+def _ticker(market: MarketSimulator, now_ms: int) -> Ticker:
+    """A ``24hrTicker``: statistics since the simulator started."""
+    stats = market.stats()
+    (bid, bid_qty), (ask, ask_qty) = market.best_bid(), market.best_ask()
+    return Ticker(
+        symbol=market.symbol,
+        event_time=now_ms,
+        price_change=stats.price_change,
+        price_change_percent=stats.price_change_percent,
+        weighted_average_price=stats.weighted_average_price,
+        prev_close_price=stats.open_price,
+        last_price=stats.last_price,
+        last_quantity=stats.last_quantity,
+        best_bid_price=bid,
+        best_bid_quantity=bid_qty,
+        best_ask_price=ask,
+        best_ask_quantity=ask_qty,
+        open_price=stats.open_price,
+        high_price=stats.high,
+        low_price=stats.low,
+        base_volume=stats.volume,
+        quote_volume=stats.quote_volume,
+        open_time=stats.open_time,
+        close_time=now_ms,
+        first_trade_id=stats.first_trade_id,
+        last_trade_id=stats.last_trade_id,
+        trade_count=stats.trade_count,
+    )
 
-    def _change(self) -> None:
-        """One random level change (one update id, two when a side must be trimmed)."""
-        rng = self._rng
-        side: _Side = "bid" if rng.random() < 0.5 else "ask"
-        levels = self._bids if side == "bid" else self._asks
-        ordered = sorted(levels, reverse=side == "bid")  # best first
-        roll = rng.random()
-        if roll < 0.15 and len(levels) > self._min_levels:
-            self._set(side, ordered[rng.randrange(min(5, len(ordered)))], _ZERO)
-            return
-        if roll < 0.40:
-            # A new level near the top; never at or through the other side.
-            steps = rng.randint(-8, 1)
-            if side == "bid":
-                price = min(ordered[0] + self.tick * steps, min(self._asks) - self.tick)
-            else:
-                price = max(ordered[0] - self.tick * steps, max(self._bids) + self.tick)
-            if price <= _ZERO:
-                price = ordered[0]
-            self._set(side, _fmt(price), self._quantity())
-        else:
-            self._set(side, ordered[rng.randrange(min(10, len(ordered)))], self._quantity())
-        if len(levels) > self._max_levels:
-            self._set(side, min(levels) if side == "bid" else max(levels), _ZERO)
 
-    def step(self) -> None:
-        """Move the book: one to three level changes."""
-        for _ in range(self._rng.randint(1, 3)):
-            self._change()
+def _rolling_ticker(market: MarketSimulator, window: str, now_ms: int) -> RollingWindowTicker:
+    """A rolling-window ticker (``1hTicker`` ...), from the same statistics."""
+    full = _ticker(market, now_ms)
+    return RollingWindowTicker(
+        symbol=market.symbol,
+        window=window,
+        event_time=now_ms,
+        price_change=full.price_change,
+        price_change_percent=full.price_change_percent,
+        open_price=full.open_price,
+        high_price=full.high_price,
+        low_price=full.low_price,
+        last_price=full.last_price,
+        weighted_average_price=full.weighted_average_price,
+        base_volume=full.base_volume,
+        quote_volume=full.quote_volume,
+        open_time=full.open_time,
+        close_time=now_ms,
+        first_trade_id=full.first_trade_id,
+        last_trade_id=full.last_trade_id,
+        trade_count=full.trade_count,
+    )
 
-    def depth_update(self, topic: str, now_ms: int) -> DepthUpdate:
-        """The next diff of diff stream ``topic``: every change since its previous diff.
 
-        The first diff of a stream starts at the book's current update id.
-        Pending faults apply here: a gap skips changes (applied to the book,
-        never sent), a duplicate repeats the previous diff, a crossed update
-        adds a bid above the best ask (sent once, not applied).
-        """
-        last = self._last_diffs.get(topic)
-        if self._pending_duplicate and last is not None:
-            self._pending_duplicate = False
-            return last
-        cursor = self._cursors.get(topic, self.update_id)
-        if self._pending_gap:
-            for _ in range(self._pending_gap):
-                self._change()
-            self._pending_gap = 0
-            cursor = self.update_id
-        self.step()
-        changes = [c for c in self._history if c.update_id > cursor and not c.bogus]
-        if self._pending_crossed:
-            self._pending_crossed = False
-            price = _fmt(min(self._asks) + self.tick)
-            self._set("bid", price, self._quantity(), bogus=True)
-            changes.append(self._history[-1])
-        first = cursor + 1
-        if self._history and self._history[0].update_id > first:
-            first = self._history[0].update_id  # history lost: the client sees a gap
-        merged: dict[tuple[_Side, Decimal], Decimal] = {}
-        for change in changes:
-            merged[change.side, change.price] = change.new
-        bids = sorted(((p, q) for (s, p), q in merged.items() if s == "bid"), reverse=True)
-        asks = sorted((p, q) for (s, p), q in merged.items() if s == "ask")
-        diff = DepthUpdate(
-            self.symbol, first, self.update_id, tuple(bids), tuple(asks), event_time=now_ms
-        )
-        self._cursors[topic] = self.update_id
-        self._last_diffs[topic] = diff
-        return diff
+def _mini_ticker(market: MarketSimulator, now_ms: int) -> MiniTicker:
+    """A ``24hrMiniTicker``."""
+    stats = market.stats()
+    return MiniTicker(
+        market.symbol,
+        now_ms,
+        stats.last_price,
+        stats.open_price,
+        stats.high,
+        stats.low,
+        stats.volume,
+        stats.quote_volume,
+    )
 
-    def snapshot(self, limit: int = 100) -> PartialDepth:
-        """A ``depth`` snapshot: the top ``limit`` levels per side and their update id.
 
-        After :meth:`inject_stale_snapshot`, the next one is the book as it was
-        that many update ids ago (as far back as the history goes).
-        """
-        if self._pending_stale is None:
-            return PartialDepth(self.update_id, tuple(self.bids[:limit]), tuple(self.asks[:limit]))
-        back, self._pending_stale = self._pending_stale, None
-        floor = self._history[0].update_id - 1 if self._history else self.update_id
-        target = max(self.update_id - back, floor)
-        bids, asks = dict(self._bids), dict(self._asks)
-        for change in reversed(self._history):
-            if change.update_id <= target:
-                break
-            if change.bogus:
-                continue
-            levels = bids if change.side == "bid" else asks
-            if change.old is None:
-                levels.pop(change.price, None)
-            else:
-                levels[change.price] = change.old
-        return PartialDepth(
-            target,
-            tuple(sorted(bids.items(), reverse=True)[:limit]),
-            tuple(sorted(asks.items())[:limit]),
-        )
-
-    def partial_depth(self, levels: int) -> PartialDepth:
-        """A partial-depth message (``@depth5``...): the book moves, then its top ``levels``."""
-        self.step()
-        return PartialDepth(self.update_id, tuple(self.bids[:levels]), tuple(self.asks[:levels]))
-
-    def book_ticker(self) -> BookTicker:
-        """A ``@bookTicker`` message: the book moves, then its best bid and ask."""
-        self.step()
-        (bid, bid_qty), (ask, ask_qty) = self.best_bid(), self.best_ask()
-        return BookTicker(self.symbol, self.update_id, bid, bid_qty, ask, ask_qty)
-
-    # -- faults -----------------------------------------------------------------------------
-
-    def inject_gap(self, n: int = 1) -> None:
-        """The next diff skips ``n`` update ids (their changes reach the book only)."""
-        if n < 1:
-            raise ValueError(f"a gap skips at least one update id, not {n}")
-        self._pending_gap += n
-
-    def inject_duplicate(self) -> None:
-        """The next diff repeats the previous one of its stream."""
-        self._pending_duplicate = True
-
-    def inject_crossed(self) -> None:
-        """The next diff carries a bid above the best ask (never applied to the book)."""
-        self._pending_crossed = True
-
-    def inject_stale_snapshot(self, updates_back: int = 50) -> None:
-        """The next snapshot is the book as of ``updates_back`` update ids ago."""
-        if updates_back < 1:
-            raise ValueError(f"updates_back must be >= 1, not {updates_back}")
-        self._pending_stale = updates_back
-
-    # -- trades, candles, tickers -------------------------------------------------------
-
-    def trade(self, now_ms: int, *, buyer_maker: bool | None = None) -> Trade:
-        """The next trade: the taker hits the best bid or lifts the best ask.
-
-        The trade takes its quantity from that level (one book update: a
-        level traded out is removed and the price moves), so trades and depth
-        diffs tell one story. ``buyer_maker=True`` makes the taker a seller.
-        """
-        rng = self._rng
-        if buyer_maker is None:
-            buyer_maker = rng.random() < 0.5
-        side: _Side = "bid" if buyer_maker else "ask"
-        price, available = self.best_bid() if buyer_maker else self.best_ask()
-        quantity = min(_fmt(Decimal(rng.randint(1, 50_000)) / 100_000), available)
-        self._set(side, price, _fmt(available - quantity))
-        self._refill(side)
-        self.trade_id += 1
-        trade = Trade(self.symbol, self.trade_id, price, quantity, now_ms, now_ms, buyer_maker)
-        self._record(trade)
-        return trade
-
-    def _refill(self, side: _Side) -> None:
-        """New orders behind the worst level when a side runs thin (one update id each)."""
-        levels = self._bids if side == "bid" else self._asks
-        while len(levels) < self._min_levels:
-            if side == "bid":
-                price = min(levels) - self.tick if levels else min(self._asks) - self.tick
-            else:
-                price = max(levels) + self.tick if levels else max(self._bids) + self.tick
-            if price <= _ZERO:
-                return
-            self._set(side, _fmt(price), self._quantity())
-
-    def agg_trade(self, now_ms: int) -> AggTrade:
-        """The next aggregate trade: one to three trades of one taker at one price."""
-        buyer_maker = self._rng.random() < 0.5
-        trades = [self.trade(now_ms, buyer_maker=buyer_maker)]
-        for _ in range(self._rng.randint(0, 2)):
-            best = self.best_bid() if buyer_maker else self.best_ask()
-            if best[0] != trades[0].price:
-                break  # the level traded out: the next trade would be another aggregate
-            trades.append(self.trade(now_ms, buyer_maker=buyer_maker))
-        self.agg_trade_id += 1
-        return AggTrade(
-            self.symbol,
-            self.agg_trade_id,
-            trades[0].price,
-            sum((t.quantity for t in trades), _ZERO),
-            trades[0].trade_id,
-            trades[-1].trade_id,
-            now_ms,
-            now_ms,
-            buyer_maker,
-        )
-
-    def _record(self, trade: Trade) -> None:
-        self.recent_trades.append(trade)
-        quote = _fmt(trade.price * trade.quantity)
-        self._last_price, self._last_quantity = trade.price, trade.quantity
-        self._high, self._low = max(self._high, trade.price), min(self._low, trade.price)
-        self._volume += trade.quantity
-        self._quote_volume += quote
-        if self._first_trade_id < 0:
-            self._first_trade_id = trade.trade_id
-        self._last_trade_time = trade.trade_time
-        for candle in self._candles.values():
-            if not candle.start <= trade.trade_time <= candle.close_time:
-                continue
-            candle.close = trade.price
-            candle.high, candle.low = max(candle.high, trade.price), min(candle.low, trade.price)
-            candle.volume += trade.quantity
-            candle.quote_volume += quote
-            if not trade.is_buyer_maker:
-                candle.taker_volume += trade.quantity
-                candle.taker_quote_volume += quote
-            candle.count += 1
-            if candle.first_id < 0:
-                candle.first_id = trade.trade_id
-            candle.last_id = trade.trade_id
-
-    def kline(self, interval: str, tz: str | None, now_ms: int) -> Kline:
-        """The next candle update of ``interval``: one to three trades, then the open candle.
-
-        When ``now_ms`` is past the candle's close time, the candle is sent
-        once more as final (``is_closed``) and the next one starts.
-        """
-        if interval not in KLINE_INTERVALS:
-            raise ValueError(f"unknown kline interval {interval!r}")
-        start, close_time = _period(interval, tz, now_ms)
-        key = (interval, tz)
-        candle = self._candles.get(key)
-        if candle is not None and candle.start != start:
-            price = candle.close
-            self._candles[key] = _Candle(start, close_time, price, price, price, price)
-            return Kline(self.symbol, now_ms, self._bar(candle, interval, closed=True))
-        if candle is None:
-            price = self._last_price
-            candle = _Candle(start, close_time, price, price, price, price)
-            self._candles[key] = candle
-        for _ in range(self._rng.randint(1, 3)):
-            self.trade(now_ms)
-        return Kline(self.symbol, now_ms, self._bar(candle, interval, closed=False))
-
-    def _bar(self, candle: _Candle, interval: str, *, closed: bool) -> KlineBar:
-        return KlineBar(
-            start_time=candle.start,
-            close_time=candle.close_time,
-            symbol=self.symbol,
-            interval=interval,
-            first_trade_id=candle.first_id,
-            last_trade_id=candle.last_id,
-            open=candle.open,
-            close=candle.close,
-            high=candle.high,
-            low=candle.low,
-            volume=candle.volume,
-            trade_count=candle.count,
-            is_closed=closed,
-            quote_volume=candle.quote_volume,
-            taker_buy_volume=candle.taker_volume,
-            taker_buy_quote_volume=candle.taker_quote_volume,
-        )
-
-    def _stats(self) -> tuple[Decimal, Decimal, Decimal]:
-        change = self._last_price - self._open_price
-        percent = (change * _HUNDRED / self._open_price).quantize(Decimal("0.001"))
-        average = _fmt(self._quote_volume / self._volume) if self._volume else self._last_price
-        return change, percent, average
-
-    def ticker(self, now_ms: int) -> Ticker:
-        """A ``24hrTicker``: statistics since the simulator started."""
-        change, percent, average = self._stats()
-        (bid, bid_qty), (ask, ask_qty) = self.best_bid(), self.best_ask()
-        return Ticker(
-            symbol=self.symbol,
-            event_time=now_ms,
-            price_change=change,
-            price_change_percent=percent,
-            weighted_average_price=average,
-            prev_close_price=self._open_price,
-            last_price=self._last_price,
-            last_quantity=self._last_quantity,
-            best_bid_price=bid,
-            best_bid_quantity=bid_qty,
-            best_ask_price=ask,
-            best_ask_quantity=ask_qty,
-            open_price=self._open_price,
-            high_price=self._high,
-            low_price=self._low,
-            base_volume=self._volume,
-            quote_volume=self._quote_volume,
-            open_time=self._open_time,
-            close_time=now_ms,
-            first_trade_id=self._first_trade_id,
-            last_trade_id=self.trade_id if self._first_trade_id >= 0 else -1,
-            trade_count=self.trade_id - self._first_trade_id + 1
-            if self._first_trade_id >= 0
-            else 0,
-        )
-
-    def rolling_ticker(self, window: str, now_ms: int) -> RollingWindowTicker:
-        """A rolling-window ticker (``1hTicker`` ...), from the same statistics."""
-        full = self.ticker(now_ms)
-        return RollingWindowTicker(
-            symbol=self.symbol,
-            window=window,
-            event_time=now_ms,
-            price_change=full.price_change,
-            price_change_percent=full.price_change_percent,
-            open_price=full.open_price,
-            high_price=full.high_price,
-            low_price=full.low_price,
-            last_price=full.last_price,
-            weighted_average_price=full.weighted_average_price,
-            base_volume=full.base_volume,
-            quote_volume=full.quote_volume,
-            open_time=full.open_time,
-            close_time=now_ms,
-            first_trade_id=full.first_trade_id,
-            last_trade_id=full.last_trade_id,
-            trade_count=full.trade_count,
-        )
-
-    def mini_ticker(self, now_ms: int) -> MiniTicker:
-        """A ``24hrMiniTicker``."""
-        return MiniTicker(
-            self.symbol,
-            now_ms,
-            self._last_price,
-            self._open_price,
-            self._high,
-            self._low,
-            self._volume,
-            self._quote_volume,
-        )
-
-    def avg_price(self, now_ms: int) -> AvgPrice:
-        """An ``avgPrice`` event (5 minute average: the weighted average here)."""
-        return AvgPrice(self.symbol, now_ms, "5m", self._stats()[2], self._last_trade_time)
+def _avg_price(market: MarketSimulator, now_ms: int) -> AvgPrice:
+    """An ``avgPrice`` event (5 minute average: the weighted average here)."""
+    stats = market.stats()
+    return AvgPrice(
+        market.symbol, now_ms, "5m", stats.weighted_average_price, stats.last_trade_time
+    )
 
 
 # -- stream names ----------------------------------------------------------------------------
@@ -1208,23 +748,23 @@ class FakeBinance:
         if stream.kind == "all":
             markets = [self.market(s) for s in self.symbols]
             if stream.detail == "ticker":
-                return to_wire(tuple(m.ticker(now) for m in markets))
+                return to_wire(tuple(_ticker(m, now) for m in markets))
             if stream.detail == "miniTicker":
-                return to_wire(tuple(m.mini_ticker(now) for m in markets))
+                return to_wire(tuple(_mini_ticker(m, now) for m in markets))
             window = stream.detail.removeprefix("ticker_")
-            return to_wire(tuple(m.rolling_ticker(window, now) for m in markets))
+            return to_wire(tuple(_rolling_ticker(m, window, now) for m in markets))
         market = self.market(stream.symbol)
         makers: dict[str, Callable[[], Any]] = {
-            "trade": lambda: market.trade(now),
-            "aggTrade": lambda: market.agg_trade(now),
-            "bookTicker": market.book_ticker,
-            "ticker": lambda: market.ticker(now),
-            "miniTicker": lambda: market.mini_ticker(now),
-            "avgPrice": lambda: market.avg_price(now),
-            "rolling": lambda: market.rolling_ticker(stream.detail, now),
-            "depth": lambda: market.depth_update(topic, now),
-            "partial": lambda: market.partial_depth(int(stream.detail)),
-            "kline": lambda: market.kline(stream.detail, stream.tz, now),
+            "trade": lambda: _trade(market, market.trade(now)),
+            "aggTrade": lambda: _agg_trade(market, now),
+            "bookTicker": lambda: _book_ticker(market),
+            "ticker": lambda: _ticker(market, now),
+            "miniTicker": lambda: _mini_ticker(market, now),
+            "avgPrice": lambda: _avg_price(market, now),
+            "rolling": lambda: _rolling_ticker(market, stream.detail, now),
+            "depth": lambda: _depth_update(market, topic, now),
+            "partial": lambda: _partial_depth(market.moved_snapshot(int(stream.detail))),
+            "kline": lambda: _kline(market, stream.detail, stream.tz, now),
         }
         return to_wire(makers[stream.kind]())
 
@@ -1308,34 +848,14 @@ class FakeBinance:
         await conn.send_text(encode_api_error(None, 401, -2015, _BAD_KEY))
 
     async def replay(
-        self,
-        conn: ServerConnection,
-        source: str | Path | Iterable[str] | Sequence[RecordedFrame],
-        *,
-        speed: float = 1.0,
+        self, conn: ServerConnection, source: RecordingSource, *, speed: float = 1.0
     ) -> int:
         """Send a recording's frames to ``conn`` at their recorded times (``t / speed``).
 
-        ``source`` is a path, lines, or frames already read. Frames go out as
-        recorded, whatever ``conn`` subscribed to. Returns how many were sent.
+        See :func:`~trio_venues.testing.replay_recording` (the venue-neutral
+        function this calls). Returns how many frames were sent.
         """
-        if not speed > 0:
-            raise ValueError(f"speed must be > 0, not {speed!r}")
-        frames: Sequence[RecordedFrame]
-        if isinstance(source, str | Path):
-            frames = read_recording(source)
-        else:
-            items = list(source)
-            if all(isinstance(item, RecordedFrame) for item in items):
-                frames = cast(list[RecordedFrame], items)
-            else:
-                frames = read_recording(cast(list[str], items))
-        start = trio.current_time()
-        sent = 0
-        for frame in frames:
-            await trio.sleep_until(start + frame.t / speed)
-            sent += await conn.send_text(frame.frame)
-        return sent
+        return await replay_recording(conn, source, speed=speed)
 
     # -- market streams --------------------------------------------------------------------
 
@@ -1616,7 +1136,7 @@ class FakeBinance:
         limit = params.get("limit", 100)
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise BinanceApiError(400, -1130, "Data sent for parameter 'limit' is not valid.")
-        return to_wire(market.snapshot(min(limit, _MAX_DEPTH_LIMIT)))
+        return to_wire(_partial_depth(market.snapshot(min(limit, _MAX_DEPTH_LIMIT))))
 
     async def _api_trades_recent(
         self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
@@ -1632,8 +1152,8 @@ class FakeBinance:
                 "price": decimal_to_wire(t.price),
                 "qty": decimal_to_wire(t.quantity),
                 "quoteQty": decimal_to_wire(_fmt(t.price * t.quantity)),
-                "time": t.trade_time,
-                "isBuyerMaker": t.is_buyer_maker,
+                "time": t.time_ms,
+                "isBuyerMaker": t.buyer_maker,
                 "isBestMatch": True,
             }
             for t in trades
@@ -1642,7 +1162,7 @@ class FakeBinance:
     async def _api_avg_price(
         self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
     ) -> Any:
-        event = self._symbol(params).avg_price(self.clock())
+        event = _avg_price(self._symbol(params), self.clock())
         return {
             "mins": 5,
             "price": decimal_to_wire(event.average_price),
@@ -1655,7 +1175,7 @@ class FakeBinance:
         market = self._symbol(params)
         return {
             "symbol": market.symbol,
-            "price": decimal_to_wire(market.ticker(self.clock()).last_price),
+            "price": decimal_to_wire(market.stats().last_price),
         }
 
     async def _api_ticker_book(
