@@ -24,7 +24,7 @@ def dropped(gaps: list[GapDetected]) -> int:
 
 
 async def test_drop_oldest_on_interleaved_topics_stays_bounded(server: Server, kind: str) -> None:
-    """Two interleaved drop_oldest topics: markers merge per topic, the queue stays near capacity."""
+    """Two interleaved drop_oldest topics: markers merge per topic, the queue stays bounded."""
     policy = {"a": "drop_oldest", "b": "drop_oldest"}
     async with connect(server, kind, event_buffer=8, topic_overflow=policy) as ws:
         await ws.subscribe("a", "b")
@@ -107,7 +107,7 @@ async def test_a_spent_byte_budget_is_not_a_dead_venue(
 async def test_unsubscribe_inside_async_for_after_a_lag(
     server: Server, kind: str, autojump_clock: trio.abc.Clock
 ) -> None:
-    """Small buffers, a short lag, then unsubscribe() in the loop: acknowledged, no RequestTimeout."""
+    """Small buffers, a short lag, then unsubscribe() in the loop: acknowledged, no timeout."""
     async with connect(server, kind, event_buffer=4, max_queued_bytes=2000) as ws:
         await ws.subscribe("t")
         for i in range(100):
