@@ -205,3 +205,29 @@ def test_initial_topics_come_from_the_query() -> None:
     core = GenericJsonCore()
     assert core.initial_topics("ws://h/?topics=a,b&topics=c,a") == ("a", "b", "c")
     assert core.initial_topics("ws://h/") == ()
+
+
+def test_a_snapshot_frame_restarts_its_topic_sequence() -> None:
+    """A snapshot frame sets the topic's position without a gap; numbering goes on from it."""
+    core = GenericJsonCore()
+    core.decode(data("book.X", 4), 0.0)
+    snapshot = orjson.dumps({"topic": "book.X", "seq": 9, "snapshot": True, "data": {}}).decode()
+    assert [type(o) for o in core.decode(snapshot, 0.0)] == [Message]
+    assert [type(o) for o in core.decode(data("book.X", 10), 0.0)] == [Message]
+
+
+def test_connection_wide_sequence_spans_topics() -> None:
+    """sequence="connection": one counter over every topic; a jump names the revealing topic."""
+    core = GenericJsonCore(sequence="connection")
+    outs = [core.decode(data(t, s), 0.0) for t, s in [("a", 1), ("b", 2), ("a", 3)]]
+    assert all(len(o) == 1 for o in outs)
+    assert core.decode(data("b", 6), 0.0)[0] == GapDetected("b", 4, 6)
+    assert core.decode(data("a", 4), 0.0)[0] == GapDetected("a", 7, 4)
+
+
+def test_the_url_picks_the_sequence_scope() -> None:
+    """?sequence=connection selects one counter per connection; anything else per topic."""
+    assert GenericJsonCore.sequence_of("ws://x/?topics=a&sequence=connection") == "connection"
+    assert GenericJsonCore.sequence_of("ws://x/?topics=a") == "topic"
+    with pytest.raises(ConfigError, match="sequence must be"):
+        GenericJsonCore(sequence="venue")  # type: ignore[arg-type]

@@ -8,11 +8,20 @@ a whole request when any topic starts with ``"bad"``), answers ``echo``,
 our venue-level pings, and frames data, venue pings and shutdown notices.
 On request it greets each client on connect, and limits the frames a client
 may send per second (messages, pings and pongs alike, as Binance counts).
+
+Order books: topics ``book.<SYMBOL>`` carry a :class:`MarketSimulator`'s book
+(the protocol is in :mod:`trio_venues.venues.generic._book`). A subscribe's
+ack is followed by a snapshot in the stream; every push is a diff with a
+checksum. :meth:`GenericVenue.book_snapshot` makes a snapshot to push
+mid-stream (it resets the client's book), :meth:`GenericVenue.corrupt_checksum`
+spoils the next diff's checksum, and ``venue.market(symbol).inject_gap()``
+makes the next diff skip update ids.
 """
 
 from __future__ import annotations
 
 import inspect
+import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeAlias
@@ -21,7 +30,9 @@ from weakref import WeakKeyDictionary, WeakSet
 import orjson
 import trio
 
+from ..venues.generic._book import CHECKSUM_LEVELS, levels_checksum
 from ..venues.generic._protocol import topics_from_query
+from ._market import Level, MarketSimulator
 from ._server import HandshakeRequest, ServerConnection, over_frame_rate
 
 __all__ = ["BAD_JSON", "FakeVenueError", "GenericVenue", "MethodHandler"]
@@ -58,8 +69,15 @@ class FakeVenueError(Exception):
         self.message = message
 
 
+_BOOK_PREFIX = "book."
+
+
 def _dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode()
+
+
+def _wire(levels: Sequence[Level]) -> list[list[str]]:
+    return [[str(price), str(qty)] for price, qty in levels]
 
 
 class GenericVenue:
@@ -104,19 +122,69 @@ class GenericVenue:
         # and the connections that broke the limit (closing: nothing answered).
         self._frame_times: WeakKeyDictionary[ServerConnection, deque[float]] = WeakKeyDictionary()
         self._over_limit: WeakSet[ServerConnection] = WeakSet()
+        self.markets: dict[str, MarketSimulator] = {}
+        self._corrupt: set[str] = set()
 
     def register(self, method: str, handler: MethodHandler) -> None:
         """Answer requests for ``method`` with ``handler(conn, params)``."""
         self.methods[method] = handler
 
+    # -- order books ---------------------------------------------------------------
+
+    def market(self, symbol: str) -> MarketSimulator:
+        """The simulated market of ``symbol`` (created on first use, seeded by its name)."""
+        market = self.markets.get(symbol)
+        if market is None:
+            market = MarketSimulator(symbol, seed=zlib.crc32(symbol.encode()))
+            self.markets[symbol] = market
+        return market
+
+    def book_snapshot(self, symbol: str) -> dict[str, Any]:
+        """A snapshot of ``symbol``'s whole book, as the venue sends it (push it to reset)."""
+        snapshot = self.market(symbol).snapshot(limit=1_000_000)
+        return {
+            "book": "snapshot",
+            "id": snapshot.update_id,
+            "bids": _wire(snapshot.bids),
+            "asks": _wire(snapshot.asks),
+            "checksum": levels_checksum(
+                snapshot.bids[:CHECKSUM_LEVELS], snapshot.asks[:CHECKSUM_LEVELS]
+            ),
+        }
+
+    def corrupt_checksum(self, symbol: str) -> None:
+        """The next diff of ``symbol`` carries a wrong checksum."""
+        self._corrupt.add(symbol)
+
+    def _book_diff(self, topic: str, symbol: str) -> dict[str, Any]:
+        market = self.market(symbol)
+        diff = market.diff(topic)
+        checksum = levels_checksum(market.bids[:CHECKSUM_LEVELS], market.asks[:CHECKSUM_LEVELS])
+        if symbol in self._corrupt:
+            self._corrupt.discard(symbol)
+            checksum ^= 1
+        return {
+            "book": "diff",
+            "first": diff.first_update_id,
+            "last": diff.last_update_id,
+            "bids": _wire(diff.bids),
+            "asks": _wire(diff.asks),
+            "checksum": checksum,
+        }
+
     # -- frames --------------------------------------------------------------------
 
     def data_frame(self, conn: ServerConnection, topic: str, seq: int, data: Any) -> str:
-        """``{"topic": ..., "seq": ..., "data": ...}``."""
+        """``{"topic": ..., "seq": ..., "data": ...}``, with ``"snapshot": true`` for a snapshot."""
+        if isinstance(data, dict) and data.get("book") == "snapshot":
+            return _dumps({"topic": topic, "seq": seq, "snapshot": True, "data": data})
         return _dumps({"topic": topic, "seq": seq, "data": data})
 
     def make_data(self, topic: str, seq: int) -> Any:
-        """Generated data: the topic and the message number, with an exact decimal price."""
+        """Generated data: a book diff for ``book.<SYMBOL>``; otherwise the topic and the
+        message number, with an exact decimal price."""
+        if topic.startswith(_BOOK_PREFIX):
+            return self._book_diff(topic, topic.removeprefix(_BOOK_PREFIX))
         return {"n": seq, "price": f"{100 + seq % 100}.{seq % 7:02d}", "topic": topic}
 
     def venue_ping_frame(self, ts: int) -> str:
@@ -210,10 +278,21 @@ class GenericVenue:
             # Ack first, so that no data of a new topic precedes its ack.
             await conn.send_json({"id": request_id, "result": None})
             conn.add_subscriptions(topics)
+            for topic in topics:
+                if topic.startswith(_BOOK_PREFIX):
+                    await self._send_snapshot(conn, topic)
         else:
             # Remove first, so that no data of a removed topic follows its ack.
             conn.remove_subscriptions(topics)
             await conn.send_json({"id": request_id, "result": None})
+
+    async def _send_snapshot(self, conn: ServerConnection, topic: str) -> None:
+        """A new subscriber's snapshot: it restarts the topic's numbering where it stands
+        (per connection: it takes the connection's next number)."""
+        server = conn.server
+        seq = conn.take_seq() if server.sequence == "connection" else server.last_seq(topic)
+        snapshot = self.book_snapshot(topic.removeprefix(_BOOK_PREFIX))
+        await conn.send_data(topic, snapshot, seq)
 
     async def _on_request(self, conn: ServerConnection, obj: dict[str, Any]) -> None:
         request_id, method, params = obj.get("id"), obj.get("method"), obj.get("params")

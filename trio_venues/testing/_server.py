@@ -23,7 +23,9 @@ client's messages, frames data, and is told when a client connects
   ``venue_ping()``, ``notify_shutdown()``;
 - market data: ``await server.push(topic, data)``, bounded generator tasks
   (:meth:`FakeVenueServer.generate`) and sequence faults
-  (:meth:`FakeVenueServer.inject_gap` and friends);
+  (:meth:`FakeVenueServer.inject_gap` and friends), numbered per topic or,
+  with ``sequence="connection"``, with one counter per connection across
+  every topic (as Coinbase numbers its messages);
 - readiness without sleeps: ``await server.wait_connected(n)``,
   ``await conn.wait_subscribed(topic)``, ``await conn.wait_until(predicate)``.
 
@@ -414,6 +416,8 @@ class ServerConnection:
         self.answer_close = server.answer_close
         self.data_muted = False
         self.stalled = False
+        #: with ``sequence="connection"``: the number of this client's next data message
+        self.next_seq = 1
         self._stream = stream
         self._ws = ws
         self._peer = peer
@@ -520,6 +524,12 @@ class ServerConnection:
         if isinstance(message, str):
             return await self.send_text(message)
         return await self.send_bytes(message)
+
+    def take_seq(self) -> int:
+        """This client's next connection-wide sequence number (``sequence="connection"``)."""
+        seq = self.next_seq
+        self.next_seq = seq + 1
+        return seq
 
     async def send_data(self, topic: str, data: Any, seq: int) -> bool:
         """Send one data message of ``topic`` with an explicit ``seq`` to this client only.
@@ -1081,6 +1091,10 @@ class FakeVenueServer(Generic[B]):
         answer_close: initial value of ``ServerConnection.answer_close``.
         pong_timeout_close: close code and reason on a pong timeout.
         venue_pong_timeout_close: close code and reason on a venue pong timeout.
+        sequence: ``"topic"`` (default): data messages are numbered per topic,
+            the same numbers for every subscriber; ``"connection"``: each
+            client's data messages are numbered by one counter of its own,
+            across every topic (``ServerConnection.next_seq``).
     """
 
     @overload
@@ -1143,7 +1157,11 @@ class FakeVenueServer(Generic[B]):
         answer_close: bool = True,
         pong_timeout_close: tuple[int, str] = (1008, "pong timeout"),
         venue_pong_timeout_close: tuple[int, str] = (4000, "venue ping timeout"),
+        sequence: Literal["topic", "connection"] = "topic",
     ) -> None:
+        if sequence not in ("topic", "connection"):
+            raise ValueError(f"sequence must be 'topic' or 'connection', not {sequence!r}")
+        self.sequence = sequence
         self.ssl_context = ssl_context
         self.path = path
         self.subprotocols = tuple(subprotocols)
@@ -1422,18 +1440,35 @@ class FakeVenueServer(Generic[B]):
         """Send one data message of ``topic`` to every subscriber; return its ``seq``.
 
         ``data=None`` uses the behaviour's generated data. The ``seq`` counts per
-        topic from 1, unless a sequence fault was injected.
+        topic from 1, unless a sequence fault was injected. With
+        ``sequence="connection"`` each subscriber's frame carries that client's
+        own next number instead, and the returned number only counts the topic's
+        messages (it is what ``make_data`` gets).
         """
         seq = self._next_seq.get(topic, 1)
         self._next_seq[topic] = seq + 1
         payload = self.behaviour.make_data(topic, seq) if data is None else data
+        per_connection = self.sequence == "connection"
         for conn in self.active:
             if topic in conn.subscriptions:
-                await conn.send_data(topic, payload, seq)
+                await conn.send_data(topic, payload, conn.take_seq() if per_connection else seq)
         return seq
 
+    def last_seq(self, topic: str) -> int:
+        """The number of the last message of ``topic`` (0 before the first)."""
+        return self._next_seq.get(topic, 1) - 1
+
     def inject_gap(self, topic: str, n: int = 1) -> None:
-        """The next message of ``topic`` skips ``n`` sequence numbers."""
+        """The next message of ``topic`` skips ``n`` sequence numbers.
+
+        With ``sequence="connection"``: the next message each subscriber of
+        ``topic`` gets skips ``n`` of its connection's numbers.
+        """
+        if self.sequence == "connection":
+            for conn in self.active:
+                if topic in conn.subscriptions:
+                    conn.next_seq += n
+            return
         self._next_seq[topic] = self._next_seq.get(topic, 1) + n
 
     def inject_duplicate(self, topic: str) -> None:

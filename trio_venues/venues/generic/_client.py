@@ -21,5 +21,5 @@ class GenericJson(VenueClient[Connection]):
 
     @classmethod
     def make_core(cls, config: ConnectionConfig, url: str) -> VenueCore:
-        """A fresh generic core per connection."""
-        return GenericJsonCore()
+        """A fresh generic core per connection (``?sequence=connection`` picks its numbering)."""
+        return GenericJsonCore(sequence=GenericJsonCore.sequence_of(url))

@@ -19,19 +19,33 @@ Client to server (text frames)::
 Server to client::
 
     {"topic": "a", "seq": 1, "data": ...}       data; seq counts per topic from 1
+                                                (per connection with ?sequence=connection)
+    {"topic": "a", "seq": 7, "snapshot": true, "data": ...}
+                                                a book snapshot (see below)
     {"op": "ping", "ts": 17}                    venue ping; answer {"op": "pong", "ts": 17}
     {"op": "shutdown", "msg": "..."}            the server is about to go away
     {"op": "error", "code": 400, "msg": "..."}  an error not tied to a request
 
 A subscribe naming any unknown topic is refused as a whole (none of its topics
 is subscribed), as Binance does.
+
+Order books (topics ``book.<SYMBOL>``, see :mod:`trio_venues.venues.generic._book`)
+come with the snapshot in the stream: right after a subscribe's ack the server
+sends a snapshot frame, then diffs. A snapshot frame restarts its topic's
+sequence (its ``seq`` is where the topic's numbering stands), and a snapshot
+may come again at any time (it replaces the book).
+
+Sequence numbers count per topic by default. A client that connects with
+``?sequence=connection`` in the URL expects one counter for all of the
+connection's data messages (the server's ``sequence="connection"``), as
+Coinbase numbers its messages: a jump there may have lost any topic's message.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -54,18 +68,26 @@ class GenericJsonCore(VenueCore):
     It tracks the ``seq`` of every topic: a message whose ``seq`` is not the
     previous one plus one is preceded by :class:`~trio_venues.events.GapDetected`
     (a jump, a duplicate or a regression alike) and still delivered; tracking
-    then continues from the received number.
+    then continues from the received number. A snapshot frame restarts its
+    topic's tracking. With ``sequence="connection"`` one counter spans every
+    topic (snapshots included), and ``GapDetected`` names the topic of the
+    message that revealed the jump.
 
     Args:
         venue_ping_interval: seconds between our ``{"op": "ping"}`` messages;
             ``None`` (the default) sends none.
         max_topics_per_request: the most topics one subscribe/unsubscribe may carry.
+        sequence: ``"topic"`` (default) or ``"connection"``.
     """
 
     name = "generic"
 
     def __init__(
-        self, *, venue_ping_interval: float | None = None, max_topics_per_request: int = 50
+        self,
+        *,
+        venue_ping_interval: float | None = None,
+        max_topics_per_request: int = 50,
+        sequence: Literal["topic", "connection"] = "topic",
     ) -> None:
         super().__init__()
         if venue_ping_interval is not None and not venue_ping_interval > 0:
@@ -81,6 +103,11 @@ class GenericJsonCore(VenueCore):
         # Last sequence number seen per topic; one entry per topic ever received,
         # so it is bounded by the number of topics of this connection.
         self._last_seq: dict[str, int] = {}
+        if sequence not in ("topic", "connection"):
+            raise ConfigError(f"sequence must be 'topic' or 'connection', got {sequence!r}")
+        self.sequence = sequence
+        # The last connection-wide sequence number (sequence="connection").
+        self._connection_last: int | None = None
         self._ping_ids = itertools.count(1)
 
     # -- incoming -------------------------------------------------------------
@@ -118,10 +145,17 @@ class GenericJsonCore(VenueCore):
         if "data" not in obj:
             raise DecodeError("data message without 'data'", raw)
         out: list[Output] = []
-        last = self._last_seq.get(topic)
+        if self.sequence == "connection":
+            last = self._connection_last
+            self._connection_last = seq
+        elif obj.get("snapshot") is True:
+            last = None  # a snapshot restarts its topic's sequence
+            self._last_seq[topic] = seq
+        else:
+            last = self._last_seq.get(topic)
+            self._last_seq[topic] = seq
         if last is not None and seq != last + 1:
             out.append(GapDetected(topic, last + 1, seq))
-        self._last_seq[topic] = seq
         out.append(Message(topic, obj["data"], received_at))
         return out
 
@@ -181,6 +215,12 @@ class GenericJsonCore(VenueCore):
         return _dumps({"op": "ping", "id": next(self._ping_ids)})
 
     # -- lifecycle --------------------------------------------------------------
+
+    @staticmethod
+    def sequence_of(url: str) -> Literal["topic", "connection"]:
+        """``"connection"`` when the URL says ``?sequence=connection``, else ``"topic"``."""
+        values = parse_qs(urlsplit(url).query).get("sequence", [])
+        return "connection" if "connection" in values else "topic"
 
     def initial_topics(self, url: str) -> tuple[str, ...]:
         """Topics subscribed by the URL itself: ``?topics=a,b`` (the fake server honours it)."""

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from ...testing._generic import GenericVenue
 from ...testing._server import FakeVenueServer
 from .._registry import FakeVenue, TopicGrammar, VenueEntry
+from ._book import GenericBook
 from ._client import GenericJson
 
 __all__ = ["VENUE"]
@@ -29,16 +30,21 @@ def _force_gap(server: FakeVenueServer[Any], topic: str) -> None:
     server.inject_gap(topic, 3)
 
 
+def _force_book_gap(server: FakeVenueServer[Any], symbol: str) -> None:
+    server.behaviour.market(symbol).inject_gap(3)
+
+
 VENUE = VenueEntry(
     name="generic",
     title="Generic JSON test venue",
     clients={"default": GenericJson},
     default_endpoint="default",
     topics=TopicGrammar(
-        examples=("trades", "prices"),
+        examples=("trades", "prices", "book.BTC"),
         pattern=re.compile(r"[^,\s]+"),
         help="any name without commas or spaces; names starting with 'bad' are refused",
     ),
+    book=GenericBook,
     fake=FakeVenue(
         server=_server,
         url=_url,
@@ -48,5 +54,7 @@ VENUE = VenueEntry(
         force_gap=_force_gap,
         venue_pings=True,
         close_codes={1000: True, 1001: True, 1002: False, 1008: False, 1011: True, 4000: True},
+        book_symbol="BTC",
+        force_book_gap=_force_book_gap,
     ),
 )
