@@ -18,9 +18,10 @@ asserts nothing):
   counters, the bounded event channel) over an in-memory transport that runs
   our frame decoder on each read, consumed with ``async for``;
 
-and the pieces: frame decoding alone, ``orjson.loads`` alone,
-``trade_from_wire`` alone, one ``Decimal(str)``, one ``Message`` built the
-way the decoder builds it.
+and the pieces: frame decoding alone, ``orjson.loads`` alone, the msgspec
+decode of a whole combined frame into its ``Trade`` (envelope and checks
+included), one ``Decimal(str)``, one ``Message`` built the way the decoder
+builds it.
 
 The last lines give the budget: reaching a ratio ``r`` of the minimal loop
 leaves ``minimal / r`` microseconds per typed message for everything.
@@ -52,7 +53,7 @@ from trio_venues.venues.binance._protocol import (
 from trio_venues.venues.binance._protocol import (
     _new as _new_message,
 )
-from trio_venues.venues.binance._wire import trade_from_wire
+from trio_venues.venues.binance._wire import TAGGED_ROUTE
 
 from .payloads import sentinel_payload, sentinel_stream, server_frame, trade_payloads
 
@@ -209,7 +210,8 @@ def _pieces(count: int) -> dict[str, Callable[[], None]]:
     texts = [t for t in _decoder().receive_data(b"".join(chunks)) if isinstance(t, str)]
     payloads = [orjson.loads(t)["data"] for t in texts]
     prices = [p["p"] for p in payloads]
-    trades = [trade_from_wire(p) for p in payloads[:1000]]
+    decode_frame = TAGGED_ROUTE.combined.decode
+    trades = [decode_frame(t).data for t in texts[:1000]]
     core = BinanceSpotCore()
 
     def frame_decode() -> None:
@@ -221,9 +223,9 @@ def _pieces(count: int) -> dict[str, Callable[[], None]]:
         for t in texts:
             orjson.loads(t)
 
-    def trades_from_wire() -> None:
-        for p in payloads:
-            trade_from_wire(p)
+    def msgspec_decode() -> None:
+        for t in texts:
+            decode_frame(t)
 
     def decimals() -> None:
         for p in prices:
@@ -246,7 +248,7 @@ def _pieces(count: int) -> dict[str, Callable[[], None]]:
         "frame decode": frame_decode,
         "orjson.loads": loads,
         "core.decode (whole)": core_decode,
-        "trade_from_wire": trades_from_wire,
+        "msgspec frame->Trade": msgspec_decode,
         "Decimal(str) x1": decimals,
         "Message envelope x1": messages,
     }

@@ -1,28 +1,18 @@
-"""The private cattrs ``Converter`` shared by the venue wire models, and the decode boundary.
+"""The private cattrs ``Converter`` for the library's edges, and the dict-walking decode boundary.
 
-Venue messages arrive as JSON with terse wire keys (Binance's ``"p"`` for a
-price). Each venue declares frozen attrs classes with readable names and
-registers them here with their wire names; :data:`converter` then builds
-(and un-builds, for fake servers and round-trip tests) those classes.
+The venues' wire models are msgspec Structs (:mod:`trio_venues._wirecodec`);
+the library's own events, reasons, stats and config are attrs classes. This
+module serves the edges that turn either into plain JSON values (the CLI's
+JSON lines): :func:`make_converter` builds a cattrs converter whose
+unstructure hooks handle both, with readable field names, ``Decimal`` as
+exact positional strings and tuples as arrays.
 
-Two policies are decided once, here:
-
-- **Cheap, strict leaves, no detailed validation.** The converter is made
-  with ``detailed_validation=False``: cattrs then generates plain structure
-  functions that raise the first ``KeyError``/``TypeError``/``ValueError``
-  they meet instead of collecting every problem into an exception group.
-  That keeps the hot path fast. The leaf hooks are strict instead of
-  lenient: an ``int`` field takes a JSON integer only (not ``"123"``, not
-  ``1.5``, not ``true``), a ``Decimal`` field takes a string only (never a
-  binary float, which would smuggle in ``0.1000000000000000055...``) and
-  must be finite, a ``str`` field takes a string, a ``bool`` a boolean, and
-  a ``tuple[X, ...]`` a JSON array.
-- **One decode boundary.** Whatever goes wrong while decoding untrusted
-  input (a failure listed in :data:`DECODE_FAILURES`) becomes our
-  :class:`~trio_venues.errors.DecodeError` through :func:`raise_decode_error`.
-  cattrs' detailed errors are exception groups (``BaseValidationError``);
-  they are flattened into the message and never escape, so callers never
-  need ``except*``.
+It also keeps the decode boundary of code that walks already-parsed JSON by
+hand (responses, acks): whatever goes wrong there (a failure listed in
+:data:`DECODE_FAILURES`) becomes our :class:`~trio_venues.errors.DecodeError`
+through :func:`raise_decode_error`. cattrs' detailed errors are exception
+groups (``BaseValidationError``); they are flattened into the message and
+never escape, so callers never need ``except*``.
 """
 
 from __future__ import annotations
@@ -30,30 +20,25 @@ from __future__ import annotations
 import decimal
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import attrs
 import cattrs
+import msgspec
 from cattrs.errors import BaseValidationError
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .errors import DecodeError
 
 __all__ = [
     "DECODE_FAILURES",
-    "converter",
     "decimal_from_wire",
     "decimal_to_wire",
+    "make_converter",
     "raise_decode_error",
-    "register_wire_class",
     "slot_setters",
-    "structure",
-    "unstructure",
 ]
-
-T = TypeVar("T")
 
 #: Exceptions that mean "this input does not have the expected shape".
 #: ``ArithmeticError`` covers ``decimal.InvalidOperation``; ``ValueError``
@@ -132,8 +117,27 @@ def _homogeneous_tuple_hook(type_: Any, conv: cattrs.Converter) -> Callable[[Any
     return structure_tuple
 
 
+def _is_struct(type_: Any) -> bool:
+    return isinstance(type_, type) and issubclass(type_, msgspec.Struct)
+
+
+def _struct_hook(type_: Any, conv: cattrs.Converter) -> Callable[[Any], Any]:
+    names: tuple[str, ...] = type_.__struct_fields__
+
+    def unstructure_struct(obj: Any) -> dict[str, Any]:
+        # Readable attribute names (not the wire keys msgspec.to_builtins gives).
+        return {name: conv.unstructure(getattr(obj, name)) for name in names}
+
+    return unstructure_struct
+
+
 def make_converter() -> cattrs.Converter:
-    """Build a converter with the strict leaf hooks and no detailed validation."""
+    """Build a converter with the strict leaf hooks and no detailed validation.
+
+    Un-building gives JSON-ready values: attrs classes and msgspec Structs
+    become objects with their readable field names, ``Decimal`` an exact
+    positional string, tuples arrays.
+    """
     conv = cattrs.Converter(
         detailed_validation=False,
         forbid_extra_keys=False,
@@ -146,59 +150,12 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook_factory(_is_homogeneous_tuple, _homogeneous_tuple_hook)
     conv.register_unstructure_hook(Decimal, decimal_to_wire)
+    conv.register_unstructure_hook_factory(_is_struct, _struct_hook)
     return conv
 
 
-#: The shared converter. Venue modules register their wire classes on import.
-converter = make_converter()
-
-
-def register_wire_class(
-    cls: type[Any],
-    wire_names: Mapping[str, str],
-    *,
-    structure_hooks: Mapping[str, Callable[[Any, Any], Any]] | None = None,
-    unstructure_hooks: Mapping[str, Callable[[Any], Any]] | None = None,
-) -> None:
-    """Register ``cls`` on :data:`converter`, with its fields renamed to wire keys.
-
-    Args:
-        cls: a frozen attrs class.
-        wire_names: attribute name -> wire key, for every attribute of ``cls``
-            (e.g. ``{"price": "p"}``). Missing attributes are an error, so a
-            new field cannot silently fall back to its Python name.
-        structure_hooks: per-attribute hooks that replace the type's hook when
-            decoding (e.g. a field derived from the event type).
-        unstructure_hooks: per-attribute hooks used when encoding.
-    """
-    field_names = {a.name for a in attrs.fields(cls)}
-    if set(wire_names) != field_names:
-        raise TypeError(
-            f"wire names for {cls.__name__} must cover exactly its fields: "
-            f"missing {sorted(field_names - set(wire_names))}, "
-            f"unknown {sorted(set(wire_names) - field_names)}"
-        )
-    structure_hooks = structure_hooks or {}
-    unstructure_hooks = unstructure_hooks or {}
-    # Typed as Any: cattrs' keyword overrides share **kwargs with its own flags.
-    structure_overrides: dict[str, Any] = {
-        name: override(rename=wire, struct_hook=structure_hooks.get(name))
-        for name, wire in wire_names.items()
-    }
-    unstructure_overrides: dict[str, Any] = {
-        name: override(rename=wire, unstruct_hook=unstructure_hooks.get(name))
-        for name, wire in wire_names.items()
-    }
-    converter.register_structure_hook(
-        cls, make_dict_structure_fn(cls, converter, **structure_overrides)
-    )
-    converter.register_unstructure_hook(
-        cls, make_dict_unstructure_fn(cls, converter, **unstructure_overrides)
-    )
-
-
 def slot_setters(cls: type[Any]) -> tuple[Callable[[Any, Any], None], ...]:
-    """The slot setters of ``cls``'s attrs fields, in field order, for hand-written decoders.
+    """The slot setters of ``cls``'s attrs fields, in field order, for hot-path builders.
 
     ``obj = object.__new__(cls)`` followed by ``setter(obj, value)`` for every
     field builds an instance without calling ``__init__``. attrs' frozen
@@ -237,16 +194,6 @@ def slot_setters(cls: type[Any]) -> tuple[Callable[[Any, Any], None], ...]:
             raise TypeError(f"{cls.__name__}.{field.name} is not a slot")
         setters.append(descriptor.__set__)
     return tuple(setters)
-
-
-def structure(value: Any, cls: type[T]) -> T:
-    """Build ``cls`` from decoded JSON ``value``; failures are :data:`DECODE_FAILURES`."""
-    return converter.structure(value, cls)
-
-
-def unstructure(obj: Any) -> Any:
-    """The JSON-ready form of ``obj`` with wire keys and decimal strings."""
-    return converter.unstructure(obj)
 
 
 def _describe(exc: BaseException) -> str:

@@ -332,21 +332,27 @@ def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
+def _bounded_decimal(text: str) -> Decimal:
+    return check_decimal(Decimal(text), "number")
+
+
 def loads_unique(text: str | bytes, what: str = "message") -> Any:
     """Parse JSON like ``json.loads``, refusing duplicate keys, NaN and Infinity literals.
 
     For slow paths that must route by a key (``"stream"``, ``"e"``) and so
     cannot let a second copy of that key win silently. Numbers with a point or
-    an exponent become exact ``Decimal`` values.
+    an exponent become exact ``Decimal`` values, within the bounds of
+    :func:`check_decimal` (``1e400`` is an error, not a float infinity).
 
     Raises:
-        DecodeError: not JSON, a duplicate key, or nested too deeply.
+        DecodeError: not JSON, a duplicate key, a number out of bounds, or
+            nested too deeply.
     """
     try:
         return json.loads(
             text,
             object_pairs_hook=_unique_pairs,
-            parse_float=Decimal,
+            parse_float=_bounded_decimal,
             parse_constant=_no_constant,
         )
     except (ValueError, RecursionError, InvalidOperation) as exc:

@@ -10,7 +10,13 @@ import pytest
 import trio
 
 from trio_venues.cli import ExitCode, run
-from trio_venues.cli._view import describe_reason, format_message, message_json, number
+from trio_venues.cli._view import (
+    decimal_text,
+    describe_reason,
+    format_message,
+    message_json,
+    number,
+)
 from trio_venues.events import Message
 from trio_venues.reasons import RemoteClosed, ResubscribeTimeout
 from trio_venues.testing import FakeVenueServer
@@ -179,6 +185,21 @@ def test_message_json_keeps_decimals_exact() -> None:
         },
         "received_at": 1.5,
     }
+
+
+@pytest.mark.parametrize(
+    "wire",
+    ["1e999999999", "-1e-999999999", "15e9", "1.5E+30", "0.00000001", "97012.35000000", "1e-8"],
+)
+def test_numbers_never_print_longer_than_their_wire_text(wire: str) -> None:
+    """A Decimal prints exactly and no longer than max(its wire text, 20 characters)."""
+    value = Decimal(wire)
+    for text in (decimal_text(value), number(value)):
+        assert len(text) <= max(len(wire), 20)
+    assert Decimal(decimal_text(value)) == value
+    assert decimal_text(value).startswith("-") == value.is_signed()
+    record = json.loads(message_json(Message("x", {"p": value})))
+    assert len(record["data"]["p"]) <= max(len(wire), 20)
 
 
 def test_human_lines_trim_trailing_zeros_but_stay_exact() -> None:

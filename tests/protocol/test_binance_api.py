@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from trio_venues._core import EndConnection, Response, UsageReport
+from trio_venues._core import EndConnection, Response, SendContext, UsageReport
 from trio_venues.errors import AuthenticationError, DecodeError, VenueError
 from trio_venues.events import ErrorEvent, Message
 from trio_venues.reasons import AuthenticationFailed, RemoteClosed, ServerRequested
@@ -330,9 +330,14 @@ def test_unknown_top_level_objects_are_delivered_not_dropped() -> None:
         pytest.param('{"subscriptionId":0,"event":[]}', id="event-array"),
         pytest.param('{"subscriptionId":0,"event":{"E":1}}', id="event-without-type"),
         pytest.param(
-            '{"subscriptionId":0,"event":{"e":"balanceUpdate","E":1,"a":"BTC","d":1.5,"T":1}}',
-            id="float-delta",
+            '{"subscriptionId":0,"event":{"e":"balanceUpdate","E":1,"a":"BTC","d":"NaN","T":1}}',
+            id="nan-delta",
         ),
+        pytest.param(
+            '{"subscriptionId":0,"event":{"e":"balanceUpdate","E":1,"a":"BTC","d":"1e999","T":1}}',
+            id="huge-delta",
+        ),
+        pytest.param('{"id":"a","id":"b","status":200,"result":{}}', id="duplicate-id"),
     ],
 )
 def test_bad_frames_raise_decode_error_only(frame: str | bytes) -> None:
@@ -415,4 +420,4 @@ def test_api_core_identity_and_close_classification() -> None:
     )
     assert core.classify_close(1002, "").retryable is False
     with pytest.raises(VenueError):
-        core.encode_subscribe(["btcusdt@trade"], "a")
+        core.encode_subscribe(["btcusdt@trade"], "a", SendContext(0.0, 0.0))

@@ -42,6 +42,7 @@ from trio_venues.venues.binance import (
     trades_topic,
 )
 from trio_venues.venues.binance._protocol import (
+    MAX_TOPICS_PER_REQUEST,
     StreamRequest,
     decode_stream_request,
     encode_combined,
@@ -278,7 +279,9 @@ BAD_FRAMES = [
     pytest.param('{"stream":"x@trade"}', id="data-missing"),
     pytest.param('{"stream":5,"data":{}}', id="stream-not-a-string"),
     pytest.param(TRADE.replace('"t": 12345', '"t": "12345"'), id="number-as-string"),
-    pytest.param(TRADE.replace('"p": "0.001"', '"p": 0.001'), id="price-as-float"),
+    pytest.param(TRADE.replace('"p": "0.001"', '"p": "1e9999999999"'), id="price-exponent"),
+    pytest.param(TRADE.replace('"q": "100"', '"q": "-Infinity"'), id="quantity-infinite"),
+    pytest.param('{"stream":"x@foo","data":{"x":1e400}}', id="unknown-huge-number"),
     pytest.param(TRADE.replace('"m": true', '"m": null'), id="null-for-bool"),
     pytest.param(TRADE.replace('"p": "0.001",', ""), id="missing-field"),
     pytest.param(text("depth_update").replace('"10"\n', '"10", "1"\n'), id="level-arity"),
@@ -347,6 +350,91 @@ def test_arbitrary_input_gives_outputs_or_a_decode_error(frame: str) -> None:
     except DecodeError:
         return
     assert len(outputs) == 1
+
+
+# -- strict prices and routing -----------------------------------------------------------
+
+
+def _compact_trade(price: str, stream: str = "bnbbtc@trade") -> str:
+    """A combined trade frame written the way Binance writes it (compact, "stream" first)."""
+    payload = {**sample("trade"), "p": price}
+    return json.dumps({"stream": stream, "data": payload}, separators=(",", ":"))
+
+
+_PRICE_TEXT = st.one_of(
+    st.text(alphabet=st.sampled_from(list("0123456789.+-eE_ nNaIifty\u0661")), max_size=14),
+    st.text(max_size=16),
+    st.builds(lambda m, e: f"{m}e{e}", st.integers(-999, 999), st.integers(-(10**12), 10**12)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PRICE_TEXT)
+def test_hostile_prices_decode_exactly_or_fail_naming_the_field(price: str) -> None:
+    """A trade's price is the exact Decimal its text spells, or a DecodeError at $.data.p."""
+    try:
+        expected: Decimal | None = Decimal(price)
+    except ArithmeticError:
+        expected = None
+    if expected is not None and not (expected.is_finite() and abs(expected.adjusted()) <= 100):
+        expected = None
+    frame = _compact_trade(price)
+    try:
+        message = only(BinanceSpotCore().decode(frame, 0.0))
+    except DecodeError as exc:
+        failure = str(exc)
+    else:
+        failure = ""
+        assert expected is not None, f"{price!r} decoded to {message.data.price!r}"
+        assert message.data.price.as_tuple() == expected.as_tuple()
+    if failure:
+        assert expected is None, failure
+        assert failure.endswith("- at `$.data.p`"), failure
+
+
+def test_a_duplicated_stream_key_cannot_move_a_message_to_another_topic() -> None:
+    """A second "stream" key is a DecodeError, not a re-route (and so is a second "e")."""
+    frame = _compact_trade("0.001")
+    moved = frame[:-1] + ',"stream":"ethusdt@trade"}'
+    with pytest.raises(DecodeError, match="duplicate key 'stream'"):
+        BinanceSpotCore().decode(moved, 0.0)
+    first = frame.replace('{"stream"', '{"stream":"ethusdt@trade","stream"', 1)
+    with pytest.raises(DecodeError, match="duplicate key 'stream'"):
+        BinanceSpotCore().decode(first, 0.0)
+    retagged = frame.replace('"e":"trade"', '"e":"trade","e":"aggTrade"')
+    with pytest.raises(DecodeError, match="duplicate key 'e'"):
+        BinanceSpotCore().decode(retagged, 0.0)
+    same = frame[:-1] + ',"stream":"bnbbtc@trade"}'
+    with pytest.raises(DecodeError, match="duplicate key 'stream'"):
+        BinanceSpotCore().decode(same.replace('"stream":"bnbbtc', '"stream":"bnb\\u0062tc', 1), 0.0)
+
+
+def test_frames_not_in_binance_order_take_the_checked_slow_path() -> None:
+    """A frame with "data" before "stream" decodes the same, through the slow path."""
+    frame = json.dumps({"data": sample("trade"), "stream": "bnbbtc@trade"})
+    assert only(BinanceSpotCore().decode(frame, 1.0)) == only(
+        BinanceSpotCore().decode(_compact_trade("0.001"), 1.0)
+    )
+
+
+@pytest.mark.parametrize(
+    ("stream", "sample_name", "cls"),
+    [
+        ("bnbbtc@bookTicker", "book_ticker", "BookTicker"),
+        ("bnbbtc@depth5@100ms", "partial_depth", "PartialDepth"),
+        ("bnbbtc@depth@100ms", "depth_update", "DepthUpdate"),
+        ("bnbbtc@kline_1m", "kline", "Kline"),
+        ("bnbbtc@aggTrade", "agg_trade", "AggTrade"),
+        ("!miniTicker@arr", None, "tuple"),
+    ],
+)
+def test_the_hot_path_routes_by_stream_name(stream: str, sample_name: str | None, cls: str) -> None:
+    """Untagged payloads are routed by stream name, tagged ones by their event type."""
+    payload = [sample("mini_ticker")] if sample_name is None else sample(sample_name)
+    frame = json.dumps({"stream": stream, "data": payload}, separators=(",", ":"))
+    message = only(BinanceSpotCore().decode(frame, 0.0))
+    assert type(message.data).__name__ == cls
+    assert message == Message(stream, market_event_from_wire(payload, stream), 0.0)
 
 
 # -- outgoing frames ---------------------------------------------------------------------
@@ -418,7 +506,7 @@ def test_request_ids_are_increasing_signed_64_bit_integers() -> None:
 def test_subscribe_batches_are_bounded_and_validated() -> None:
     """At most 200 valid stream names per request; bad names and misuse raise at once."""
     core = BinanceSpotCore()
-    assert core.max_topics_per_request == 200
+    assert MAX_TOPICS_PER_REQUEST == 200
     names = [f"s{i}usdt@trade" for i in range(200)]
     assert len(orjson.loads(core.encode_subscribe(names, 1))["params"]) == 200
     with pytest.raises(ValueError, match="at most 200"):

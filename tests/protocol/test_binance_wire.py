@@ -1,4 +1,4 @@
-"""Binance wire models: typed classes from recorded payloads, strict leaves, round trips."""
+"""Binance wire models: msgspec Structs from recorded payloads, strict leaves, round trips."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import Any
 
 import attrs
 import cattrs
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trio_venues._codec import DECODE_FAILURES, raise_decode_error, slot_setters, structure
+from trio_venues._codec import DECODE_FAILURES, raise_decode_error, slot_setters
 from trio_venues.errors import DecodeError
 from trio_venues.events import Message
 from trio_venues.venues.binance import (
@@ -44,6 +45,7 @@ from trio_venues.venues.binance import (
     to_wire,
     us_to_datetime,
     user_event_from_wire,
+    wire_levels,
 )
 
 DATA = Path(__file__).parent / "data" / "binance"
@@ -92,8 +94,8 @@ def test_depth_update_sample_decodes_to_exact_fields() -> None:
         symbol="BNBBTC",
         first_update_id=157,
         final_update_id=160,
-        bids=((D("0.0024"), D("10")),),
-        asks=((D("0.0026"), D("100")),),
+        bids=(("0.0024", "10"),),
+        asks=(("0.0026", "100"),),
         event_time=1672515782136,
     )
 
@@ -102,8 +104,8 @@ def test_partial_depth_sample_decodes_without_event_type() -> None:
     """A partial-depth payload has no 'e'; it is recognised by lastUpdateId."""
     assert market_event_from_wire(sample("partial_depth")) == PartialDepth(
         last_update_id=160,
-        bids=((D("0.0024"), D("10")),),
-        asks=((D("0.0026"), D("100")),),
+        bids=(("0.0024", "10"),),
+        asks=(("0.0026", "100"),),
     )
 
 
@@ -413,7 +415,9 @@ _MISSING = object()
         pytest.param(_trade(t="12345"), id="int-as-string"),
         pytest.param(_trade(t=1.0), id="int-as-float"),
         pytest.param(_trade(E=True), id="int-as-bool"),
-        pytest.param(_trade(p=0.001), id="price-as-float"),
+        pytest.param(_trade(p=True), id="price-as-bool"),
+        pytest.param(_trade(p="1e9999999999"), id="price-exponent-too-large"),
+        pytest.param(_trade(q="1e-9999999999"), id="quantity-exponent-too-small"),
         pytest.param(_trade(p="abc"), id="price-not-a-number"),
         pytest.param(_trade(p="NaN"), id="price-nan"),
         pytest.param(_trade(q="Infinity"), id="quantity-infinite"),
@@ -425,15 +429,13 @@ _MISSING = object()
         pytest.param({**sample("depth_update"), "b": ["12"]}, id="level-as-string"),
         pytest.param({**sample("depth_update"), "a": "x"}, id="levels-not-array"),
         pytest.param({**sample("depth_update"), "b": [["0.1", 2.5]]}, id="level-qty-float"),
-        pytest.param({**sample("depth_update"), "b": [["NaN", "1"]]}, id="level-nan"),
-        pytest.param({**sample("depth_update"), "a": [["1", "inf"]]}, id="level-infinite"),
         pytest.param({**sample("depth_update"), "a": [["1", None]]}, id="level-null"),
         pytest.param({**sample("depth_update"), "b": [[]]}, id="level-empty"),
         pytest.param({**sample("depth_update"), "b": [["1", "2"], ["3"]]}, id="level-short"),
         pytest.param({**sample("partial_depth"), "asks": [{"p": "1"}]}, id="level-object"),
         pytest.param({**sample("depth_update"), "u": "160"}, id="depth-id-string"),
         pytest.param({**sample("partial_depth"), "lastUpdateId": None}, id="partial-id-null"),
-        pytest.param({**sample("book_ticker"), "B": 31.21}, id="book-qty-float"),
+        pytest.param({**sample("book_ticker"), "B": "-inf"}, id="book-qty-infinite"),
         pytest.param({**sample("ticker"), "O": "0"}, id="ticker-int-as-string"),
         pytest.param({**sample("kline"), "k": None}, id="kline-bar-null"),
         pytest.param(
@@ -444,22 +446,59 @@ _MISSING = object()
         pytest.param("trade", id="scalar"),
     ],
 )
-def test_wrong_shapes_raise_decode_failures(payload: Any) -> None:
-    """Wrong types, missing fields and malformed levels raise one of DECODE_FAILURES."""
-    with pytest.raises(DECODE_FAILURES):
+def test_wrong_shapes_raise_decode_errors(payload: Any) -> None:
+    """Wrong types, missing fields, bad decimals and malformed levels raise DecodeError."""
+    with pytest.raises(DecodeError, match="could not decode"):
         market_event_from_wire(payload)
 
 
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (_trade(t="12345"), "Expected `int`, got `str` - at `$.t`"),
+        (_trade(p=_MISSING), "Object missing required field `p`"),
+        (_trade(p="NaN"), "Expected a finite decimal, got Decimal('NaN') for `price` - at `$.p`"),
+        ({**sample("kline"), "k": {**sample("kline")["k"], "x": "false"}}, "at `$.k.x`"),
+        ({**sample("depth_update"), "b": [["1", "2", "3"]]}, "at `$.b[0]`"),
+    ],
+)
+def test_decode_errors_name_the_field(payload: Any, message: str) -> None:
+    """The DecodeError message ends with the path of the offending field."""
+    with pytest.raises(DecodeError) as caught:
+        market_event_from_wire(payload)
+    assert message in str(caught.value)
+
+
+def test_a_json_number_in_a_decimal_field_is_parsed_exactly() -> None:
+    """msgspec reads a JSON number in a Decimal field from its text, never via a float."""
+    trade = market_event_from_wire(_trade(p=0.1))
+    assert isinstance(trade, Trade)
+    assert trade.price.as_tuple() == D("0.1").as_tuple()
+
+
+def test_depth_levels_are_checked_for_shape_and_parsed_strictly() -> None:
+    """Levels are two strings each at decode; their syntax is checked where they are parsed."""
+    update = market_event_from_wire({**sample("depth_update"), "b": [["NaN", "1"]]})
+    assert isinstance(update, DepthUpdate)
+    with pytest.raises(ValueError, match="plain decimal string, got 'NaN' for `price`"):
+        update.decimal_bids()
+    for bad in ("1e5", " 1", "1_0", "inf", "\u0661"):
+        level = market_event_from_wire({**sample("depth_update"), "a": [["1", bad]]})
+        with pytest.raises(ValueError, match="for `quantity`"):
+            level.decimal_asks()  # type: ignore[union-attr]
+
+
 def test_user_events_reject_wrong_shapes() -> None:
-    """User events with wrong leaf types or no event type fail with decode failures."""
+    """User events with wrong leaf types or no event type fail with DecodeError."""
     for bad in (
         {**EXECUTION_REPORT, "i": "4293153"},
         {**EXECUTION_REPORT, "N": 5},
+        {**EXECUTION_REPORT, "q": "Infinity"},
         {"e": "outboundAccountPosition", "E": 1, "u": 1, "B": "BTC"},
         {"E": 1},
         ["e"],
     ):
-        with pytest.raises(DECODE_FAILURES):
+        with pytest.raises(DecodeError):
             user_event_from_wire(bad)
 
 
@@ -500,7 +539,7 @@ def test_detailed_cattrs_errors_become_a_plain_decode_error() -> None:
 def test_plain_failures_become_decode_errors_with_the_cause_chained() -> None:
     """A KeyError at the boundary becomes a DecodeError naming the field, cause kept."""
     try:
-        structure({"s": "X"}, StreamTerminated)
+        {"s": "X"}["E"]
     except DECODE_FAILURES as exc:
         with pytest.raises(DecodeError, match="missing field 'E'") as info:
             raise_decode_error(exc, b"raw" * 1000)
@@ -528,7 +567,7 @@ decimals = st.decimals(
 )
 ints = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 texts = st.text(min_size=1, max_size=12)
-levels = st.lists(st.tuples(decimals, decimals), max_size=5).map(tuple)
+levels = st.lists(st.tuples(decimals, decimals), max_size=5).map(wire_levels)
 
 
 @settings(max_examples=60, deadline=None)
@@ -650,18 +689,19 @@ def test_depth_levels_stay_the_exact_strings_binance_sent() -> None:
     assert partial.decimal_asks() == ((D("0.0026"), D("100")),)
 
 
-def test_levels_built_by_hand_are_stored_in_their_wire_form() -> None:
+def test_wire_levels_turn_hand_built_levels_into_their_wire_form() -> None:
     """Decimal levels become positional strings; strings are kept; floats and NaN are refused."""
-    update = DepthUpdate("BTCUSDT", 1, 2, ((D("1.50"), D("2E+1")),), (("3.0", D("0")),), 5)
+    bids = wire_levels(((D("1.50"), D("2E+1")),))
+    update = DepthUpdate("BTCUSDT", 1, 2, bids, wire_levels((("3.0", D("0")),)), 5)
     assert update.bids == (("1.50", "20"),)
     assert update.asks == (("3.0", "0"),)
-    assert PartialDepth(1, [[D("0.1"), "2"]], ()).bids == (("0.1", "2"),)
+    assert wire_levels([[D("0.1"), "2"]]) == (("0.1", "2"),)
     with pytest.raises(TypeError, match="float"):
-        DepthUpdate("X", 1, 2, ((0.1, D(1)),), (), 5)  # type: ignore[arg-type]
+        wire_levels(((0.1, D(1)),))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="finite"):
-        PartialDepth(1, ((D("NaN"), D(1)),), ())
+        wire_levels(((D("NaN"), D(1)),))
     with pytest.raises(ValueError, match="price, quantity"):
-        PartialDepth(1, (("1", "2", "3"),), ())
+        wire_levels((("1", "2", "3"),))
 
 
 def test_decimal_views_report_a_level_that_is_not_a_number() -> None:
@@ -669,32 +709,44 @@ def test_decimal_views_report_a_level_that_is_not_a_number() -> None:
     update = market_event_from_wire({**sample("depth_update"), "b": [["1..2", "1"]]})
     assert isinstance(update, DepthUpdate)
     assert update.bids == (("1..2", "1"),)
-    with pytest.raises(ValueError, match="not a decimal number"):
+    with pytest.raises(ValueError, match="plain decimal string"):
         update.decimal_bids()
 
 
-# -- hand-built instances are the same as attrs-built ones ----------------------------------
+# -- Structs: frozen, equal to init-built ones, copied with msgspec.structs.replace ---------
 
 
-def test_hand_decoded_instances_equal_init_built_ones_and_stay_frozen() -> None:
-    """The slot-filled fast path builds ordinary frozen instances: equal, hashable, immutable."""
-    trade = market_event_from_wire(sample("trade"))
-    assert trade == Trade(**{f.name: getattr(trade, f.name) for f in attrs.fields(Trade)})
+def test_decoded_instances_equal_init_built_ones_and_stay_frozen() -> None:
+    """Decoded Structs are ordinary frozen instances: equal, hashable, immutable."""
     decoded: list[Any] = [
-        trade,
+        market_event_from_wire(sample("trade")),
         market_event_from_wire(sample("agg_trade")),
         market_event_from_wire(sample("book_ticker")),
         market_event_from_wire(sample("depth_update")),
         market_event_from_wire(sample("partial_depth")),
+        market_event_from_wire(sample("kline")),
     ]
     for event in decoded:
         cls = type(event)
-        rebuilt = cls(**{f.name: getattr(event, f.name) for f in attrs.fields(cls)})
+        rebuilt = cls(**msgspec.structs.asdict(event))
         assert rebuilt == event
         assert hash(rebuilt) == hash(event)
         assert repr(rebuilt) == repr(event)
-        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        with pytest.raises(AttributeError):
             event.symbol = "X"
+        assert cls.__struct_config__.frozen
+        assert not cls.__struct_config__.gc
+
+
+def test_replace_copies_with_a_change_and_checks_it() -> None:
+    """msgspec.structs.replace is the evolve of wire models; a bad Decimal is refused."""
+    trade = market_event_from_wire(sample("trade"))
+    assert isinstance(trade, Trade)
+    cheaper = msgspec.structs.replace(trade, price=D("0.001"))
+    assert cheaper.price == D("0.001")
+    assert cheaper.trade_id == trade.trade_id
+    with pytest.raises(ValueError, match="for `price`"):
+        msgspec.structs.replace(trade, price=D("NaN"))
 
 
 def test_slot_setters_refuse_classes_whose_init_does_more() -> None:

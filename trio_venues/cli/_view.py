@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
+import msgspec
 import orjson
 from rich.console import Console, Group
 from rich.live import Live
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DemoView",
+    "decimal_text",
     "describe_reason",
     "format_event",
     "format_message",
@@ -110,9 +112,43 @@ def describe_reason(reason: DisconnectReason) -> str:
 
 # -- typed messages -----------------------------------------------------------------------
 
+
+#: Positional notation is used up to this many characters (every price and
+#: quantity Binance sends, 18 decimals included) even when an exponent is shorter.
+_POSITIONAL_WIDTH: Final = 20
+
+
+def decimal_text(value: Decimal) -> str:
+    """An exact spelling of ``value`` that stays short whatever its exponent.
+
+    Positional notation (``"97012.35000000"``, ``"0.00000001"``) when it takes
+    at most 20 characters or is no longer than the coefficient-and-exponent
+    form (``"1e-30"``, ``"15e9"``), which is used otherwise. So a number never
+    prints longer than its wire text or 20 characters, whichever is more: a
+    hostile ``"1e999999999"`` prints as 11 characters instead of a billion,
+    and nothing large is allocated on the way.
+    """
+    if not value.is_finite():
+        return str(value)
+    sign, digits, raw_exponent = value.as_tuple()
+    exponent = int(raw_exponent)  # an int for every finite value
+    count = len(digits)
+    if exponent > 0:
+        width = count + exponent
+    elif -exponent >= count:
+        width = 2 - exponent  # "0." and the leading zeros
+    else:
+        width = count + 1
+    compact = f"{''.join(map(str, digits))}e{exponent}"
+    if width <= _POSITIONAL_WIDTH or width <= len(compact):
+        return format(value, "f")
+    return f"-{compact}" if sign else compact
+
+
 # Un-builds typed messages with their readable field names (not the wire
 # names): Decimals become exact strings, tuples become arrays.
 _CONVERTER = make_converter()
+_CONVERTER.register_unstructure_hook(Decimal, decimal_text)
 
 
 def _plain(data: Any) -> Any:
@@ -123,7 +159,7 @@ def _plain(data: Any) -> Any:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return decimal_text(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
@@ -148,10 +184,13 @@ def message_json(message: Message) -> str:
 def number(value: Decimal | str) -> str:
     """A price or quantity for people: exact, without trailing zeros (``"65000.1"``).
 
-    Takes a ``Decimal`` or the exact decimal string a venue sent (depth levels).
+    Takes a ``Decimal`` (spelled by :func:`decimal_text`) or the exact decimal
+    string a venue sent (depth levels). Never longer than the wire text.
     """
-    text = value if isinstance(value, str) else format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    text = value if isinstance(value, str) else decimal_text(value)
+    if "." in text and "e" not in text and "E" not in text:
+        return text.rstrip("0").rstrip(".")
+    return text
 
 
 def level_text(level: tuple[Decimal | str, Decimal | str] | None) -> str:
@@ -218,7 +257,7 @@ def format_data(data: Any) -> str:
                 f"{data.symbol} miniTicker close={number(data.close_price)} "
                 f"volume={number(data.base_volume)}"
             )
-    if attrs.has(type(data)):
+    if attrs.has(type(data)) or isinstance(data, msgspec.Struct):
         return f"{type(data).__name__} {orjson.dumps(_plain(data), default=_json_default).decode()}"
     return repr(data)
 

@@ -117,6 +117,7 @@ from ._wire import (
     Ticker,
     Trade,
     to_wire,
+    wire_levels,
 )
 
 __all__ = [
@@ -272,15 +273,15 @@ def _depth_update(market: MarketSimulator, topic: str, now_ms: int) -> DepthUpda
         market.symbol,
         diff.first_update_id,
         diff.last_update_id,
-        diff.bids,
-        diff.asks,
+        wire_levels(diff.bids),
+        wire_levels(diff.asks),
         event_time=now_ms,
     )
 
 
 def _partial_depth(snapshot: BookSnapshot) -> PartialDepth:
     """A ``depth`` answer or ``@depth<N>`` message: ``lastUpdateId``, ``bids``, ``asks``."""
-    return PartialDepth(snapshot.update_id, snapshot.bids, snapshot.asks)
+    return PartialDepth(snapshot.update_id, wire_levels(snapshot.bids), wire_levels(snapshot.asks))
 
 
 def _book_ticker(market: MarketSimulator) -> BookTicker:

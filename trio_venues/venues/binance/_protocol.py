@@ -27,17 +27,28 @@ from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 import attrs
+import msgspec
 import orjson
 
 from ..._codec import DECODE_FAILURES, decimal_to_wire, raise_decode_error, slot_setters
-from ..._core import EndConnection, Output, RequestId, Response, UsageReport, VenueCore
+from ..._core import (
+    EndConnection,
+    Output,
+    RequestId,
+    Response,
+    SendContext,
+    UsageReport,
+    VenueCore,
+)
+from ..._wirecodec import DECODE_ERRORS, decode_error, loads_unique
 from ...errors import AuthenticationError, DecodeError, VenueError
 from ...events import ErrorEvent, Message
 from ...reasons import AuthenticationFailed, DisconnectReason, RemoteClosed, ServerRequested
+from ._signing import Signer, sign_params
 from ._wire import (
     KLINE_INTERVALS,
-    MARKET_DECODERS,
     ROLLING_WINDOWS,
+    TAGGED_ROUTE,
     AggTrade,
     AvgPrice,
     BookTicker,
@@ -46,12 +57,14 @@ from ._wire import (
     MarketEvent,
     MiniTicker,
     RollingWindowTicker,
+    StreamRoute,
     Ticker,
     TimeUnit,
     Trade,
     UnknownMessage,
     UserDataEvent,
     market_event_from_wire,
+    stream_route,
     user_event_from_wire,
 )
 
@@ -65,6 +78,7 @@ __all__ = [
     "DEPTH_SPEEDS",
     "KLINE_TIMEZONES",
     "MAX_STREAMS_PER_CONNECTION",
+    "MAX_TOPICS_PER_REQUEST",
     "STREAM_METHODS",
     "STREAM_URL",
     "StreamRequest",
@@ -109,6 +123,11 @@ API_URL: Final = "wss://ws-api.binance.com:443/ws-api/v3"
 TESTNET_API_URL: Final = "wss://ws-api.testnet.binance.vision/ws-api/v3"
 #: Binance's cap on streams per connection; enforced by the rate limiter, not here.
 MAX_STREAMS_PER_CONNECTION: Final = 1024
+#: Topics per SUBSCRIBE/UNSUBSCRIBE frame (our choice; Binance documents no
+#: cap). 200 names of ~25 chars keep a frame near 5 KB; 1024 streams then take
+#: 6 requests, well inside the 5 messages/s budget. The session batches under
+#: it through ``BINANCE_SPOT_LIMITS`` (its ``"topics_per_request"`` cap).
+MAX_TOPICS_PER_REQUEST: Final = 200
 #: The methods of the market-stream endpoint [BN-S "Live Subscribing/Unsubscribing"].
 STREAM_METHODS: Final = frozenset(
     {"SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY"}
@@ -557,11 +576,20 @@ def _derived_topic(data: MarketEvent) -> str | None:
     return None
 
 
-# Messages of the hot path are built through their slots, as the hand-written
-# decoders build trades (see ``_codec.slot_setters``): ~0.15 us less per message.
+# Messages of the hot path are built through their slots, not attrs' frozen
+# ``__init__`` (see ``_codec.slot_setters``): ~0.15 us less per message.
 _new: Final = object.__new__
-_loads: Final = orjson.loads
 _set_topic, _set_data, _set_received_at = slot_setters(Message)
+
+# Binance writes the stream name first in every combined-stream frame: the hot
+# path reads it from the text to pick the decoder, then checks it against the
+# decoded envelope (a second "stream" key, or an escape in the name, makes them
+# differ and sends the frame to the duplicate-checking slow path).
+_STREAM_PREFIX: Final = '{"stream":"'
+_PREFIX_LENGTH: Final = len(_STREAM_PREFIX)
+# Routes are cached per stream name; names come from the wire, so the cache is bounded.
+_MAX_CACHED_ROUTES: Final = 4096
+_STREAM_WHAT: Final = "Binance stream message"
 
 
 def _is_server_shutdown(payload: Any) -> bool:
@@ -601,10 +629,6 @@ class BinanceSpotCore(VenueCore):
     """
 
     name = "binance"
-    #: Topics per SUBSCRIBE/UNSUBSCRIBE frame. 200 names of ~25 chars keep a
-    #: frame near 5 KB; 1024 streams then take 6 requests, well inside the
-    #: 5 messages/s budget. The 1024-stream cap itself is the limiter's.
-    max_topics_per_request = 200
     venue_ping_interval = None
 
     def __init__(self, url: str | None = None) -> None:
@@ -616,6 +640,14 @@ class BinanceSpotCore(VenueCore):
         self._raw_topic = (
             parsed.topics[0] if not parsed.combined and len(parsed.topics) == 1 else None
         )
+        # Raw connections decode bare payloads by the URL's stream (the tagged
+        # union when it names none); combined ones read each frame's name.
+        self._raw_route: StreamRoute | None = None
+        if not parsed.combined:
+            self._raw_route = (
+                TAGGED_ROUTE if self._raw_topic is None else stream_route(self._raw_topic)
+            )
+        self._routes: dict[str, StreamRoute] = {}
 
     # -- incoming -----------------------------------------------------------------
 
@@ -627,28 +659,63 @@ class BinanceSpotCore(VenueCore):
                 "(SBE streams are not supported)",
                 data,
             )
+        if data.startswith(_STREAM_PREFIX):
+            # The hot path: one msgspec decode of envelope and payload, the
+            # decoder picked by the stream name.
+            stream = data[_PREFIX_LENGTH : data.find('"', _PREFIX_LENGTH)]
+            route = self._routes.get(stream)
+            if route is None:
+                route = self._route(stream)
+            try:
+                frame = route.combined.decode(data)
+            except DECODE_ERRORS as exc:
+                return self._decode_slow(data, received_at, exc)
+            if frame.stream == stream:
+                message: Message = _new(Message)
+                _set_topic(message, stream)
+                _set_data(message, frame.data)
+                _set_received_at(message, received_at)
+                return (message,)
+        elif self._raw_route is not None:
+            # A raw /ws/ connection: bare payloads, the decoder picked by the URL's stream.
+            try:
+                event = self._raw_route.raw.decode(data)
+            except DECODE_ERRORS as exc:
+                return self._decode_slow(data, received_at, exc)
+            return (Message(self._raw_stream_topic(event), event, received_at),)
+        return self._decode_slow(data, received_at, None)
+
+    def _route(self, stream: str) -> StreamRoute:
+        route = stream_route(stream)
+        if len(self._routes) < _MAX_CACHED_ROUTES:
+            self._routes[stream] = route
+        return route
+
+    def _decode_slow(
+        self, data: str, received_at: float, fast_error: Exception | None
+    ) -> Sequence[Output]:
+        """Everything the hot path did not decode: responses, shutdowns, unknown types.
+
+        Parsed by :func:`~trio_venues._wirecodec.loads_unique`, so a duplicated
+        key (``"stream"``, ``"id"``, ``"e"``) is an error rather than a quiet
+        re-route. When the hot path failed on a payload this path cannot
+        decode either, its error (with the full ``$.data.p`` path) is raised.
+        """
+        if fast_error is not None and not isinstance(fast_error, msgspec.ValidationError):
+            # Malformed JSON (or nested too deeply): nothing else can read it.
+            raise decode_error(fast_error, data, _STREAM_WHAT)
+        obj = loads_unique(data, _STREAM_WHAT)
         try:
-            obj = _loads(data)
             if type(obj) is dict:
                 stream = obj.get("stream")
                 if stream is not None:
-                    # The hot path: a combined-stream message of a known event type
-                    # goes straight to its decoder.
                     if type(stream) is not str:
-                        raise TypeError("field 'stream': expected a string")
+                        raise TypeError("Expected `str` - at `$.stream`")
                     payload = obj["data"]
-                    if type(payload) is dict:
-                        decoder = MARKET_DECODERS.get(payload.get("e", ""))
-                        if decoder is not None:
-                            event = decoder(payload)
-                            message: Message = _new(Message)
-                            _set_topic(message, stream)
-                            _set_data(message, event)
-                            _set_received_at(message, received_at)
-                            return (message,)
-                        if _is_server_shutdown(payload):
-                            return (_shutdown(payload),)
-                    return (Message(stream, market_event_from_wire(payload), received_at),)
+                    if _is_server_shutdown(payload):
+                        return (_shutdown(payload),)
+                    event = self._typed(payload, stream, data, fast_error)
+                    return (Message(stream, event, received_at),)
                 if "id" in obj and "e" not in obj:
                     return self._response(obj)
                 if _is_server_shutdown(obj):
@@ -656,10 +723,25 @@ class BinanceSpotCore(VenueCore):
             elif type(obj) is not list:
                 raise TypeError(f"expected a JSON object or array, got {type(obj).__name__}")
             # A raw-stream payload: an object, or an array for "!...@arr".
-            event = market_event_from_wire(obj)
+            event = self._typed(obj, self._raw_topic, data, fast_error)
             return (Message(self._raw_stream_topic(event), event, received_at),)
         except DECODE_FAILURES as exc:
-            raise_decode_error(exc, data, "Binance stream message")
+            raise_decode_error(exc, data, _STREAM_WHAT)
+
+    @staticmethod
+    def _typed(
+        payload: Any, stream: str | None, data: str, fast_error: Exception | None
+    ) -> MarketEvent:
+        try:
+            return market_event_from_wire(payload, stream)
+        except DecodeError as exc:
+            # Both failed: the hot path's message has the whole path ("$.data.p").
+            error = (
+                DecodeError(str(exc), data)
+                if fast_error is None
+                else decode_error(fast_error, data, _STREAM_WHAT)
+            )
+        raise error
 
     def _raw_stream_topic(self, event: MarketEvent) -> str | None:
         derived = _derived_topic(event)
@@ -692,18 +774,22 @@ class BinanceSpotCore(VenueCore):
         names = [validate_stream_name(topic) for topic in topics]
         if not names:
             raise ValueError(f"{method} needs at least one stream name")
-        if len(names) > self.max_topics_per_request:
+        most = MAX_TOPICS_PER_REQUEST
+        if len(names) > most:
             raise ValueError(
-                f"{len(names)} streams in one {method}; at most "
-                f"{self.max_topics_per_request} per request: split them"
+                f"{len(names)} streams in one {method}; at most {most} per request: split them"
             )
         return _dumps({"method": method, "params": names, "id": request_id})
 
-    def encode_subscribe(self, topics: Sequence[str], request_id: RequestId) -> str:
+    def encode_subscribe(
+        self, topics: Sequence[str], request_id: RequestId, ctx: SendContext | None = None
+    ) -> str:
         """``{"method": "SUBSCRIBE", "params": [...], "id": N}``; the ack is ``result: null``."""
         return self._encode_topics("SUBSCRIBE", topics, request_id)
 
-    def encode_unsubscribe(self, topics: Sequence[str], request_id: RequestId) -> str:
+    def encode_unsubscribe(
+        self, topics: Sequence[str], request_id: RequestId, ctx: SendContext | None = None
+    ) -> str:
         """``{"method": "UNSUBSCRIBE", "params": [...], "id": N}``."""
         return self._encode_topics("UNSUBSCRIBE", topics, request_id)
 
@@ -712,7 +798,9 @@ class BinanceSpotCore(VenueCore):
         _check_stream_id(request_id)
         return _dumps({"method": "LIST_SUBSCRIPTIONS", "id": request_id})
 
-    def encode_request(self, method: str, params: Any, request_id: RequestId) -> str:
+    def encode_request(
+        self, method: str, params: Any, request_id: RequestId, ctx: SendContext | None = None
+    ) -> str:
         """A market-stream request: one of :data:`STREAM_METHODS`.
 
         Args:
@@ -837,10 +925,23 @@ class BinanceApiCore(VenueCore):
 
     Request ids are strings (``uuid4().hex``: 32 characters, unique across
     connections, so a late reply can never be mistaken for another request's).
+
+    Args:
+        logon_signer: an Ed25519 signer to log on with: the connection's
+            first frame is then a signed ``session.logon`` (``timestamp`` from
+            ``SendContext.wall_time``). ``None``: no log-on.
+        recv_window: the log-on's ``recvWindow`` in ms (Binance's 5000 when ``None``).
     """
 
     name = "binance-api"
     venue_ping_interval = None
+
+    def __init__(
+        self, *, logon_signer: Signer | None = None, recv_window: int | Decimal | None = None
+    ) -> None:
+        super().__init__()
+        self.logon_signer = logon_signer
+        self.recv_window = recv_window
 
     def next_request_id(self) -> str:
         """A fresh string id: 32 hex characters (Binance allows up to 36)."""
@@ -856,8 +957,9 @@ class BinanceApiCore(VenueCore):
                 "(SBE responses are not supported)",
                 data,
             )
+        # Duplicate keys refused: a second "id" must not answer another request.
+        obj = loads_unique(data, "Binance API message")
         try:
-            obj = orjson.loads(data)
             if type(obj) is not dict:
                 raise TypeError(f"expected a JSON object, got {type(obj).__name__}")
             if "status" in obj:
@@ -921,7 +1023,9 @@ class BinanceApiCore(VenueCore):
 
     # -- outgoing -----------------------------------------------------------------
 
-    def encode_request(self, method: str, params: Any, request_id: RequestId) -> str:
+    def encode_request(
+        self, method: str, params: Any, request_id: RequestId, ctx: SendContext | None = None
+    ) -> str:
         """``{"id": request_id, "method": method[, "params": {...}]}``.
 
         ``params`` is a mapping (sign it first with :func:`sign_params` for
@@ -938,8 +1042,27 @@ class BinanceApiCore(VenueCore):
         _reject_floats(params, "params")
         return _dumps({"id": request_id, "method": method, "params": dict(params)})
 
+    def encode_login(self, request_id: RequestId, ctx: SendContext) -> str | None:
+        """A signed ``session.logon`` when the core has a ``logon_signer``, else ``None``."""
+        if self.logon_signer is None:
+            return None
+        timestamp = round(ctx.wall_time * 1000)
+        params = sign_params({}, self.logon_signer, timestamp, self.recv_window)
+        return self.encode_request("session.logon", params, request_id)
+
+    def login_details(self, result: Any) -> Mapping[str, Any]:
+        """The ``session.logon`` result with ``apiKey`` abbreviated (never a secret)."""
+        if not isinstance(result, Mapping):
+            return {}
+        return {k: mask_api_key(v) if k == "apiKey" else v for k, v in result.items()}
+
     # -- lifecycle ----------------------------------------------------------------
 
     def classify_close(self, code: int, reason: str) -> DisconnectReason:
         """See :func:`classify_binance_close`: 1008 and 1000 are retryable on Binance."""
         return classify_binance_close(code, reason)
+
+
+def mask_api_key(api_key: Any) -> Any:
+    """An API key abbreviated for events and logs: its first four characters and ``...``."""
+    return f"{api_key[:4]}..." if isinstance(api_key, str) and len(api_key) > 4 else api_key

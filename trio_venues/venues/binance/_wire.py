@@ -1,4 +1,4 @@
-"""Binance Spot wire models: frozen attrs classes for stream payloads and user-data events.
+"""Binance Spot wire models: frozen msgspec Structs for stream payloads and user-data events.
 
 Every class documents each field with its wire key in brackets (``price``
 [``p``]). Prices and quantities are :class:`~decimal.Decimal`, except the
@@ -11,45 +11,42 @@ sends: milliseconds since the epoch, or microseconds on connections opened
 with ``timeUnit=MICROSECOND`` (convert with :func:`ms_to_datetime`,
 :func:`us_to_datetime` or :func:`to_datetime`).
 
-Decoding: the four hot types (trade, aggTrade, depthUpdate, bookTicker) and
-partial depth are built by hand-written functions (``trade_from_wire`` ...):
-one combined type check on the fast path, a precise message on the slow
-path, and the instance filled through its slots (``_codec.slot_setters``)
-rather than attrs' frozen ``__init__``. The other classes go through the
-shared cattrs converter (:mod:`trio_venues._codec`), registered at the bottom
-of this module with their wire names. Both paths are strict about leaf types
-(see ``_codec``); unknown extra keys are ignored, missing required keys are
-errors.
+Decoding is msgspec's, in C, straight from the frame's text (see
+:mod:`trio_venues._wirecodec`): the classes are frozen ``gc=False`` Structs
+with readable names renamed to Binance's keys; every ``Decimal`` is checked
+(finite, exponent within bounds); unknown extra keys are ignored, missing
+required keys are errors naming the field. The payloads Binance tags with an
+event type ``e`` form one tagged union; book ticker, partial depth and
+rolling-window tickers are routed by their stream name (:func:`stream_route`).
+Copy an instance with a change with ``msgspec.structs.replace(x, price=...)``.
 
 Reference: Binance ``web-socket-streams.md`` and ``user-data-stream.md``
-(``../shared/venues/README.md`` section 1.8).
+(``docs/venues/binance.md``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from itertools import chain
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 
-import attrs
+import msgspec
 
-from ..._codec import (
-    converter,
-    decimal_to_wire,
-    register_wire_class,
-    slot_setters,
-)
+from ..._codec import decimal_to_wire
+from ..._wirecodec import DECODE_ERRORS, WireStruct, decode_error, plain_decimal
+from ...errors import DecodeError
 
 __all__ = [
     "AccountPosition",
     "AggTrade",
     "AvgPrice",
+    "BOOK_TICKER_ROUTE",
     "Balance",
     "BalanceUpdate",
     "BookLevel",
     "BookTicker",
+    "Combined",
     "DepthUpdate",
     "ExecutionReport",
     "KLINE_INTERVALS",
@@ -57,29 +54,35 @@ __all__ = [
     "KlineBar",
     "ListStatus",
     "ListStatusOrder",
+    "MARKET_EVENT_TYPES",
     "MarketEvent",
     "MiniTicker",
+    "PARTIAL_DEPTH_ROUTE",
     "PartialDepth",
+    "ROLLING_ARRAY_ROUTE",
+    "ROLLING_ROUTE",
     "ROLLING_WINDOWS",
     "RollingWindowTicker",
+    "StreamRoute",
     "StreamTerminated",
+    "TAGGED_ARRAY_ROUTE",
+    "TAGGED_ROUTE",
+    "TaggedMarketEvent",
     "Ticker",
     "TimeUnit",
     "Trade",
+    "USER_EVENT_TYPES",
     "UnknownMessage",
     "UserDataEvent",
     "UserEvent",
     "WireLevel",
-    "agg_trade_from_wire",
-    "book_ticker_from_wire",
     "decimal_levels",
-    "depth_update_from_wire",
     "market_event_from_wire",
     "ms_to_datetime",
     "partial_depth_from_wire",
+    "stream_route",
     "to_datetime",
     "to_wire",
-    "trade_from_wire",
     "us_to_datetime",
     "user_event_from_wire",
     "wire_levels",
@@ -107,6 +110,9 @@ KLINE_INTERVALS: tuple[str, ...] = (
 
 #: Window sizes of the rolling-window ticker streams [BN-S "Rolling Window Statistics"].
 ROLLING_WINDOWS: tuple[str, ...] = ("1h", "4h", "1d")
+
+#: Event types of the rolling-window tickers -> their window.
+_ROLLING_EVENT_TYPES: Final = {f"{window}Ticker": window for window in ROLLING_WINDOWS}
 
 #: ``"ms"`` (the default) or ``"us"`` (``timeUnit=MICROSECOND`` in the URL).
 TimeUnit: TypeAlias = Literal["ms", "us"]
@@ -155,11 +161,10 @@ def _wire_number(value: str | Decimal) -> str:
 def wire_levels(levels: Iterable[Sequence[str | Decimal]]) -> tuple[WireLevel, ...]:
     """Normalise levels built by hand to the wire form: ``((price_str, qty_str), ...)``.
 
-    The converter of :class:`DepthUpdate`/:class:`PartialDepth` levels, so
-    ``DepthUpdate(..., bids=((Decimal("1.5"), Decimal("2")),), ...)`` holds
-    ``(("1.5", "2"),)``. Strings are kept as they are; ``Decimal`` values are
-    written in positional notation (:func:`~trio_venues._codec.decimal_to_wire`).
-    Decoded messages skip this: the decoder builds the tuples itself.
+    For levels built by hand: ``DepthUpdate(..., bids=wire_levels([(Decimal("1.5"),
+    Decimal("2"))]), ...)`` holds ``(("1.5", "2"),)``. Strings are kept as they
+    are; ``Decimal`` values are written in positional notation
+    (:func:`~trio_venues._codec.decimal_to_wire`).
 
     Raises:
         TypeError: a value is neither a ``str`` nor a ``Decimal`` (a float, say).
@@ -175,17 +180,16 @@ def wire_levels(levels: Iterable[Sequence[str | Decimal]]) -> tuple[WireLevel, .
 
 
 def decimal_levels(levels: Iterable[WireLevel]) -> tuple[BookLevel, ...]:
-    """Parse wire levels into ``(Decimal, Decimal)`` pairs, in order.
+    """Parse wire levels into ``(Decimal, Decimal)`` pairs, in order, strictly.
+
+    Each price and quantity must be in Binance's plain notation (ASCII digits,
+    an optional sign and point; see :func:`~trio_venues._wirecodec.plain_decimal`).
 
     Raises:
-        ValueError: a price or quantity is not a decimal number (the decoder
-            checks that levels are strings without NaN or infinities, not their
-            full number syntax).
+        ValueError: a price or quantity is not a plain decimal number, or is
+            out of bounds.
     """
-    try:
-        return tuple([(Decimal(price), Decimal(quantity)) for price, quantity in levels])
-    except ArithmeticError as exc:  # decimal.InvalidOperation
-        raise ValueError(f"a price level is not a decimal number: {exc!r}") from exc
+    return tuple([(plain_decimal(p, "price"), plain_decimal(q, "quantity")) for p, q in levels])
 
 
 # --------------------------------------------------------------------------------------
@@ -193,8 +197,22 @@ def decimal_levels(levels: Iterable[WireLevel]) -> tuple[BookLevel, ...]:
 # --------------------------------------------------------------------------------------
 
 
-@attrs.frozen
-class Trade:
+class Trade(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="trade",
+    rename={
+        "symbol": "s",
+        "trade_id": "t",
+        "price": "p",
+        "quantity": "q",
+        "trade_time": "T",
+        "event_time": "E",
+        "is_buyer_maker": "m",
+    },
+):
     """One trade from ``<symbol>@trade`` (event type ``trade``).
 
     Attributes:
@@ -217,8 +235,24 @@ class Trade:
     is_buyer_maker: bool
 
 
-@attrs.frozen
-class AggTrade:
+class AggTrade(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="aggTrade",
+    rename={
+        "symbol": "s",
+        "agg_trade_id": "a",
+        "price": "p",
+        "quantity": "q",
+        "first_trade_id": "f",
+        "last_trade_id": "l",
+        "trade_time": "T",
+        "event_time": "E",
+        "is_buyer_maker": "m",
+    },
+):
     """Trades of one taker order at one price, from ``<symbol>@aggTrade``.
 
     Attributes:
@@ -244,8 +278,21 @@ class AggTrade:
     is_buyer_maker: bool
 
 
-@attrs.frozen
-class DepthUpdate:
+class DepthUpdate(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="depthUpdate",
+    rename={
+        "symbol": "s",
+        "first_update_id": "U",
+        "final_update_id": "u",
+        "bids": "b",
+        "asks": "a",
+        "event_time": "E",
+    },
+):
     """A diff of the order book from ``<symbol>@depth[@100ms]`` (event ``depthUpdate``).
 
     Apply in order; the update after this one has ``first_update_id ==
@@ -258,9 +305,10 @@ class DepthUpdate:
     (:class:`~trio_venues.book.DepthDiff` takes these tuples as they are),
     parses every level once itself. :meth:`decimal_bids` and
     :meth:`decimal_asks` give ``(Decimal, Decimal)`` pairs when you want them.
-    Decoding checks that every price and quantity is a string and none is NaN
-    or infinite. Built by hand, the levels may be given as ``Decimal`` pairs
-    too; they are stored as strings (see :func:`wire_levels`).
+    Decoding checks the shape (every level two strings); the number syntax is
+    checked where a level is parsed (the order book, :func:`decimal_levels`).
+    To build one by hand from ``Decimal`` pairs, pass them through
+    :func:`wire_levels`.
 
     Attributes:
         symbol: the symbol [``s``].
@@ -275,8 +323,8 @@ class DepthUpdate:
     symbol: str
     first_update_id: int
     final_update_id: int
-    bids: tuple[WireLevel, ...] = attrs.field(converter=wire_levels)
-    asks: tuple[WireLevel, ...] = attrs.field(converter=wire_levels)
+    bids: tuple[WireLevel, ...]
+    asks: tuple[WireLevel, ...]
     event_time: int
 
     def decimal_bids(self) -> tuple[BookLevel, ...]:
@@ -296,15 +344,22 @@ class DepthUpdate:
         return decimal_levels(self.asks)
 
 
-@attrs.frozen
-class PartialDepth:
+class PartialDepth(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    rename={
+        "last_update_id": "lastUpdateId",
+    },
+):
     """The top levels of the book from ``<symbol>@depth<5|10|20>[@100ms]``.
 
     The payload has no event type and no symbol: the symbol is in
     ``Message.topic``. The WebSocket API ``depth`` result has the same shape.
 
     Levels are exact strings, as in :class:`DepthUpdate` (and for the same
-    reason: a ``depth`` snapshot may carry 5,000 levels a side);
+    reason: a ``depth`` snapshot may carry 5,000 levels a side; build them
+    with :func:`wire_levels` from ``Decimal`` pairs);
     :meth:`decimal_bids`/:meth:`decimal_asks` parse them.
     ``DepthSnapshot(symbol, d.last_update_id, d.bids, d.asks)`` takes them as
     they are.
@@ -317,8 +372,8 @@ class PartialDepth:
     """
 
     last_update_id: int
-    bids: tuple[WireLevel, ...] = attrs.field(converter=wire_levels)
-    asks: tuple[WireLevel, ...] = attrs.field(converter=wire_levels)
+    bids: tuple[WireLevel, ...]
+    asks: tuple[WireLevel, ...]
 
     def decimal_bids(self) -> tuple[BookLevel, ...]:
         """``bids`` parsed into ``(Decimal, Decimal)`` pairs (parsed on every call).
@@ -337,8 +392,19 @@ class PartialDepth:
         return decimal_levels(self.asks)
 
 
-@attrs.frozen
-class BookTicker:
+class BookTicker(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    rename={
+        "symbol": "s",
+        "update_id": "u",
+        "bid_price": "b",
+        "bid_quantity": "B",
+        "ask_price": "a",
+        "ask_quantity": "A",
+    },
+):
     """The best bid and ask from ``<symbol>@bookTicker`` (no event type or time on Spot).
 
     Attributes:
@@ -358,8 +424,29 @@ class BookTicker:
     ask_quantity: Decimal
 
 
-@attrs.frozen
-class KlineBar:
+class KlineBar(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    rename={
+        "start_time": "t",
+        "close_time": "T",
+        "symbol": "s",
+        "interval": "i",
+        "first_trade_id": "f",
+        "last_trade_id": "L",
+        "open": "o",
+        "close": "c",
+        "high": "h",
+        "low": "l",
+        "volume": "v",
+        "trade_count": "n",
+        "is_closed": "x",
+        "quote_volume": "q",
+        "taker_buy_volume": "V",
+        "taker_buy_quote_volume": "Q",
+    },
+):
     """The candle inside a :class:`Kline` event [``k``].
 
     Attributes:
@@ -399,8 +486,18 @@ class KlineBar:
     taker_buy_quote_volume: Decimal
 
 
-@attrs.frozen
-class Kline:
+class Kline(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="kline",
+    rename={
+        "symbol": "s",
+        "event_time": "E",
+        "bar": "k",
+    },
+):
     """A candle update from ``<symbol>@kline_<interval>`` (or ``...@+08:00``).
 
     Sent every 1 s for ``1s`` candles and every 2 s otherwise. With the
@@ -418,8 +515,37 @@ class Kline:
     bar: KlineBar
 
 
-@attrs.frozen
-class Ticker:
+class Ticker(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="24hrTicker",
+    rename={
+        "symbol": "s",
+        "event_time": "E",
+        "price_change": "p",
+        "price_change_percent": "P",
+        "weighted_average_price": "w",
+        "prev_close_price": "x",
+        "last_price": "c",
+        "last_quantity": "Q",
+        "best_bid_price": "b",
+        "best_bid_quantity": "B",
+        "best_ask_price": "a",
+        "best_ask_quantity": "A",
+        "open_price": "o",
+        "high_price": "h",
+        "low_price": "l",
+        "base_volume": "v",
+        "quote_volume": "q",
+        "open_time": "O",
+        "close_time": "C",
+        "first_trade_id": "F",
+        "last_trade_id": "L",
+        "trade_count": "n",
+    },
+):
     """24 h rolling statistics from ``<symbol>@ticker`` / ``!ticker@arr`` (``24hrTicker``).
 
     Attributes:
@@ -471,8 +597,23 @@ class Ticker:
     trade_count: int
 
 
-@attrs.frozen
-class MiniTicker:
+class MiniTicker(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="24hrMiniTicker",
+    rename={
+        "symbol": "s",
+        "event_time": "E",
+        "close_price": "c",
+        "open_price": "o",
+        "high_price": "h",
+        "low_price": "l",
+        "base_volume": "v",
+        "quote_volume": "q",
+    },
+):
     """24 h rolling mini statistics from ``<symbol>@miniTicker`` (``24hrMiniTicker``).
 
     Attributes:
@@ -496,8 +637,30 @@ class MiniTicker:
     quote_volume: Decimal
 
 
-@attrs.frozen
-class RollingWindowTicker:
+class RollingWindowTicker(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    rename={
+        "symbol": "s",
+        "window": "e",
+        "event_time": "E",
+        "price_change": "p",
+        "price_change_percent": "P",
+        "open_price": "o",
+        "high_price": "h",
+        "low_price": "l",
+        "last_price": "c",
+        "weighted_average_price": "w",
+        "base_volume": "v",
+        "quote_volume": "q",
+        "open_time": "O",
+        "close_time": "C",
+        "first_trade_id": "F",
+        "last_trade_id": "L",
+        "trade_count": "n",
+    },
+):
     """Rolling-window statistics from ``<symbol>@ticker_<1h|4h|1d>`` (``1hTicker`` ...).
 
     Attributes:
@@ -539,9 +702,29 @@ class RollingWindowTicker:
     last_trade_id: int
     trade_count: int
 
+    def __post_init__(self) -> None:
+        # On the wire the window is the event type: "1hTicker" -> "1h".
+        window = self.window
+        if window in _ROLLING_EVENT_TYPES:
+            msgspec.structs.force_setattr(self, "window", _ROLLING_EVENT_TYPES[window])
+        elif window not in ROLLING_WINDOWS:
+            raise ValueError(f"not a rolling-window ticker event type: {window!r:.40} - at `$.e`")
 
-@attrs.frozen
-class AvgPrice:
+
+class AvgPrice(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="avgPrice",
+    rename={
+        "symbol": "s",
+        "event_time": "E",
+        "interval": "i",
+        "average_price": "w",
+        "last_trade_time": "T",
+    },
+):
     """The current average price from ``<symbol>@avgPrice`` (``avgPrice``).
 
     Attributes:
@@ -559,8 +742,11 @@ class AvgPrice:
     last_trade_time: int
 
 
-@attrs.frozen
-class UnknownMessage:
+class UnknownMessage(
+    WireStruct,
+    frozen=True,
+    gc=False,
+):
     """A message this version does not know (a new stream or event type); never dropped.
 
     Attributes:
@@ -576,8 +762,16 @@ class UnknownMessage:
 # --------------------------------------------------------------------------------------
 
 
-@attrs.frozen
-class Balance:
+class Balance(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    rename={
+        "asset": "a",
+        "free": "f",
+        "locked": "l",
+    },
+):
     """One asset's balance inside :class:`AccountPosition`.
 
     Attributes:
@@ -591,8 +785,18 @@ class Balance:
     locked: Decimal
 
 
-@attrs.frozen
-class AccountPosition:
+class AccountPosition(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="outboundAccountPosition",
+    rename={
+        "event_time": "E",
+        "last_update_time": "u",
+        "balances": "B",
+    },
+):
     """Balances that may have changed (``outboundAccountPosition``).
 
     Attributes:
@@ -606,8 +810,19 @@ class AccountPosition:
     balances: tuple[Balance, ...]
 
 
-@attrs.frozen
-class BalanceUpdate:
+class BalanceUpdate(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="balanceUpdate",
+    rename={
+        "event_time": "E",
+        "asset": "a",
+        "delta": "d",
+        "clear_time": "T",
+    },
+):
     """A deposit, withdrawal or transfer changed a balance (``balanceUpdate``).
 
     Attributes:
@@ -623,8 +838,51 @@ class BalanceUpdate:
     clear_time: int
 
 
-@attrs.frozen
-class ExecutionReport:
+class ExecutionReport(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="executionReport",
+    rename={
+        "event_time": "E",
+        "symbol": "s",
+        "client_order_id": "c",
+        "side": "S",
+        "order_type": "o",
+        "time_in_force": "f",
+        "quantity": "q",
+        "price": "p",
+        "stop_price": "P",
+        "iceberg_quantity": "F",
+        "order_list_id": "g",
+        "original_client_order_id": "C",
+        "execution_type": "x",
+        "order_status": "X",
+        "reject_reason": "r",
+        "order_id": "i",
+        "last_executed_quantity": "l",
+        "cumulative_filled_quantity": "z",
+        "last_executed_price": "L",
+        "commission": "n",
+        "commission_asset": "N",
+        "transaction_time": "T",
+        "trade_id": "t",
+        "is_on_book": "w",
+        "is_maker": "m",
+        "order_creation_time": "O",
+        "cumulative_quote_quantity": "Z",
+        "last_quote_quantity": "Y",
+        "quote_order_quantity": "Q",
+        "working_time": "W",
+        "self_trade_prevention_mode": "V",
+        "trailing_delta": "d",
+        "trailing_time": "D",
+        "strategy_id": "j",
+        "strategy_type": "J",
+        "prevented_match_id": "v",
+    },
+):
     """An order changed (``executionReport``): placed, traded, canceled, expired ...
 
     Average fill price is ``cumulative_quote_quantity / cumulative_filled_quantity``.
@@ -707,8 +965,16 @@ class ExecutionReport:
     prevented_match_id: int | None = None
 
 
-@attrs.frozen
-class ListStatusOrder:
+class ListStatusOrder(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    rename={
+        "symbol": "s",
+        "order_id": "i",
+        "client_order_id": "c",
+    },
+):
     """One order of an order list inside :class:`ListStatus`.
 
     Attributes:
@@ -722,8 +988,25 @@ class ListStatusOrder:
     client_order_id: str
 
 
-@attrs.frozen
-class ListStatus:
+class ListStatus(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="listStatus",
+    rename={
+        "event_time": "E",
+        "symbol": "s",
+        "order_list_id": "g",
+        "contingency_type": "c",
+        "list_status_type": "l",
+        "list_order_status": "L",
+        "list_reject_reason": "r",
+        "list_client_order_id": "C",
+        "transaction_time": "T",
+        "orders": "O",
+    },
+):
     """An order list (OCO, OTO ...) changed (``listStatus``).
 
     Attributes:
@@ -751,8 +1034,16 @@ class ListStatus:
     orders: tuple[ListStatusOrder, ...]
 
 
-@attrs.frozen
-class StreamTerminated:
+class StreamTerminated(
+    WireStruct,
+    frozen=True,
+    gc=False,
+    tag_field="e",
+    tag="eventStreamTerminated",
+    rename={
+        "event_time": "E",
+    },
+):
     """The user-data subscription ended (``eventStreamTerminated``).
 
     Sent after ``session.logout``, ``userDataStream.unsubscribe`` or when the
@@ -771,8 +1062,11 @@ UserEvent: TypeAlias = (
 )
 
 
-@attrs.frozen
-class UserDataEvent:
+class UserDataEvent(
+    WireStruct,
+    frozen=True,
+    gc=False,
+):
     """A user-data event with the subscription it belongs to.
 
     Attributes:
@@ -803,632 +1097,228 @@ MarketEvent: TypeAlias = (
 
 
 # --------------------------------------------------------------------------------------
-# Hand-written structure functions for the hot types
+# Decoding: one msgspec decoder per message family
 # --------------------------------------------------------------------------------------
 #
-# Why by hand: a trade message is decoded hundreds of thousands of times a
-# second. One combined ``type(...) is`` check of every field (prices and
-# quantities included: a JSON number must never become a Decimal) costs about
-# as much as a single function call; the precise "which field" message is only
-# computed when that check fails. The instance is then filled through its slot
-# setters (``_codec.slot_setters``): ~0.2 us less per trade than attrs' frozen
-# ``__init__``, with every value already in its final type.
+# Binance tags most payloads with their event type "e": those form one tagged
+# union, decoded in one pass with the combined-stream envelope around it. Book
+# ticker and partial depth carry no "e", and a msgspec union cannot mix tagged
+# and untagged Structs, so those are routed by their stream name
+# ("@bookTicker", "@depth5"); so are the rolling-window tickers, whose one
+# class serves three event types ("1hTicker", "4hTicker", "1dTicker").
 
-_new: Final = object.__new__
-_Decimal: Final = Decimal
+T = TypeVar("T")
 
-
-def _type_error(payload: Mapping[str, Any], expected: Mapping[str, type]) -> TypeError:
-    for key, kind in expected.items():
-        value = payload[key]
-        if type(value) is not kind:
-            what = "a decimal string" if kind is str and key in _DECIMAL_KEYS else kind.__name__
-            return TypeError(f"field {key!r}: expected {what}, got {type(value).__name__}")
-    return TypeError("unexpected field types")  # pragma: no cover - callers checked first
-
-
-# Wire keys that hold decimal strings in the hand-decoded payloads (for error messages).
-_DECIMAL_KEYS = frozenset({"p", "q", "b", "B", "a", "A"})
-
-
-def _not_finite(payload: Mapping[str, Any]) -> ValueError:
-    return ValueError(f"a price or quantity is NaN or infinite: {dict(payload)!r:.200}")
-
-
-(
-    _set_trade_symbol,
-    _set_trade_id,
-    _set_trade_price,
-    _set_trade_quantity,
-    _set_trade_time,
-    _set_trade_event_time,
-    _set_trade_maker,
-) = slot_setters(Trade)
-
-_TRADE_TYPES = {"s": str, "t": int, "p": str, "q": str, "T": int, "E": int, "m": bool}
+#: The market payloads Binance tags with an event type.
+TaggedMarketEvent: TypeAlias = (
+    Trade | AggTrade | DepthUpdate | Kline | Ticker | MiniTicker | AvgPrice
+)
+#: Event types of :data:`TaggedMarketEvent`.
+MARKET_EVENT_TYPES: Final = frozenset(
+    {"trade", "aggTrade", "depthUpdate", "kline", "24hrTicker", "24hrMiniTicker", "avgPrice"}
+)
+#: Event types of :data:`UserEvent`.
+USER_EVENT_TYPES: Final = frozenset(
+    {
+        "outboundAccountPosition",
+        "balanceUpdate",
+        "executionReport",
+        "listStatus",
+        "eventStreamTerminated",
+    }
+)
 
 
-def trade_from_wire(payload: Mapping[str, Any]) -> Trade:
-    """Build a :class:`Trade` from a decoded ``trade`` payload."""
-    symbol = payload["s"]
-    trade_id = payload["t"]
-    price = payload["p"]
-    quantity = payload["q"]
-    trade_time = payload["T"]
-    event_time = payload["E"]
-    maker = payload["m"]
-    if (
-        type(symbol) is not str
-        or type(trade_id) is not int
-        or type(price) is not str
-        or type(quantity) is not str
-        or type(trade_time) is not int
-        or type(event_time) is not int
-        or type(maker) is not bool
-    ):
-        raise _type_error(payload, _TRADE_TYPES)
-    price_d = _Decimal(price)
-    quantity_d = _Decimal(quantity)
-    if not (price_d.is_finite() and quantity_d.is_finite()):
-        raise _not_finite(payload)
-    trade: Trade = _new(Trade)
-    _set_trade_symbol(trade, symbol)
-    _set_trade_id(trade, trade_id)
-    _set_trade_price(trade, price_d)
-    _set_trade_quantity(trade, quantity_d)
-    _set_trade_time(trade, trade_time)
-    _set_trade_event_time(trade, event_time)
-    _set_trade_maker(trade, maker)
-    return trade
+class Combined(msgspec.Struct, Generic[T], frozen=True, gc=False):
+    """A combined-stream frame: ``{"stream": "<name>", "data": <payload>}``."""
+
+    stream: str
+    data: T
 
 
-(
-    _set_agg_symbol,
-    _set_agg_id,
-    _set_agg_price,
-    _set_agg_quantity,
-    _set_agg_first_id,
-    _set_agg_last_id,
-    _set_agg_trade_time,
-    _set_agg_event_time,
-    _set_agg_maker,
-) = slot_setters(AggTrade)
+class StreamRoute:
+    """How the payloads of one family of streams decode: a tagged union, or one class.
 
-_AGG_TRADE_TYPES = {
-    "s": str,
-    "a": int,
-    "p": str,
-    "q": str,
-    "f": int,
-    "l": int,
-    "T": int,
-    "E": int,
-    "m": bool,
-}
-
-
-def agg_trade_from_wire(payload: Mapping[str, Any]) -> AggTrade:
-    """Build an :class:`AggTrade` from a decoded ``aggTrade`` payload."""
-    symbol = payload["s"]
-    agg_id = payload["a"]
-    price = payload["p"]
-    quantity = payload["q"]
-    first_id = payload["f"]
-    last_id = payload["l"]
-    trade_time = payload["T"]
-    event_time = payload["E"]
-    maker = payload["m"]
-    if (
-        type(symbol) is not str
-        or type(agg_id) is not int
-        or type(price) is not str
-        or type(quantity) is not str
-        or type(first_id) is not int
-        or type(last_id) is not int
-        or type(trade_time) is not int
-        or type(event_time) is not int
-        or type(maker) is not bool
-    ):
-        raise _type_error(payload, _AGG_TRADE_TYPES)
-    price_d = _Decimal(price)
-    quantity_d = _Decimal(quantity)
-    if not (price_d.is_finite() and quantity_d.is_finite()):
-        raise _not_finite(payload)
-    trade: AggTrade = _new(AggTrade)
-    _set_agg_symbol(trade, symbol)
-    _set_agg_id(trade, agg_id)
-    _set_agg_price(trade, price_d)
-    _set_agg_quantity(trade, quantity_d)
-    _set_agg_first_id(trade, first_id)
-    _set_agg_last_id(trade, last_id)
-    _set_agg_trade_time(trade, trade_time)
-    _set_agg_event_time(trade, event_time)
-    _set_agg_maker(trade, maker)
-    return trade
-
-
-_LIST_ONLY: Final = frozenset({list})
-# Joins a side's prices and quantities; a separator no decimal string holds,
-# so that the number of values can be counted in the joined text.
-_SEPARATOR: Final = "\x00"
-
-
-def _levels(raw: Any) -> tuple[WireLevel, ...]:
-    """Decode ``[["price", "qty"], ...]`` into ``(("price", "qty"), ...)``, strings kept.
-
-    A depth message carries dozens to thousands of levels, so the checks run
-    over the whole side at C speed instead of per value (about 9 us for both
-    sides of a 2.2 KB message, against 35 us to parse them into Decimals):
-    every level is a list; joining the values fails unless every price and
-    quantity is a string; the joined text holds exactly two values per level
-    (counted by their separators); and no value holds an ``n``/``N`` (every
-    spelling of NaN and Infinity does; no finite number does). The number
-    syntax itself is left to whoever parses the levels (the order book,
-    :func:`decimal_levels`).
+    Attributes:
+        name: the family (``"tagged"``, ``"book_ticker"``, ``"partial_depth"``,
+            ``"rolling"``, ``"tagged_array"``, ``"rolling_array"``).
+        payload_type: the msgspec type of the payload.
+        tagged: whether the payloads carry the event type ``e`` the union
+            is tagged with (unknown types then become :class:`UnknownMessage`).
+        combined: the decoder of a whole combined-stream frame.
+        raw: the decoder of a bare payload (raw ``/ws/`` connections).
     """
-    if type(raw) is not list:
-        raise TypeError(f"expected an array of levels, got {type(raw).__name__}")
-    if not raw:
-        return ()
-    if set(map(type, raw)) != _LIST_ONLY:
-        raise TypeError("expected every level to be a [price, quantity] array")
-    levels = tuple(map(tuple, raw))
+
+    __slots__ = ("combined", "name", "payload_type", "raw", "tagged")
+
+    def __init__(self, name: str, payload_type: Any, *, tagged: bool) -> None:
+        self.name = name
+        self.payload_type = payload_type
+        self.tagged = tagged
+        self.combined: msgspec.json.Decoder[Combined[Any]] = msgspec.json.Decoder(
+            Combined[payload_type]
+        )
+        self.raw: msgspec.json.Decoder[Any] = msgspec.json.Decoder(payload_type)
+
+    def __repr__(self) -> str:
+        return f"<StreamRoute {self.name}>"
+
+
+TAGGED_ROUTE: Final = StreamRoute("tagged", TaggedMarketEvent, tagged=True)
+BOOK_TICKER_ROUTE: Final = StreamRoute("book_ticker", BookTicker, tagged=False)
+PARTIAL_DEPTH_ROUTE: Final = StreamRoute("partial_depth", PartialDepth, tagged=False)
+ROLLING_ROUTE: Final = StreamRoute("rolling", RollingWindowTicker, tagged=False)
+TAGGED_ARRAY_ROUTE: Final = StreamRoute("tagged_array", tuple[TaggedMarketEvent, ...], tagged=True)
+ROLLING_ARRAY_ROUTE: Final = StreamRoute(
+    "rolling_array", tuple[RollingWindowTicker, ...], tagged=False
+)
+
+
+def stream_route(stream: str) -> StreamRoute:
+    """The decoder family of a stream name (see the section comment above).
+
+    ``"btcusdt@bookTicker"`` and ``"!bookTicker"``: book ticker;
+    ``"btcusdt@depth5[@100ms]"``: partial depth; ``"btcusdt@ticker_1h"``:
+    rolling window; ``"!ticker_1h@arr"``: an array of those; any other
+    ``"...@arr"``: an array of tagged payloads; everything else (including
+    names this version does not know): the tagged union.
+    """
+    symbol, _, rest = stream.partition("@")
+    kind = rest.partition("@")[0]
+    if stream.endswith("@arr"):
+        return ROLLING_ARRAY_ROUTE if symbol.startswith("!ticker_") else TAGGED_ARRAY_ROUTE
+    if kind == "bookTicker" or symbol == "!bookTicker":
+        return BOOK_TICKER_ROUTE
+    levels = kind[len("depth") :]
+    if kind.startswith("depth") and levels.isascii() and levels.isdigit():
+        return PARTIAL_DEPTH_ROUTE
+    if kind.startswith("ticker_"):
+        return ROLLING_ROUTE
+    return TAGGED_ROUTE
+
+
+def _convert(payload: Any, type_: Any, what: str) -> Any:
+    """Build ``type_`` from decoded JSON (the slow paths); failures are DecodeError."""
     try:
-        text = _SEPARATOR.join(chain.from_iterable(levels))
-    except TypeError:
-        raise TypeError("expected every price and quantity to be a decimal string") from None
-    if text.count(_SEPARATOR) != 2 * len(levels) - 1:
-        raise ValueError("expected every level to be exactly [price, quantity]")
-    if "n" in text or "N" in text:
-        raise ValueError("a price or quantity is NaN or infinite")
-    return levels
+        return msgspec.convert(payload, type_)
+    except DECODE_ERRORS as exc:
+        error = decode_error(exc, b"", what)
+    raise error
 
 
-(
-    _set_depth_symbol,
-    _set_depth_first_id,
-    _set_depth_final_id,
-    _set_depth_bids,
-    _set_depth_asks,
-    _set_depth_event_time,
-) = slot_setters(DepthUpdate)
-
-_DEPTH_TYPES = {"s": str, "U": int, "u": int, "E": int}
+def _untagged_type(payload: dict[str, Any]) -> Any:
+    """The class of a payload without an event type, recognised by its keys."""
+    if "lastUpdateId" in payload:
+        return PartialDepth
+    if "u" in payload and "b" in payload and "a" in payload:
+        return BookTicker
+    return None
 
 
-def depth_update_from_wire(payload: Mapping[str, Any]) -> DepthUpdate:
-    """Build a :class:`DepthUpdate` from a decoded ``depthUpdate`` payload."""
-    symbol = payload["s"]
-    first_id = payload["U"]
-    final_id = payload["u"]
-    event_time = payload["E"]
-    if (
-        type(symbol) is not str
-        or type(first_id) is not int
-        or type(final_id) is not int
-        or type(event_time) is not int
-    ):
-        raise _type_error(payload, _DEPTH_TYPES)
-    bids = _levels(payload["b"])
-    asks = _levels(payload["a"])
-    update: DepthUpdate = _new(DepthUpdate)
-    _set_depth_symbol(update, symbol)
-    _set_depth_first_id(update, first_id)
-    _set_depth_final_id(update, final_id)
-    _set_depth_bids(update, bids)
-    _set_depth_asks(update, asks)
-    _set_depth_event_time(update, event_time)
-    return update
+def market_event_from_wire(payload: Any, stream: str | None = None) -> MarketEvent:
+    """Decode one already-parsed market-data payload (the ``data`` of a combined message).
 
-
-_set_partial_last_id, _set_partial_bids, _set_partial_asks = slot_setters(PartialDepth)
-
-
-def partial_depth_from_wire(payload: Mapping[str, Any]) -> PartialDepth:
-    """Build a :class:`PartialDepth` from a partial-depth payload (or a WS-API ``depth`` result)."""
-    last_id = payload["lastUpdateId"]
-    if type(last_id) is not int:
-        raise _type_error(payload, {"lastUpdateId": int})
-    bids = _levels(payload["bids"])
-    asks = _levels(payload["asks"])
-    depth: PartialDepth = _new(PartialDepth)
-    _set_partial_last_id(depth, last_id)
-    _set_partial_bids(depth, bids)
-    _set_partial_asks(depth, asks)
-    return depth
-
-
-(
-    _set_book_symbol,
-    _set_book_update_id,
-    _set_book_bid_price,
-    _set_book_bid_quantity,
-    _set_book_ask_price,
-    _set_book_ask_quantity,
-) = slot_setters(BookTicker)
-
-_BOOK_TICKER_TYPES = {"s": str, "u": int, "b": str, "B": str, "a": str, "A": str}
-
-
-def book_ticker_from_wire(payload: Mapping[str, Any]) -> BookTicker:
-    """Build a :class:`BookTicker` from a decoded ``bookTicker`` payload."""
-    symbol = payload["s"]
-    update_id = payload["u"]
-    bid = payload["b"]
-    bid_qty = payload["B"]
-    ask = payload["a"]
-    ask_qty = payload["A"]
-    if (
-        type(symbol) is not str
-        or type(update_id) is not int
-        or type(bid) is not str
-        or type(bid_qty) is not str
-        or type(ask) is not str
-        or type(ask_qty) is not str
-    ):
-        raise _type_error(payload, _BOOK_TICKER_TYPES)
-    bid_d = _Decimal(bid)
-    bid_qty_d = _Decimal(bid_qty)
-    ask_d = _Decimal(ask)
-    ask_qty_d = _Decimal(ask_qty)
-    if not (
-        bid_d.is_finite() and bid_qty_d.is_finite() and ask_d.is_finite() and ask_qty_d.is_finite()
-    ):
-        raise _not_finite(payload)
-    ticker: BookTicker = _new(BookTicker)
-    _set_book_symbol(ticker, symbol)
-    _set_book_update_id(ticker, update_id)
-    _set_book_bid_price(ticker, bid_d)
-    _set_book_bid_quantity(ticker, bid_qty_d)
-    _set_book_ask_price(ticker, ask_d)
-    _set_book_ask_quantity(ticker, ask_qty_d)
-    return ticker
-
-
-# --------------------------------------------------------------------------------------
-# The other classes: cattrs, with wire names
-# --------------------------------------------------------------------------------------
-
-register_wire_class(
-    KlineBar,
-    {
-        "start_time": "t",
-        "close_time": "T",
-        "symbol": "s",
-        "interval": "i",
-        "first_trade_id": "f",
-        "last_trade_id": "L",
-        "open": "o",
-        "close": "c",
-        "high": "h",
-        "low": "l",
-        "volume": "v",
-        "trade_count": "n",
-        "is_closed": "x",
-        "quote_volume": "q",
-        "taker_buy_volume": "V",
-        "taker_buy_quote_volume": "Q",
-    },
-)
-register_wire_class(Kline, {"symbol": "s", "event_time": "E", "bar": "k"})
-register_wire_class(
-    Ticker,
-    {
-        "symbol": "s",
-        "event_time": "E",
-        "price_change": "p",
-        "price_change_percent": "P",
-        "weighted_average_price": "w",
-        "prev_close_price": "x",
-        "last_price": "c",
-        "last_quantity": "Q",
-        "best_bid_price": "b",
-        "best_bid_quantity": "B",
-        "best_ask_price": "a",
-        "best_ask_quantity": "A",
-        "open_price": "o",
-        "high_price": "h",
-        "low_price": "l",
-        "base_volume": "v",
-        "quote_volume": "q",
-        "open_time": "O",
-        "close_time": "C",
-        "first_trade_id": "F",
-        "last_trade_id": "L",
-        "trade_count": "n",
-    },
-)
-register_wire_class(
-    MiniTicker,
-    {
-        "symbol": "s",
-        "event_time": "E",
-        "close_price": "c",
-        "open_price": "o",
-        "high_price": "h",
-        "low_price": "l",
-        "base_volume": "v",
-        "quote_volume": "q",
-    },
-)
-
-
-def _window_from_event_type(value: Any, _: Any) -> str:
-    # "1hTicker" -> "1h"
-    if type(value) is not str or not value.endswith("Ticker"):
-        raise ValueError(f"not a rolling-window ticker event type: {value!r:.40}")
-    return value[: -len("Ticker")]
-
-
-def _window_to_event_type(window: str) -> str:
-    return f"{window}Ticker"
-
-
-register_wire_class(
-    RollingWindowTicker,
-    {
-        "symbol": "s",
-        "window": "e",
-        "event_time": "E",
-        "price_change": "p",
-        "price_change_percent": "P",
-        "open_price": "o",
-        "high_price": "h",
-        "low_price": "l",
-        "last_price": "c",
-        "weighted_average_price": "w",
-        "base_volume": "v",
-        "quote_volume": "q",
-        "open_time": "O",
-        "close_time": "C",
-        "first_trade_id": "F",
-        "last_trade_id": "L",
-        "trade_count": "n",
-    },
-    structure_hooks={"window": _window_from_event_type},
-    unstructure_hooks={"window": _window_to_event_type},
-)
-register_wire_class(
-    AvgPrice,
-    {
-        "symbol": "s",
-        "event_time": "E",
-        "interval": "i",
-        "average_price": "w",
-        "last_trade_time": "T",
-    },
-)
-register_wire_class(Balance, {"asset": "a", "free": "f", "locked": "l"})
-register_wire_class(AccountPosition, {"event_time": "E", "last_update_time": "u", "balances": "B"})
-register_wire_class(
-    BalanceUpdate, {"event_time": "E", "asset": "a", "delta": "d", "clear_time": "T"}
-)
-register_wire_class(
-    ExecutionReport,
-    {
-        "event_time": "E",
-        "symbol": "s",
-        "client_order_id": "c",
-        "side": "S",
-        "order_type": "o",
-        "time_in_force": "f",
-        "quantity": "q",
-        "price": "p",
-        "stop_price": "P",
-        "iceberg_quantity": "F",
-        "order_list_id": "g",
-        "original_client_order_id": "C",
-        "execution_type": "x",
-        "order_status": "X",
-        "reject_reason": "r",
-        "order_id": "i",
-        "last_executed_quantity": "l",
-        "cumulative_filled_quantity": "z",
-        "last_executed_price": "L",
-        "commission": "n",
-        "commission_asset": "N",
-        "transaction_time": "T",
-        "trade_id": "t",
-        "is_on_book": "w",
-        "is_maker": "m",
-        "order_creation_time": "O",
-        "cumulative_quote_quantity": "Z",
-        "last_quote_quantity": "Y",
-        "quote_order_quantity": "Q",
-        "working_time": "W",
-        "self_trade_prevention_mode": "V",
-        "trailing_delta": "d",
-        "trailing_time": "D",
-        "strategy_id": "j",
-        "strategy_type": "J",
-        "prevented_match_id": "v",
-    },
-)
-register_wire_class(ListStatusOrder, {"symbol": "s", "order_id": "i", "client_order_id": "c"})
-register_wire_class(
-    ListStatus,
-    {
-        "event_time": "E",
-        "symbol": "s",
-        "order_list_id": "g",
-        "contingency_type": "c",
-        "list_status_type": "l",
-        "list_order_status": "L",
-        "list_reject_reason": "r",
-        "list_client_order_id": "C",
-        "transaction_time": "T",
-        "orders": "O",
-    },
-)
-register_wire_class(StreamTerminated, {"event_time": "E"})
-# The hand-built classes are registered too: cattrs un-builds them for to_wire().
-register_wire_class(
-    Trade,
-    {
-        "symbol": "s",
-        "trade_id": "t",
-        "price": "p",
-        "quantity": "q",
-        "trade_time": "T",
-        "event_time": "E",
-        "is_buyer_maker": "m",
-    },
-)
-register_wire_class(
-    AggTrade,
-    {
-        "symbol": "s",
-        "agg_trade_id": "a",
-        "price": "p",
-        "quantity": "q",
-        "first_trade_id": "f",
-        "last_trade_id": "l",
-        "trade_time": "T",
-        "event_time": "E",
-        "is_buyer_maker": "m",
-    },
-)
-register_wire_class(
-    DepthUpdate,
-    {
-        "symbol": "s",
-        "first_update_id": "U",
-        "final_update_id": "u",
-        "bids": "b",
-        "asks": "a",
-        "event_time": "E",
-    },
-)
-register_wire_class(
-    PartialDepth, {"last_update_id": "lastUpdateId", "bids": "bids", "asks": "asks"}
-)
-register_wire_class(
-    BookTicker,
-    {
-        "symbol": "s",
-        "update_id": "u",
-        "bid_price": "b",
-        "bid_quantity": "B",
-        "ask_price": "a",
-        "ask_quantity": "A",
-    },
-)
-
-
-def _via_converter(cls: type[Any]) -> Callable[[Any], Any]:
-    hook = converter.get_structure_hook(cls)
-
-    def structure(payload: Any) -> Any:
-        return hook(payload, cls)
-
-    structure.__name__ = f"{cls.__name__}_from_wire"
-    return structure
-
-
-_ROLLING_FROM_WIRE = _via_converter(RollingWindowTicker)
-
-#: Event type (``"e"``) -> structure function, for market-data payloads.
-MARKET_DECODERS: dict[str, Callable[[Any], Any]] = {
-    "trade": trade_from_wire,
-    "aggTrade": agg_trade_from_wire,
-    "depthUpdate": depth_update_from_wire,
-    "kline": _via_converter(Kline),
-    "24hrTicker": _via_converter(Ticker),
-    "24hrMiniTicker": _via_converter(MiniTicker),
-    "avgPrice": _via_converter(AvgPrice),
-    **{f"{window}Ticker": _ROLLING_FROM_WIRE for window in ROLLING_WINDOWS},
-}
-
-#: Event type -> structure function, for user-data events.
-USER_DECODERS: dict[str, Callable[[Any], Any]] = {
-    "outboundAccountPosition": _via_converter(AccountPosition),
-    "balanceUpdate": _via_converter(BalanceUpdate),
-    "executionReport": _via_converter(ExecutionReport),
-    "listStatus": _via_converter(ListStatus),
-    "eventStreamTerminated": _via_converter(StreamTerminated),
-}
-
-
-def market_event_from_wire(payload: Any) -> MarketEvent:
-    """Decode one market-data payload (the ``data`` of a combined message) by its shape.
-
-    Routing is by the event type ``e``; the two Spot payloads without one are
-    recognised by their keys (``lastUpdateId``: partial depth; ``u`` with
+    The decoders of :class:`~trio_venues.venues.binance.BinanceSpotCore`
+    decode frames straight from their text; this is the path for a payload
+    you hold as Python values (and the core's slow path). Routing is by the
+    event type ``e``; without one, by ``stream`` (:func:`stream_route`) when
+    given, else by the keys (``lastUpdateId``: partial depth; ``u`` with
     ``b``/``a``: book ticker). Arrays (``!ticker@arr`` ...) become a tuple of
     the element class. Unknown event types give :class:`UnknownMessage`.
 
     Raises:
-        TypeError, KeyError, ValueError, ArithmeticError: the payload is not
-            valid for its event type (see ``_codec.DECODE_FAILURES``).
+        DecodeError: the payload is not valid for its event type; the
+            message names the field (``... - at `$.p```).
     """
+    route = TAGGED_ROUTE if stream is None else stream_route(stream)
     if type(payload) is dict:
         event_type = payload.get("e")
-        if event_type is not None:
-            decoder = MARKET_DECODERS.get(event_type)
-            if decoder is None:
-                return UnknownMessage(payload)
-            result: MarketEvent = decoder(payload)
+        if event_type in MARKET_EVENT_TYPES:
+            result: MarketEvent = _convert(payload, TaggedMarketEvent, "Binance market payload")
             return result
-        if "lastUpdateId" in payload:
-            return partial_depth_from_wire(payload)
-        if "u" in payload and "b" in payload and "a" in payload:
-            return book_ticker_from_wire(payload)
+        if event_type in _ROLLING_EVENT_TYPES:
+            return _convert(payload, RollingWindowTicker, "Binance rolling-window ticker")  # type: ignore[no-any-return]
+        if event_type is None and not route.tagged:
+            return _convert(payload, route.payload_type, "Binance market payload")  # type: ignore[no-any-return]
+        untagged = _untagged_type(payload) if event_type is None else None
+        if untagged is not None:
+            return _convert(payload, untagged, "Binance market payload")  # type: ignore[no-any-return]
         return UnknownMessage(payload)
     if type(payload) is list:
-        items = []
-        for item in payload:
-            if type(item) is not dict:
-                raise TypeError(f"expected an array of objects, got a {type(item).__name__}")
-            decoder = MARKET_DECODERS.get(item.get("e", ""))
-            if decoder is None:
-                # One unknown element makes the whole array unknown: never half a list.
-                return UnknownMessage(payload)
-            items.append(decoder(item))
-        return tuple(items)
-    raise TypeError(f"expected a JSON object or array, got {type(payload).__name__}")
-
-
-def user_event_from_wire(payload: Any) -> UserEvent | UnknownMessage:
-    """Decode one user-data ``event`` object; unknown event types give :class:`UnknownMessage`."""
-    if type(payload) is not dict:
-        raise TypeError(f"expected a JSON object, got {type(payload).__name__}")
-    decoder = USER_DECODERS.get(payload["e"])
-    if decoder is None:
+        if not all(type(item) is dict for item in payload):
+            raise DecodeError("could not decode Binance market array: expected an array of objects")
+        types = {item.get("e") for item in payload}
+        if types <= MARKET_EVENT_TYPES:
+            return _convert(payload, tuple[TaggedMarketEvent, ...], "Binance market array")  # type: ignore[no-any-return]
+        if types <= _ROLLING_EVENT_TYPES.keys():
+            return _convert(payload, tuple[RollingWindowTicker, ...], "Binance market array")  # type: ignore[no-any-return]
+        # One unknown element makes the whole array unknown: never half a list.
         return UnknownMessage(payload)
-    result: UserEvent = decoder(payload)
+    raise DecodeError(
+        f"could not decode Binance market payload: expected a JSON object or array, "
+        f"got {type(payload).__name__}"
+    )
+
+
+def partial_depth_from_wire(payload: Any) -> PartialDepth:
+    """Build a :class:`PartialDepth` from a partial-depth payload (or a WS-API ``depth`` result).
+
+    Raises:
+        DecodeError: the payload is not a partial-depth object.
+    """
+    result: PartialDepth = _convert(payload, PartialDepth, "Binance depth")
     return result
 
 
-_EVENT_TYPES: dict[type[Any], str] = {
-    Trade: "trade",
-    AggTrade: "aggTrade",
-    DepthUpdate: "depthUpdate",
-    Kline: "kline",
-    Ticker: "24hrTicker",
-    MiniTicker: "24hrMiniTicker",
-    AvgPrice: "avgPrice",
-    AccountPosition: "outboundAccountPosition",
-    BalanceUpdate: "balanceUpdate",
-    ExecutionReport: "executionReport",
-    ListStatus: "listStatus",
-    StreamTerminated: "eventStreamTerminated",
-}
+def user_event_from_wire(payload: Any) -> UserEvent | UnknownMessage:
+    """Decode one user-data ``event`` object; unknown event types give :class:`UnknownMessage`.
+
+    Raises:
+        DecodeError: not an object, no event type, or not valid for its type.
+    """
+    if type(payload) is not dict:
+        raise DecodeError(
+            f"could not decode Binance user event: expected a JSON object, "
+            f"got {type(payload).__name__}"
+        )
+    event_type = payload.get("e")
+    if type(event_type) is not str:
+        raise DecodeError("could not decode Binance user event: Object missing field `e`")
+    if event_type not in USER_EVENT_TYPES:
+        return UnknownMessage(payload)
+    result: UserEvent = _convert(payload, UserEvent, "Binance user event")
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# The wire form: the inverse of decoding (fake servers, round-trip tests)
+# --------------------------------------------------------------------------------------
+
+
+def _wire_values(value: Any) -> Any:
+    if type(value) is Decimal:
+        return decimal_to_wire(value)
+    if type(value) is dict:
+        return {key: _wire_values(item) for key, item in value.items()}
+    if type(value) is list or type(value) is tuple:
+        return [_wire_values(item) for item in value]
+    return value
 
 
 def to_wire(obj: Any) -> Any:
     """The JSON-ready wire form of a typed message: the inverse of decoding.
 
-    Adds the event type ``e`` where Binance sends one (and keeps ``window`` as
-    ``e`` for rolling-window tickers); tuples of tickers become arrays;
-    :class:`UnknownMessage` gives back its raw payload. Used by fake servers
-    and round-trip tests: ``market_event_from_wire(to_wire(x)) == x``.
+    Wire keys, the event type ``e`` where Binance sends one (``window`` back
+    to ``"1hTicker"`` ... for rolling-window tickers), decimals as positional
+    strings (never an exponent), tuples as arrays; :class:`UnknownMessage`
+    gives back its raw payload. Used by fake servers and round-trip tests:
+    ``market_event_from_wire(to_wire(x)) == x``.
     """
     if isinstance(obj, UnknownMessage):
         return obj.raw
     if isinstance(obj, tuple):
         return [to_wire(item) for item in obj]
-    wire = converter.unstructure(obj)
-    event_type = _EVENT_TYPES.get(type(obj))
-    if event_type is not None:
-        return {"e": event_type, **wire}
+    wire = _wire_values(msgspec.to_builtins(obj, builtin_types=(Decimal,)))
+    if isinstance(obj, RollingWindowTicker):
+        wire["e"] = f"{obj.window}Ticker"
     return wire
