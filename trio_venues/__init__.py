@@ -31,6 +31,7 @@ from ._session import Connection as Connection
 from ._session import ConnectionState as ConnectionState
 from ._session import ConnectionStats as ConnectionStats
 from ._session import TopicStats as TopicStats
+from .credentials import Credentials as Credentials
 from .venues.binance import BinanceSpot as BinanceSpot
 from .venues.binance import BinanceSpotApi as BinanceSpotApi
 
@@ -44,6 +45,7 @@ __all__ = [
     "ConnectionState",
     "ConnectionStats",
     "ConstantBackoff",
+    "Credentials",
     "DecorrelatedJitterBackoff",
     "ExponentialBackoff",
     "FetchSnapshots",

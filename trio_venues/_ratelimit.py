@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Literal, Protocol, TypeAlias
 
 import attrs
@@ -64,6 +65,9 @@ __all__ = [
 Policy: TypeAlias = Literal["raise", "wait"]
 Scope: TypeAlias = Literal["connection", "process"]
 Algorithm: TypeAlias = Literal["sliding_log", "sliding_counter", "token_bucket", "gcra", "cap"]
+
+#: The kind every frame sent is charged one of.
+_MESSAGES = "messages"
 
 #: Most windows a venue's usage reports may add to one kind (memory stays bounded
 #: whatever a venue sends).
@@ -981,6 +985,24 @@ def _check_max_waiters(instance: VenueLimits, attribute: object, value: int) -> 
         raise ConfigError(f"{instance.name}: max_waiters must be an int >= 0, got {value!r}")
 
 
+def _check_request_bytes(instance: VenueLimits, attribute: object, value: int | None) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ConfigError(f"{instance.name}: max_request_bytes must be an int >= 1 or None")
+
+
+def _cost_table(
+    costs: Mapping[str, Iterable[tuple[str, float]]],
+) -> Mapping[str, tuple[tuple[str, float], ...]]:
+    table: dict[str, tuple[tuple[str, float], ...]] = {}
+    for operation, charges in dict(costs).items():
+        pairs = tuple((str(kind), float(cost)) for kind, cost in charges)
+        for kind, cost in pairs:
+            if not (cost >= 0 and math.isfinite(cost)):
+                raise ConfigError(f"cost of {operation!r} in {kind!r} must be >= 0, got {cost!r}")
+        table[str(operation)] = pairs
+    return MappingProxyType(table)
+
+
 def _rule_tuple(rules: Iterable[LimitRule]) -> tuple[LimitRule, ...]:
     return tuple(rules)
 
@@ -1010,12 +1032,32 @@ class VenueLimits:
             WS API: one ``"connections"`` and 2 ``"weight"``).
         max_waiters: the most operations of one kind queued under the ``"wait"``
             policy; one more raises ``RateLimitExceeded``.
+        max_request_bytes: the most bytes of topics one subscribe/unsubscribe
+            request may carry (OKX: 64 KB), counted as each topic's UTF-8
+            length plus 3 (quotes and a comma); ``None``: no limit. With the
+            ``"topics_per_request"`` cap it drives ``VenueCore.split_topics``.
+        costs: what each operation costs on top of being one ``"messages"``,
+            as ``{operation: ((kind, cost), ...)}``. The session's operations
+            are ``"message"`` (``ws.send``), ``"subscribe"``,
+            ``"unsubscribe"``, ``"login"``, ``"request"`` (``ws.request``) and
+            whatever a core names in ``SendFrame.operation``. OKX counts
+            subscribe, unsubscribe and login against one 480-per-hour budget:
+            ``{"subscribe": (("operations", 1.0),), ...}`` with a rule of kind
+            ``"operations"``. Costs whose kind has no rule are free.
     """
 
     name: str
     rules: tuple[LimitRule, ...] = attrs.field(converter=_rule_tuple, validator=_check_venue_rules)
     connect_cost: tuple[tuple[str, float], ...] = (("connections", 1.0),)
     max_waiters: int = attrs.field(default=1000, validator=_check_max_waiters)
+    max_request_bytes: int | None = attrs.field(default=None, validator=_check_request_bytes)
+    costs: Mapping[str, tuple[tuple[str, float], ...]] = attrs.field(
+        factory=dict, converter=_cost_table, hash=False
+    )
+
+    def charges(self, operation: str) -> tuple[tuple[str, float], ...]:
+        """What one ``operation`` is charged before it is sent: one message, then its costs."""
+        return ((_MESSAGES, 1.0), *self.costs.get(operation, ()))
 
     def rules_for(self, kind: str) -> tuple[LimitRule, ...]:
         """The rules of ``kind``."""
@@ -1107,7 +1149,3 @@ class VenueLimits:
     def check_subscriptions(self, current: int, adding: int) -> None:
         """Raise ``RateLimitExceeded`` if ``adding`` more streams exceed the per-connection cap."""
         self.check_cap("subscriptions", current, adding)
-
-    def check_topics_per_request(self, count: int) -> None:
-        """Raise ``RateLimitExceeded`` if one request would carry more topics than allowed."""
-        self.check_cap("topics_per_request", 0, count)

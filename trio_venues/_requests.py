@@ -14,9 +14,10 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ._core import RequestId
+from ._core import RequestId, Response
+from .errors import VenueError
 
-__all__ = ["Pending", "PendingRequests"]
+__all__ = ["Pending", "PendingRequests", "topic_outcome"]
 
 W = TypeVar("W")
 
@@ -26,7 +27,12 @@ _ABANDONED_MEMORY = 1024
 
 @attrs.define(eq=False)
 class Pending(Generic[W]):
-    """One request in flight: what was asked, and the shell's waiter object."""
+    """One request in flight: what was asked, and the shell's waiter object.
+
+    For a subscribe/unsubscribe the shell fills in the per-topic outcome when
+    the response arrives: ``accepted`` topics and ``refused`` ``(topic, error)``
+    pairs (every topic of the request is in exactly one of them).
+    """
 
     request_id: RequestId
     method: str
@@ -35,6 +41,8 @@ class Pending(Generic[W]):
     result: Any = None
     error: BaseException | None = None
     done: bool = False
+    accepted: tuple[str, ...] = ()
+    refused: tuple[tuple[str, VenueError], ...] = ()
 
 
 class PendingRequests(Generic[W]):
@@ -93,3 +101,34 @@ class PendingRequests(Generic[W]):
             entry.error = error
             entry.done = True
         return failed
+
+
+def topic_outcome(
+    topics: tuple[str, ...], response: Response
+) -> tuple[tuple[str, ...], tuple[tuple[str, VenueError], ...]]:
+    """Which of a subscribe/unsubscribe request's ``topics`` the venue accepted and refused.
+
+    Every topic lands in exactly one of the two, in request order. A topic the
+    response lists as refused is refused with its own error; one in
+    ``response.accepted`` (or, when that is ``None`` and there is no error,
+    any topic) is accepted; the rest are refused with ``response.error``, or
+    with a generic error when the venue said nothing about them. Topics of
+    the response that were not in the request are ignored.
+    """
+    own_errors = {topic: error for topic, error in response.refused if topic in topics}
+    if response.accepted is None:
+        named: frozenset[str] | None = None
+    else:
+        named = frozenset(response.accepted)
+    fallback = response.error or VenueError(None, "the venue did not acknowledge this topic")
+    accepted: list[str] = []
+    refused: list[tuple[str, VenueError]] = []
+    for topic in topics:
+        error = own_errors.get(topic)
+        if error is not None:
+            refused.append((topic, error))
+        elif (named is None and response.error is None) or (named is not None and topic in named):
+            accepted.append(topic)
+        else:
+            refused.append((topic, fallback))
+    return tuple(accepted), tuple(refused)

@@ -3,18 +3,25 @@
 ``open_connection(core, config, url)`` is the async context manager behind
 every ``Venue.connect()``. Entering it acquires the venue's connection-attempt
 limit, opens one nursery, connects the transport (bounded by
-``connect_timeout``) and starts three tasks inside a cancel scope of their own:
+``connect_timeout``) and starts its tasks inside a cancel scope of their own:
 
 - the **reader** drains the transport, answers pings at once, hands each
   message to the venue core and delivers the outputs (events to ``ws.events``,
   responses to the waiting callers);
 - the **writer** owns every write to the transport, control frames first;
 - the **heartbeat** sleeps until the pure :class:`~trio_venues._heartbeat.Heartbeat`
-  has something to do.
+  has something to do;
+- the **core task** sends the frames the venue core asks for unprompted
+  (``SendFrame``) and runs the core's own timer (``next_timer``/``on_timer``),
+  from the moment the connection is open (after the log-on) on.
+
+Then it logs on when the core has a log-on frame (``encode_login``; nothing
+else is sent until the venue acknowledged it) and hands the core's
+``on_open`` outputs over, before the user's block runs.
 
 However the connection ends (the user leaves the block, the peer closes, a
 task fails, the heartbeat gives up), ``_finish(reason)`` records the first
-reason, and the closer cancels the three tasks, runs the closing handshake
+reason, and the closer cancels the tasks, runs the closing handshake
 bounded by ``close_timeout`` (then closes the stream forcefully), fails every
 pending request with ``ConnectionLost``, and delivers ``Disconnected(reason)``
 as the last event. Only the tasks' own scope is ever cancelled, never the
@@ -43,18 +50,22 @@ from ._channel import EventChannel
 from ._config import ConnectionConfig
 from ._core import (
     EndConnection,
+    Output,
     RequestId,
     Response,
+    SendContext,
+    SendFrame,
     UsageReport,
     VenueCore,
     VenuePing,
     VenuePong,
 )
 from ._heartbeat import Heartbeat, SendPing, SendVenuePing
-from ._requests import PendingRequests
+from ._requests import Pending, PendingRequests, topic_outcome
 from ._transport import Ping, Transport, TransportClosed, resolve_transport
+from .credentials import Credentials
 from .errors import (
-    ConnectFailed,
+    AuthenticationError,
     ConnectionLost,
     ConnectTimeout,
     DecodeError,
@@ -68,6 +79,7 @@ from .errors import (
     VenueError,
 )
 from .events import (
+    Authenticated,
     Backpressure,
     Connected,
     Disconnected,
@@ -82,6 +94,7 @@ from .events import (
     Unsubscribed,
 )
 from .reasons import (
+    AuthenticationFailed,
     DisconnectReason,
     HeartbeatTimeout,
     InvalidMessage,
@@ -121,6 +134,13 @@ _CONTROL_BACKLOG = 32
 # queue was full.
 _HANDOFF_BYTES = 32 * 1024
 _HANDOFF_EVENTS = 256
+# Frames a venue core asked to send unprompted (SendFrame) waiting for the
+# rate limiter. More than this means the venue makes the core send faster than
+# the venue's own limit allows: the connection ends (InvalidMessage).
+_UNPROMPTED_MAX = 256
+# Requests the session sends under their own operation name (for the venue's
+# per-operation costs); any other request is the "request" operation.
+_OPERATIONS = frozenset({"subscribe", "unsubscribe", "login"})
 
 
 class ConnectionState(enum.Enum):
@@ -193,6 +213,9 @@ class ConnectionStats:
 @attrs.define(eq=False)
 class _Waiter:
     event: trio.Event = attrs.field(factory=trio.Event)
+    # A request a venue core sent on its own (SendFrame with a request_id):
+    # nobody waits, so refusals become ErrorEvents.
+    unprompted: bool = False
 
 
 @attrs.define(eq=False)
@@ -302,6 +325,15 @@ class Connection:
             limits.connection_limiter(_host_of(url)) if limits is not None else None
         )
         self._heartbeat: Heartbeat | None = None
+        # What encode_* get in their SendContext (open_connection sets both).
+        self._credentials: Credentials | None = None
+        self._wall_clock: Callable[[], float] = time.time
+        # Frames the core sends unprompted, and the core task's wake-up: it
+        # sends them and runs the core's timers once the connection is open
+        # (after the log-on), never before.
+        self._unprompted: deque[SendFrame] = deque()
+        self._core_lot = trio.lowlevel.ParkingLot()
+        self._core_ready = trio.Event()
         # overflow bookkeeping
         self._capacity = config.event_buffer
         self._warn_at = max(1, int(config.event_buffer * config.backpressure_threshold))
@@ -465,8 +497,9 @@ class Connection:
         """
         self._check_open()
         request_id = self.core.next_request_id()
-        frame = self.core.encode_request(method, params, request_id)
-        return await self._roundtrip(method, request_id, frame, (), timeout)
+        frame = self.core.encode_request(method, params, request_id, self._context())
+        entry = await self._roundtrip(method, request_id, frame, (), timeout)
+        return entry.result
 
     async def aclose(self) -> None:
         """Close the connection (code 1000) and wait until it has ended (bounded)."""
@@ -517,6 +550,10 @@ class Connection:
 
     # -- internals: sending ----------------------------------------------------------
 
+    def _context(self) -> SendContext:
+        """The :class:`SendContext` of a frame built now."""
+        return SendContext(trio.current_time(), self._wall_clock(), self._credentials)
+
     def _check_open(self) -> None:
         if self._state is not ConnectionState.CONNECTED:
             raise NotConnected(
@@ -546,8 +583,18 @@ class Connection:
             await trio.sleep(delay)
         raise InternalError("the message limiter never admitted a control frame")
 
-    async def _send_data(self, kind: str, payload: str | bytes) -> None:
-        await self._acquire("messages")
+    async def _send_data(
+        self,
+        kind: str,
+        payload: str | bytes,
+        policy: str | None = None,
+        operation: str = "message",
+    ) -> None:
+        """Charge ``operation``'s costs (``VenueLimits.charges``), then queue the frame."""
+        limits = self._limits
+        if limits is not None:
+            for cost_kind, cost in limits.charges(operation):
+                await self._acquire(cost_kind, cost, policy)
         while len(self._outbox) >= _OUTBOX_SIZE:
             self._check_open()
             await self._outbox_space.park()
@@ -573,25 +620,17 @@ class Connection:
         self._outbox_lot.unpark()
 
     async def _batched(self, op: str, topics: list[str]) -> None:
-        size = max(1, self.core.max_topics_per_request)
-        refused: list[str] = []
-        first_error: VenueError | None = None
-        for start in range(0, len(topics), size):
-            batch = tuple(topics[start : start + size])
-            request_id = self.core.next_request_id()
-            if op == "subscribe":
-                frame = self.core.encode_subscribe(batch, request_id)
-            else:
-                frame = self.core.encode_unsubscribe(batch, request_id)
-            try:
-                await self._roundtrip(op, request_id, frame, batch, None)
-            except VenueError as exc:
-                refused.extend(batch)
-                first_error = first_error or exc
-        if first_error is not None:
-            raise SubscriptionError(
-                first_error.code, first_error.message, refused, retryable=first_error.retryable
-            )
+        """Send ``topics`` in the core's batches; raise for every refused topic at the end."""
+        core = self.core
+        encode = core.encode_subscribe if op == "subscribe" else core.encode_unsubscribe
+        refused: list[tuple[str, VenueError]] = []
+        for batch in core.split_topics(op, topics):
+            request_id = core.next_request_id()
+            frame = encode(batch, request_id, self._context())
+            entry = await self._roundtrip(op, request_id, frame, batch, None)
+            refused.extend(entry.refused)
+        if refused:
+            raise _subscription_error(refused)
 
     async def _roundtrip(
         self,
@@ -600,7 +639,13 @@ class Connection:
         frame: str | bytes,
         topics: tuple[str, ...],
         limit_s: float | None,
-    ) -> Any:
+    ) -> Pending[_Waiter]:
+        """Send one request and wait for its outcome; return its completed entry.
+
+        Raises:
+            RequestTimeout, ConnectionLost, NotConnected, RateLimitExceeded, or
+            the venue's error (a subscribe's refusals are in ``entry.refused``).
+        """
         limit = self.config.max_pending
         if self.config.pending_policy == "raise":
             try:
@@ -615,7 +660,9 @@ class Connection:
             waiter = _Waiter()
             entry = self._pending.add(request_id, method, waiter, topics)
             try:
-                await self._send_data("text" if isinstance(frame, str) else "bytes", frame)
+                operation = method if method in _OPERATIONS else "request"
+                kind = "text" if isinstance(frame, str) else "bytes"
+                await self._send_data(kind, frame, None, operation)
                 wait_for = self.config.request_timeout if limit_s is None else limit_s
                 with trio.move_on_after(wait_for):
                     await waiter.event.wait()
@@ -626,7 +673,7 @@ class Connection:
                 raise RequestTimeout(method, request_id, wait_for)
             if entry.error is not None:
                 raise entry.error
-            return entry.result
+            return entry
         finally:
             self._pending_slots.release()
 
@@ -780,6 +827,7 @@ class Connection:
                     nursery.start_soon(self._guard, self._reader, transport)
                     nursery.start_soon(self._guard, self._writer, transport)
                     nursery.start_soon(self._guard, self._heartbeat_task, transport)
+                    nursery.start_soon(self._guard, self._core_task, transport)
                     if self.config.stats_hook is not None:
                         nursery.start_soon(self._guard, self._stats_task, transport)
                     await self._end.wait()
@@ -966,8 +1014,20 @@ class Connection:
             await events.wait_for_consumer(1)
 
     def _route(self, out: Any, now: float) -> None:
+        # Any output but an event may have changed the core's timer.
+        self._core_lot.unpark()
         if isinstance(out, Response):
             self._on_response(out)
+        elif isinstance(out, SendFrame):
+            if len(self._unprompted) >= _UNPROMPTED_MAX:
+                self._finish(
+                    InvalidMessage(
+                        f"the venue core queued more than {_UNPROMPTED_MAX} frames to send; "
+                        "the venue asks for more than its rate limit lets through"
+                    )
+                )
+                return
+            self._unprompted.append(out)
         elif isinstance(out, VenuePing):
             self._pings_received += 1
             if out.reply is not None:
@@ -1000,13 +1060,81 @@ class Connection:
                 )
             )
             return
-        if response.error is None and entry.method == "subscribe":
-            self._subscriptions.update(entry.topics)
-            self._deliver_control(Subscribed(entry.topics))
-        elif response.error is None and entry.method == "unsubscribe":
-            self._subscriptions.difference_update(entry.topics)
-            self._deliver_control(Unsubscribed(entry.topics))
+        if entry.method in ("subscribe", "unsubscribe"):
+            # A subscription's outcome is per topic; the caller raises for the refused.
+            entry.error = None
+            entry.accepted, entry.refused = topic_outcome(entry.topics, response)
+            if entry.accepted and entry.method == "subscribe":
+                self._subscriptions.update(entry.accepted)
+                self._deliver_control(Subscribed(entry.accepted))
+            elif entry.accepted:
+                self._subscriptions.difference_update(entry.accepted)
+                self._deliver_control(Unsubscribed(entry.accepted))
+            if entry.refused and entry.waiter.unprompted:
+                self._deliver_control(ErrorEvent(_subscription_error(entry.refused)))
+        elif isinstance(entry.error, Exception) and entry.waiter.unprompted:
+            self._deliver_control(ErrorEvent(entry.error))
         entry.waiter.event.set()
+
+    # -- internals: the core acting unprompted -----------------------------------------
+
+    async def _handle_outputs(self, outputs: Sequence[Output]) -> None:
+        """Handle the outputs of ``on_open``/``on_timer`` (frames are sent before returning)."""
+        now = trio.current_time()
+        for out in outputs:
+            if isinstance(out, Event):
+                self._deliver_control(out)
+            elif isinstance(out, SendFrame):
+                await self._send_unprompted(out)
+            else:
+                self._route(out, now)
+
+    async def _send_unprompted(self, frame: SendFrame) -> None:
+        """Send a core's frame: it waits for the rate limiter (never refused)."""
+        if frame.request_id is not None:
+            waiter = _Waiter(unprompted=True)
+            self._pending.add(frame.request_id, frame.operation, waiter, frame.topics)
+        payload = frame.payload
+        kind = "text" if isinstance(payload, str) else "bytes"
+        await self._send_data(kind, payload, "wait", frame.operation)
+
+    async def _core_task(self, transport: Transport) -> None:
+        """Send the core's unprompted frames and run its timer, once the connection is open."""
+        await self._core_ready.wait()
+        core, unprompted = self.core, self._unprompted
+        while True:
+            while unprompted:
+                await self._send_unprompted(unprompted.popleft())
+            deadline = core.next_timer()
+            if deadline is not None and deadline <= trio.current_time():
+                await self._handle_outputs(core.on_timer(self._context()))
+                continue
+            with trio.move_on_at(math.inf if deadline is None else deadline):
+                await self._core_lot.park()
+
+    async def _log_on(self) -> None:
+        """Send the core's log-on frame and wait for its answer (see ``open_connection``)."""
+        core = self.core
+        request_id = core.next_request_id()
+        frame = core.encode_login(request_id, self._context())
+        if frame is None:
+            return
+        try:
+            entry = await self._roundtrip("login", request_id, frame, (), None)
+        except AuthenticationError as exc:
+            self._finish(AuthenticationFailed(f"log-on refused: {exc}"))
+            raise
+        except VenueError as exc:
+            self._finish(AuthenticationFailed(f"log-on refused: {exc}"))
+            raise AuthenticationError(
+                exc.code, exc.message, retryable=exc.retryable, status=exc.status, data=exc.data
+            ) from exc
+        except (RequestTimeout, ConnectionLost) as exc:
+            self._finish(AuthenticationFailed(f"log-on not answered: {exc}"))
+            raise AuthenticationError(
+                None, f"the venue did not answer the log-on: {exc}", retryable=True
+            ) from exc
+        self._deliver_control(Authenticated(dict(core.login_details(entry.result))))
 
     async def _writer(self, transport: Transport) -> None:
         control, outbox = self._control, self._outbox
@@ -1071,6 +1199,18 @@ class Connection:
                         self._send_control("venue", frame)
 
 
+def _subscription_error(refused: Sequence[tuple[str, VenueError]]) -> SubscriptionError:
+    """One ``SubscriptionError`` for every refused topic (code and message of the first)."""
+    first = refused[0][1]
+    return SubscriptionError(
+        first.code,
+        first.message,
+        [topic for topic, _ in refused],
+        retryable=first.retryable,
+        errors=dict(refused),
+    )
+
+
 def _close_code_for(reason: DisconnectReason | None) -> tuple[int, str]:
     if isinstance(reason, UserInitiated | ServerRequested):
         return 1000, ""
@@ -1101,19 +1241,39 @@ async def open_connection(
     *,
     connection_class: type[Connection] = Connection,
     on_open: Callable[[Any], Awaitable[None]] | None = None,
+    credentials: Credentials | None = None,
+    wall_clock: Callable[[], float] | None = None,
 ) -> AsyncIterator[Connection]:
     """Open one connection (see the module docstring); never retries.
 
-    ``on_open(conn)``, when given, runs once the connection is up and before
-    the user's block (a venue logs on here); its exception closes the
-    connection and propagates as itself.
+    Once the transport is up, in this order: the core's log-on
+    (``core.encode_login``; when it returns a frame, nothing else is sent
+    until the venue acknowledged it, and ``Authenticated`` follows
+    ``Connected``), the core's ``on_open`` outputs, then ``on_open(conn)``
+    when given (a venue client's own set-up); only then does the core's
+    timer start and the user's block run. An exception from any of them
+    closes the connection and propagates.
+
+    Args:
+        core: the connection's sans-I/O venue core.
+        config: the connection's settings.
+        url: the endpoint.
+        connection_class: the class of the yielded connection.
+        on_open: an async hook run with the connection before the user's block.
+        credentials: given to the core in every :class:`SendContext`.
+        wall_clock: seconds since the epoch for ``SendContext.wall_time``
+            (default :func:`time.time`; tests pass a virtual clock).
 
     Raises:
         ConnectFailed: a subclass saying why the connection could not open.
         RateLimitExceeded: the venue's connection-attempt limit refused it.
+        AuthenticationError: the venue refused (or did not answer) the log-on.
     """
     factory = resolve_transport(config.transport)
     conn = connection_class(core, config, url)
+    conn._credentials = credentials
+    if wall_clock is not None:
+        conn._wall_clock = wall_clock
     limits = getattr(core, "limits", None)
     if limits is not None:
         # The venue's connection-attempt budget is per process and host, so it
@@ -1138,6 +1298,9 @@ async def open_connection(
                 ) from None
             await nursery.start(conn._run, transport)
             try:
+                await conn._log_on()
+                await conn._handle_outputs(core.on_open(conn._context()))
+                conn._core_ready.set()
                 if on_open is not None:
                     await on_open(conn)
                 yield conn
@@ -1147,14 +1310,3 @@ async def open_connection(
                     await conn._closed.wait()
     except BaseExceptionGroup as group:
         unwrap_group(group)
-
-
-def check_connect_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is one of the errors ``connect()`` documents."""
-    return isinstance(exc, ConnectFailed | RateLimitExceeded)
-
-
-def topics_in_batches(topics: Sequence[str], size: int) -> list[tuple[str, ...]]:
-    """Split ``topics`` into request-sized batches (order kept)."""
-    size = max(1, size)
-    return [tuple(topics[i : i + size]) for i in range(0, len(topics), size)]

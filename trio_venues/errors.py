@@ -231,7 +231,13 @@ class VenueError(TrioVenuesError):
 
 
 class SubscriptionError(VenueError):
-    """The venue refused some topics. ``topics`` are the refused ones; the rest stay subscribed."""
+    """The venue refused some topics; the rest stay subscribed.
+
+    Attributes:
+        topics: the refused topics, in request order.
+        errors: each refused topic's own :class:`VenueError` (``code`` and
+            ``message`` of this error are the first one's).
+    """
 
     def __init__(
         self,
@@ -240,9 +246,11 @@ class SubscriptionError(VenueError):
         topics: Sequence[str] = (),
         *,
         retryable: bool = False,
+        errors: Mapping[str, VenueError] | None = None,
     ) -> None:
         super().__init__(code, message, retryable=retryable)
         self.topics = tuple(topics)
+        self.errors: dict[str, VenueError] = dict(errors) if errors else {}
         self.args = (f"venue refused {list(self.topics)}: error {code}: {message}",)
 
 

@@ -7,6 +7,7 @@ import logging
 import pytest
 import trio
 
+from trio_venues import BinanceSpot, BinanceSpotApi, Credentials
 from trio_venues.errors import (
     AuthenticationError,
     ConfigError,
@@ -25,6 +26,8 @@ from trio_venues.testing.binance import (
     rsa_test_key,
 )
 from trio_venues.venues.binance import (
+    STREAM_URL,
+    TESTNET_STREAM_URL,
     AccountPosition,
     Ed25519Signer,
     HmacSigner,
@@ -268,3 +271,45 @@ async def test_credentials_never_logged_or_shown(
     shown = caplog.text + repr(signer) + repr(key) + repr(ws) + repr(events)
     for secret in [*signatures, pem.splitlines()[1], key.api_key]:
         assert secret not in shown
+
+
+async def test_credentials_log_on_like_logon_true(
+    fake: Fake, kind: str, autojump_clock: trio.abc.Clock
+) -> None:
+    """credentials= with an Ed25519 PEM logs on (2 weight) before the block, as logon=True."""
+    key = ed25519_test_key()
+    credentials = Credentials(key.api_key, key.private_key_pem().decode())
+    async with api(fake, kind, credentials=credentials) as ws:
+        assert ws.logged_on
+        assert _weight_used(ws) == 2 + 2  # connecting, then session.logon's weight
+        authenticated = list(ws.events.items())[1]
+        assert isinstance(authenticated, Authenticated)
+        assert authenticated.details["apiKey"] == key.api_key[:4] + "..."
+        assert await ws.subscribe_user_data() == 0
+    peer = fake.behaviour.peer(fake.connection)
+    assert [m for _, m in peer.requests] == ["session.logon", "userDataStream.subscribe"]
+
+
+async def test_hmac_credentials_sign_requests_without_log_on(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """credentials= with an HMAC secret: no log-on, signed requests work."""
+    key = hmac_test_key()
+    fake.behaviour.add_key(key)
+    credentials = Credentials(key.api_key, key._secret.decode())  # the test key's secret text
+    async with api(fake, credentials=credentials) as ws:
+        assert not ws.logged_on
+        assert await ws.subscribe_user_data() == 0
+    with pytest.raises(ConfigError, match="Ed25519"):
+        api(fake, credentials=credentials, logon=True)
+    with pytest.raises(ConfigError, match="not both"):
+        api(fake, credentials=credentials, signer=key.signer())
+
+
+def test_binance_endpoints() -> None:
+    """Each Binance client names its endpoints; the default is the production one."""
+    assert BinanceSpot.resolve_endpoint(None, None) == ("public", STREAM_URL)
+    assert BinanceSpot.resolve_endpoint(None, "testnet") == ("testnet", TESTNET_STREAM_URL)
+    assert BinanceSpotApi.resolve_endpoint("ws://x/", "testnet") == ("testnet", "ws://x/")
+    with pytest.raises(ConfigError, match="no endpoint 'private'"):
+        BinanceSpotApi.connect(endpoint="private")

@@ -139,10 +139,14 @@ async def test_fake_closes_1008_on_the_sixth_frame_in_a_second(
 
 
 class _Unlimited(BinanceSpot):
-    """BinanceSpot with the local limits taken away, to show what Binance does then."""
+    """BinanceSpot with the local limits taken away, to show what Binance does then.
+
+    Its ``make_core(config, url)`` is the form written before endpoints and
+    credentials existed: ``connect()`` still calls it.
+    """
 
     @classmethod
-    def make_core(cls, config: ConnectionConfig, url: str) -> VenueCore:
+    def make_core(cls, config: ConnectionConfig, url: str) -> VenueCore:  # type: ignore[override]
         return BinanceSpotCore(url)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from trio_venues._core import EndConnection, Response, UsageReport
+from trio_venues._core import EndConnection, Response, SendContext, UsageReport
 from trio_venues.errors import AuthenticationError, DecodeError, VenueError
 from trio_venues.events import ErrorEvent, Message
 from trio_venues.reasons import AuthenticationFailed, RemoteClosed, ServerRequested
@@ -420,4 +420,4 @@ def test_api_core_identity_and_close_classification() -> None:
     )
     assert core.classify_close(1002, "").retryable is False
     with pytest.raises(VenueError):
-        core.encode_subscribe(["btcusdt@trade"], "a")
+        core.encode_subscribe(["btcusdt@trade"], "a", SendContext(0.0, 0.0))

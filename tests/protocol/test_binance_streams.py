@@ -42,6 +42,7 @@ from trio_venues.venues.binance import (
     trades_topic,
 )
 from trio_venues.venues.binance._protocol import (
+    MAX_TOPICS_PER_REQUEST,
     StreamRequest,
     decode_stream_request,
     encode_combined,
@@ -505,7 +506,7 @@ def test_request_ids_are_increasing_signed_64_bit_integers() -> None:
 def test_subscribe_batches_are_bounded_and_validated() -> None:
     """At most 200 valid stream names per request; bad names and misuse raise at once."""
     core = BinanceSpotCore()
-    assert core.max_topics_per_request == 200
+    assert MAX_TOPICS_PER_REQUEST == 200
     names = [f"s{i}usdt@trade" for i in range(200)]
     assert len(orjson.loads(core.encode_subscribe(names, 1))["params"]) == 200
     with pytest.raises(ValueError, match="at most 200"):

@@ -178,13 +178,15 @@ def test_venue_pings_count_ids_from_one() -> None:
 def test_defaults_and_settings() -> None:
     """No venue ping by default, 50 topics per request; both are settable."""
     core = GenericJsonCore()
-    assert (core.name, core.venue_ping_interval, core.max_topics_per_request) == (
+    assert core.limits is not None
+    assert (core.name, core.venue_ping_interval, core.limits.max_topics_per_request) == (
         "generic",
         None,
         50,
     )
     core = GenericJsonCore(venue_ping_interval=2.5, max_topics_per_request=3)
-    assert (core.venue_ping_interval, core.max_topics_per_request) == (2.5, 3)
+    assert core.limits is not None
+    assert (core.venue_ping_interval, core.limits.max_topics_per_request) == (2.5, 3)
 
 
 @pytest.mark.parametrize("kwargs", [{"venue_ping_interval": 0}, {"max_topics_per_request": 0}])

@@ -8,7 +8,7 @@ import pytest
 import trio
 import trio.testing
 
-from trio_venues._core import UsageReport
+from trio_venues._core import UsageReport, VenueCore
 from trio_venues.errors import ConfigError, RateLimitExceeded
 from trio_venues.ratelimit import (
     GCRA,
@@ -51,7 +51,7 @@ def test_binance_stream_limits_match_the_docs() -> None:
     assert BINANCE_SPOT_LIMITS.max_subscriptions == 1024
     assert _rule(BINANCE_SPOT_LIMITS, "connections") == ((300.0, 300.0, "process", "sliding_log"),)
     assert BINANCE_SPOT_LIMITS.connect_cost == (("connections", 1.0),)
-    assert BINANCE_SPOT_LIMITS.max_topics_per_request is None
+    assert BINANCE_SPOT_LIMITS.max_topics_per_request == 200  # ours: Binance documents none
     assert all(rule.source for rule in BINANCE_SPOT_LIMITS.rules)
 
 
@@ -78,13 +78,13 @@ def test_subscription_cap_raises_with_infinite_retry_after() -> None:
 
 
 def test_bybit_spot_topics_per_request() -> None:
-    """Bybit spot allows 10 topics per subscribe request."""
+    """Bybit spot allows 10 topics per subscribe request: a core splits 25 into 10 + 10 + 5."""
     assert BYBIT_SPOT.max_topics_per_request == 10
-    BYBIT_SPOT.check_topics_per_request(10)
-    with pytest.raises(RateLimitExceeded) as info:
-        BYBIT_SPOT.check_topics_per_request(11)
-    assert info.value.kind == "topics_per_request"
-    BINANCE_SPOT_LIMITS.check_topics_per_request(10_000)  # no cap: nothing to check
+    core = VenueCore()
+    core.limits = BYBIT_SPOT
+    batches = core.split_topics("subscribe", [f"publicTrade.S{i}" for i in range(25)])
+    assert [len(b) for b in batches] == [10, 10, 5]
+    assert [t for b in batches for t in b] == [f"publicTrade.S{i}" for i in range(25)]
 
 
 async def test_okx_480_requests_per_hour_per_connection(

@@ -19,6 +19,7 @@ from trio_venues.errors import (
 from trio_venues.events import ErrorEvent, Subscribed, Unsubscribed
 from trio_venues.reasons import RemoteClosed
 from trio_venues.testing import FakeVenueServer
+from trio_venues.venues.generic._protocol import generic_limits
 
 from ._helpers import connect, drain
 
@@ -187,7 +188,7 @@ async def test_partial_subscription_failure_keeps_accepted_topics(
 ) -> None:
     """Refused topics raise SubscriptionError; the accepted ones stay in ws.subscriptions."""
     async with connect(server, kind) as ws:
-        ws.core.max_topics_per_request = 2
+        ws.core.limits = generic_limits(2)
         with pytest.raises(SubscriptionError) as info:
             await ws.subscribe("a", "b", "bad1", "c", "d")
         assert ws.subscriptions == {"a", "b", "d"}

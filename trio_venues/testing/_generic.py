@@ -3,7 +3,8 @@
 
 :class:`GenericVenue` is the default behaviour of
 :class:`~trio_venues.testing.FakeVenueServer`: it acks subscriptions (refusing
-a whole request when any topic starts with ``"bad"``), answers ``echo``,
+a whole request when any topic starts with ``"bad"``, or only those topics with
+``per_topic_refusals``), checks log-ons against ``logins``, answers ``echo``,
 ``fail`` and ``silent`` requests plus any method a test registers, answers
 our venue-level pings, and frames data, venue pings and shutdown notices.
 On request it greets each client on connect, and limits the frames a client
@@ -20,10 +21,11 @@ makes the next diff skip update ids.
 
 from __future__ import annotations
 
+import hmac
 import inspect
 import zlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 from weakref import WeakKeyDictionary, WeakSet
 
@@ -31,7 +33,7 @@ import orjson
 import trio
 
 from ..venues.generic._book import CHECKSUM_LEVELS, levels_checksum
-from ..venues.generic._protocol import topics_from_query
+from ..venues.generic._protocol import login_signature, topics_from_query
 from ._market import Level, MarketSimulator
 from ._server import HandshakeRequest, ServerConnection, over_frame_rate
 
@@ -94,6 +96,11 @@ class GenericVenue:
             allowed within any one second; the next one closes the connection
             with ``frame_limit_close`` and is not answered. ``None``: no limit.
         frame_limit_close: the close code and reason when the limit is broken.
+        logins: the API keys and secrets a log-on may use; any other key, or
+            a wrong signature, is answered with error 401.
+        per_topic_refusals: refuse only the ``"bad..."`` topics of a
+            subscribe (listed under ``"refused"`` in the ack) and subscribe
+            the rest, instead of refusing the whole request.
     """
 
     name = "generic"
@@ -106,6 +113,8 @@ class GenericVenue:
         greeting: Sequence[str | bytes] = (),
         max_frames_per_second: int | None = None,
         frame_limit_close: tuple[int, str] = (1008, "too many frames"),
+        logins: Mapping[str, str] | None = None,
+        per_topic_refusals: bool = False,
     ) -> None:
         if max_frames_per_second is not None and max_frames_per_second < 1:
             raise ValueError(
@@ -117,6 +126,8 @@ class GenericVenue:
         self.greeting = tuple(greeting)
         self.max_frames_per_second = max_frames_per_second
         self.frame_limit_close = frame_limit_close
+        self.logins = dict(logins or {})
+        self.per_topic_refusals = per_topic_refusals
         # Per connection: the times of the client's frames in the last second
         # (bounded by the limit: counting stops at the first frame over it),
         # and the connections that broke the limit (closing: nothing answered).
@@ -252,6 +263,8 @@ class GenericVenue:
             await self._on_subscription(conn, op, obj)
         elif op == "request":
             await self._on_request(conn, obj)
+        elif op == "login":
+            await self._on_login(conn, obj)
         elif op == "ping":
             if conn.answer_venue_pings:
                 await conn.send_json({"op": "pong", "id": obj.get("id")})
@@ -269,7 +282,13 @@ class GenericVenue:
         if limit is not None and len(topics) > limit:
             await self._error(conn, request_id, 400, f"too many topics (max {limit})")
             return
-        if op == "subscribe":
+        if op == "subscribe" and self.per_topic_refusals:
+            bad_ones = [t for t in topics if t.startswith("bad")]
+            good = [t for t in topics if not t.startswith("bad")]
+            refused = [{"topic": t, "code": 400, "msg": f"unknown topic {t}"} for t in bad_ones]
+            await conn.send_json({"id": request_id, "result": None, "refused": refused})
+            conn.add_subscriptions(good)
+        elif op == "subscribe":
             bad = next((t for t in topics if t.startswith("bad")), None)
             if bad is not None:
                 # All or nothing, like Binance: none of this request's topics count.
@@ -285,6 +304,19 @@ class GenericVenue:
             # Remove first, so that no data of a removed topic follows its ack.
             conn.remove_subscriptions(topics)
             await conn.send_json({"id": request_id, "result": None})
+
+    async def _on_login(self, conn: ServerConnection, obj: dict[str, Any]) -> None:
+        request_id, key, ts, sig = (obj.get(k) for k in ("id", "key", "ts", "sig"))
+        secret = self.logins.get(key) if isinstance(key, str) else None
+        if (
+            secret is None
+            or not isinstance(ts, int)
+            or not isinstance(sig, str)
+            or not hmac.compare_digest(sig, login_signature(secret, ts, key))  # type: ignore[arg-type]
+        ):
+            await self._error(conn, request_id, 401, "invalid API key or signature")
+            return
+        await conn.send_json({"id": request_id, "result": {"key": key}})
 
     async def _send_snapshot(self, conn: ServerConnection, topic: str) -> None:
         """A new subscriber's snapshot: it restarts the topic's numbering where it stands

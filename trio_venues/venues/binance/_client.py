@@ -21,24 +21,28 @@ References (``../shared/venues/README.md`` section 1): BN-S
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import trio
 
 from ..._client import VenueClient
 from ..._config import ConnectionConfig
 from ..._core import VenueCore
-from ..._session import Connection, open_connection
+from ..._session import Connection
+from ...credentials import Credentials
 from ...errors import ConfigError, VenueError
 from ...events import Authenticated
 from ._limits import BINANCE_API_LIMITS, BINANCE_SPOT_LIMITS
 from ._protocol import (
     API_URL,
     STREAM_URL,
+    TESTNET_API_URL,
+    TESTNET_STREAM_URL,
     BinanceApiCore,
     BinanceSpotCore,
     agg_trades_topic,
@@ -48,12 +52,13 @@ from ._protocol import (
     book_ticker_topic,
     depth_topic,
     klines_topic,
+    mask_api_key,
     mini_ticker_topic,
     ticker_topic,
     trades_topic,
     validate_stream_name,
 )
-from ._signing import Ed25519Signer, Signer, sign_params
+from ._signing import Ed25519Signer, Signer, sign_params, signer_from_credentials
 from ._wire import PartialDepth, partial_depth_from_wire
 
 __all__ = [
@@ -143,10 +148,6 @@ def wall_clock_ms() -> int:
     deadline of ours is ever computed from it.
     """
     return time.time_ns() // 1_000_000
-
-
-def _mask(api_key: Any) -> Any:
-    return f"{api_key[:4]}..." if isinstance(api_key, str) and len(api_key) > 4 else api_key
 
 
 # -- market streams ---------------------------------------------------------------------
@@ -251,11 +252,20 @@ class BinanceSpot(VenueClient[BinanceSpotConnection]):
     requests") is retryable after a backoff.
     """
 
+    endpoints: ClassVar[Mapping[str, str]] = {"public": STREAM_URL, "testnet": TESTNET_STREAM_URL}
+    default_endpoint = "public"
     default_url = STREAM_URL
     connection_class = BinanceSpotConnection
 
     @classmethod
-    def make_core(cls, config: ConnectionConfig, url: str) -> VenueCore:
+    def make_core(
+        cls,
+        config: ConnectionConfig,
+        url: str,
+        *,
+        endpoint: str | None = None,
+        credentials: Credentials | None = None,
+    ) -> VenueCore:
         """A market-stream core for ``url``, carrying Binance's stream limits."""
         core = BinanceSpotCore(url)
         core.limits = BINANCE_SPOT_LIMITS
@@ -390,7 +400,7 @@ class BinanceApiConnection(Connection):
             )
         result = dict(await self.signed_request("session.logon"))
         self._logged_on = True
-        details = {k: _mask(v) if k == "apiKey" else v for k, v in result.items()}
+        details = {k: mask_api_key(v) if k == "apiKey" else v for k, v in result.items()}
         self._deliver_control(Authenticated(details))
         return result
 
@@ -459,19 +469,32 @@ class BinanceApiConnection(Connection):
 class BinanceSpotApi(VenueClient[BinanceApiConnection]):
     """The Binance WebSocket API: requests, signing, session logon and user data.
 
-    ``async with BinanceSpotApi.connect(signer=Ed25519Signer(key, pem), logon=True) as ws``.
-    Every request takes its documented weight from a per-host budget first
-    (6000 per minute unless Binance's ``rateLimits`` say less); connecting
-    costs 2 weight and one connection attempt.
+    ``async with BinanceSpotApi.connect(credentials=Credentials(key, ed25519_pem)) as ws``
+    logs on with ``session.logon`` before the block runs (the older
+    ``signer=Ed25519Signer(key, pem), logon=True`` does the same). Every
+    request takes its documented weight from a per-host budget first (6000
+    per minute unless Binance's ``rateLimits`` say less); connecting costs 2
+    weight and one connection attempt.
     """
 
+    endpoints: ClassVar[Mapping[str, str]] = {"api": API_URL, "testnet": TESTNET_API_URL}
+    default_endpoint = "api"
     default_url = API_URL
     connection_class = BinanceApiConnection
 
     @classmethod
-    def make_core(cls, config: ConnectionConfig, url: str) -> VenueCore:
-        """A WS-API core carrying Binance's WS-API limits."""
-        core = BinanceApiCore()
+    def make_core(
+        cls,
+        config: ConnectionConfig,
+        url: str,
+        *,
+        endpoint: str | None = None,
+        credentials: Credentials | None = None,
+        logon_signer: Signer | None = None,
+        recv_window: int | Decimal | None = None,
+    ) -> VenueCore:
+        """A WS-API core carrying Binance's WS-API limits (logging on with ``logon_signer``)."""
+        core = BinanceApiCore(logon_signer=logon_signer, recv_window=recv_window)
         core.limits = BINANCE_API_LIMITS
         return core
 
@@ -480,8 +503,10 @@ class BinanceSpotApi(VenueClient[BinanceApiConnection]):
         cls,
         url: str | None = None,
         *,
+        endpoint: str | None = None,
+        credentials: Credentials | None = None,
         signer: Signer | None = None,
-        logon: bool = False,
+        logon: bool | None = None,
         clock: Callable[[], int] | None = None,
         recv_window: int | Decimal | None = None,
         config: ConnectionConfig | None = None,
@@ -491,10 +516,16 @@ class BinanceSpotApi(VenueClient[BinanceApiConnection]):
 
         Args:
             url: the endpoint (default ``wss://ws-api.binance.com:443/ws-api/v3``).
+            endpoint: ``"api"`` (the default) or ``"testnet"``.
+            credentials: the API key with its secret: an Ed25519 PEM private
+                key logs on (``session.logon``) before the block runs; an RSA
+                PEM or an HMAC secret signs each request instead.
             signer: an :class:`HmacSigner`, :class:`Ed25519Signer` or
-                :class:`RsaSigner` for signed requests; it is never logged or shown.
+                :class:`RsaSigner` for signed requests (instead of
+                ``credentials``); it is never logged or shown.
             logon: perform ``session.logon`` before the block runs (Ed25519
                 only); ``Authenticated`` follows ``Connected`` on ``ws.events``.
+                Default: ``True`` with Ed25519 ``credentials``, else ``False``.
             clock: milliseconds since the epoch for ``timestamp`` (default:
                 the wall clock); tests pass a clock that agrees with their fake.
             recv_window: ``recvWindow`` of signed requests, in ms (Binance's
@@ -502,29 +533,43 @@ class BinanceSpotApi(VenueClient[BinanceApiConnection]):
             config, **options: as every venue's ``connect()``.
 
         Raises:
-            ConfigError: ``logon=True`` without an Ed25519 signer.
+            ConfigError: ``logon=True`` without an Ed25519 key, or both
+                ``signer`` and ``credentials``.
             TypeError: an unknown option.
 
         Entering raises ``ConnectFailed`` subclasses, ``RateLimitExceeded``,
-        and, with ``logon=True``, ``AuthenticationError`` when Binance
-        rejects the key (the connection is closed).
+        and, when logging on, ``AuthenticationError`` when Binance rejects
+        the key (the connection is closed).
         """
+        if signer is not None and credentials is not None:
+            raise ConfigError("give either signer= or credentials=, not both")
+        if credentials is not None:
+            signer = signer_from_credentials(credentials)
+            if logon is None:
+                logon = isinstance(signer, Ed25519Signer)
         if logon and not isinstance(signer, Ed25519Signer):
             raise ConfigError(
-                "logon=True needs signer=Ed25519Signer(...): Binance logs on Ed25519 keys only"
+                "logon=True needs an Ed25519 key (signer=Ed25519Signer(...) or credentials with "
+                "an Ed25519 PEM): Binance logs on Ed25519 keys only"
             )
-        base = config if config is not None else ConnectionConfig(**cls.default_options)
-        merged = ConnectionConfig.build(base, url, options)
-        target = merged.url or cls.default_url
-        core = cls.make_core(merged, target)
+        make_core = functools.partial(
+            cls.make_core, logon_signer=signer if logon else None, recv_window=recv_window
+        )
 
         async def on_open(conn: Any) -> None:
-            # Runs after the handshake and before the user's block; an error here
-            # closes the connection and propagates out of ``async with``.
+            # Runs after the log-on (if any) and before the user's block.
             conn._configure(signer, clock, recv_window)
             if logon:
-                await conn.logon()
+                conn._logged_on = True
+            await trio.lowlevel.checkpoint()
 
-        return open_connection(  # type: ignore[return-value]
-            core, merged, target, connection_class=cls.connection_class, on_open=on_open
+        return cls.connect_with(
+            url,
+            endpoint=endpoint,
+            credentials=credentials,
+            config=config,
+            options=options,
+            make_core=make_core,
+            on_open=on_open,
+            wall_clock=None if clock is None else (lambda: clock() / 1000),
         )

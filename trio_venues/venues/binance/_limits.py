@@ -18,6 +18,7 @@ from typing import Any
 
 from ..._core import UsageReport
 from ..._ratelimit import LimitRule, VenueLimits
+from ._protocol import MAX_TOPICS_PER_REQUEST
 
 __all__ = ["BINANCE_API_LIMITS", "BINANCE_SPOT_LIMITS", "binance_usage_reports"]
 
@@ -39,6 +40,13 @@ BINANCE_SPOT_LIMITS = VenueLimits(
         LimitRule("messages", 5, 1.0, source="BN-S: 5 incoming msgs/s per connection"),
         # "A single connection can listen to a maximum of 1024 streams." [BN-S]
         LimitRule("subscriptions", 1024, algorithm="cap", source="BN-S: 1024 streams"),
+        # Not Binance's: our batch size, so a SUBSCRIBE frame stays near 5 KB.
+        LimitRule(
+            "topics_per_request",
+            MAX_TOPICS_PER_REQUEST,
+            algorithm="cap",
+            source="ours: 200 streams per SUBSCRIBE (Binance documents no cap)",
+        ),
         _CONNECTIONS,
     ),
     connect_cost=(("connections", 1.0),),
@@ -90,6 +98,9 @@ BINANCE_API_LIMITS = VenueLimits(
     ),
     # "Connecting to WebSocket API costs 2 weight." [BN-A "IP limits"]
     connect_cost=(("connections", 1.0), ("weight", 2.0)),
+    # The log-on step is session.logon: "Weight: 2" [BN-A]. Other requests are
+    # charged their method's weight by BinanceApiConnection.request.
+    costs={"login": (("weight", 2.0),)},
 )
 
 # rateLimitType -> our kind, interval -> seconds. [BN-A "How to interpret rate limits"]

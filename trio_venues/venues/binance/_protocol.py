@@ -31,11 +31,20 @@ import msgspec
 import orjson
 
 from ..._codec import DECODE_FAILURES, decimal_to_wire, raise_decode_error, slot_setters
-from ..._core import EndConnection, Output, RequestId, Response, UsageReport, VenueCore
+from ..._core import (
+    EndConnection,
+    Output,
+    RequestId,
+    Response,
+    SendContext,
+    UsageReport,
+    VenueCore,
+)
 from ..._wirecodec import DECODE_ERRORS, decode_error, loads_unique
 from ...errors import AuthenticationError, DecodeError, VenueError
 from ...events import ErrorEvent, Message
 from ...reasons import AuthenticationFailed, DisconnectReason, RemoteClosed, ServerRequested
+from ._signing import Signer, sign_params
 from ._wire import (
     KLINE_INTERVALS,
     ROLLING_WINDOWS,
@@ -70,6 +79,7 @@ __all__ = [
     "DEPTH_SPEEDS",
     "KLINE_TIMEZONES",
     "MAX_STREAMS_PER_CONNECTION",
+    "MAX_TOPICS_PER_REQUEST",
     "STREAM_METHODS",
     "STREAM_URL",
     "StreamRequest",
@@ -114,6 +124,11 @@ API_URL: Final = "wss://ws-api.binance.com:443/ws-api/v3"
 TESTNET_API_URL: Final = "wss://ws-api.testnet.binance.vision/ws-api/v3"
 #: Binance's cap on streams per connection; enforced by the rate limiter, not here.
 MAX_STREAMS_PER_CONNECTION: Final = 1024
+#: Topics per SUBSCRIBE/UNSUBSCRIBE frame (our choice; Binance documents no
+#: cap). 200 names of ~25 chars keep a frame near 5 KB; 1024 streams then take
+#: 6 requests, well inside the 5 messages/s budget. The session batches under
+#: it through ``BINANCE_SPOT_LIMITS`` (its ``"topics_per_request"`` cap).
+MAX_TOPICS_PER_REQUEST: Final = 200
 #: The methods of the market-stream endpoint [BN-S "Live Subscribing/Unsubscribing"].
 STREAM_METHODS: Final = frozenset(
     {"SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY"}
@@ -613,10 +628,6 @@ class BinanceSpotCore(VenueCore):
     """
 
     name = "binance"
-    #: Topics per SUBSCRIBE/UNSUBSCRIBE frame. 200 names of ~25 chars keep a
-    #: frame near 5 KB; 1024 streams then take 6 requests, well inside the
-    #: 5 messages/s budget. The 1024-stream cap itself is the limiter's.
-    max_topics_per_request = 200
     venue_ping_interval = None
 
     def __init__(self, url: str | None = None) -> None:
@@ -762,18 +773,22 @@ class BinanceSpotCore(VenueCore):
         names = [validate_stream_name(topic) for topic in topics]
         if not names:
             raise ValueError(f"{method} needs at least one stream name")
-        if len(names) > self.max_topics_per_request:
+        most = MAX_TOPICS_PER_REQUEST
+        if len(names) > most:
             raise ValueError(
-                f"{len(names)} streams in one {method}; at most "
-                f"{self.max_topics_per_request} per request: split them"
+                f"{len(names)} streams in one {method}; at most {most} per request: split them"
             )
         return _dumps({"method": method, "params": names, "id": request_id})
 
-    def encode_subscribe(self, topics: Sequence[str], request_id: RequestId) -> str:
+    def encode_subscribe(
+        self, topics: Sequence[str], request_id: RequestId, ctx: SendContext | None = None
+    ) -> str:
         """``{"method": "SUBSCRIBE", "params": [...], "id": N}``; the ack is ``result: null``."""
         return self._encode_topics("SUBSCRIBE", topics, request_id)
 
-    def encode_unsubscribe(self, topics: Sequence[str], request_id: RequestId) -> str:
+    def encode_unsubscribe(
+        self, topics: Sequence[str], request_id: RequestId, ctx: SendContext | None = None
+    ) -> str:
         """``{"method": "UNSUBSCRIBE", "params": [...], "id": N}``."""
         return self._encode_topics("UNSUBSCRIBE", topics, request_id)
 
@@ -782,7 +797,9 @@ class BinanceSpotCore(VenueCore):
         _check_stream_id(request_id)
         return _dumps({"method": "LIST_SUBSCRIPTIONS", "id": request_id})
 
-    def encode_request(self, method: str, params: Any, request_id: RequestId) -> str:
+    def encode_request(
+        self, method: str, params: Any, request_id: RequestId, ctx: SendContext | None = None
+    ) -> str:
         """A market-stream request: one of :data:`STREAM_METHODS`.
 
         Args:
@@ -907,10 +924,23 @@ class BinanceApiCore(VenueCore):
 
     Request ids are strings (``uuid4().hex``: 32 characters, unique across
     connections, so a late reply can never be mistaken for another request's).
+
+    Args:
+        logon_signer: an Ed25519 signer to log on with: the connection's
+            first frame is then a signed ``session.logon`` (``timestamp`` from
+            ``SendContext.wall_time``). ``None``: no log-on.
+        recv_window: the log-on's ``recvWindow`` in ms (Binance's 5000 when ``None``).
     """
 
     name = "binance-api"
     venue_ping_interval = None
+
+    def __init__(
+        self, *, logon_signer: Signer | None = None, recv_window: int | Decimal | None = None
+    ) -> None:
+        super().__init__()
+        self.logon_signer = logon_signer
+        self.recv_window = recv_window
 
     def next_request_id(self) -> str:
         """A fresh string id: 32 hex characters (Binance allows up to 36)."""
@@ -992,7 +1022,9 @@ class BinanceApiCore(VenueCore):
 
     # -- outgoing -----------------------------------------------------------------
 
-    def encode_request(self, method: str, params: Any, request_id: RequestId) -> str:
+    def encode_request(
+        self, method: str, params: Any, request_id: RequestId, ctx: SendContext | None = None
+    ) -> str:
         """``{"id": request_id, "method": method[, "params": {...}]}``.
 
         ``params`` is a mapping (sign it first with :func:`sign_params` for
@@ -1009,8 +1041,27 @@ class BinanceApiCore(VenueCore):
         _reject_floats(params, "params")
         return _dumps({"id": request_id, "method": method, "params": dict(params)})
 
+    def encode_login(self, request_id: RequestId, ctx: SendContext) -> str | None:
+        """A signed ``session.logon`` when the core has a ``logon_signer``, else ``None``."""
+        if self.logon_signer is None:
+            return None
+        timestamp = round(ctx.wall_time * 1000)
+        params = sign_params({}, self.logon_signer, timestamp, self.recv_window)
+        return self.encode_request("session.logon", params, request_id)
+
+    def login_details(self, result: Any) -> Mapping[str, Any]:
+        """The ``session.logon`` result with ``apiKey`` abbreviated (never a secret)."""
+        if not isinstance(result, Mapping):
+            return {}
+        return {k: mask_api_key(v) if k == "apiKey" else v for k, v in result.items()}
+
     # -- lifecycle ----------------------------------------------------------------
 
     def classify_close(self, code: int, reason: str) -> DisconnectReason:
         """See :func:`classify_binance_close`: 1008 and 1000 are retryable on Binance."""
         return classify_binance_close(code, reason)
+
+
+def mask_api_key(api_key: Any) -> Any:
+    """An API key abbreviated for events and logs: its first four characters and ``...``."""
+    return f"{api_key[:4]}..." if isinstance(api_key, str) and len(api_key) > 4 else api_key

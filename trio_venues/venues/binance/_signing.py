@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from ..._codec import decimal_to_wire
+from ...credentials import Credentials
 
 __all__ = [
     "Ed25519Signer",
@@ -39,6 +40,7 @@ __all__ = [
     "Signer",
     "sign_params",
     "signature_payload",
+    "signer_from_credentials",
 ]
 
 #: Binance's largest ``recvWindow``, in milliseconds [BN-A "Timing security"].
@@ -275,3 +277,24 @@ def sign_params(
         signed["recvWindow"] = _wire_value("recvWindow", recv_window)[0]
     signed["signature"] = signer.sign(signature_payload(signed).encode("utf-8"))
     return signed
+
+
+def signer_from_credentials(credentials: Credentials) -> Signer:
+    """The signer for ``credentials``: a PEM secret is an Ed25519 (else RSA) key, text an HMAC one.
+
+    Raises:
+        ValueError: a PEM that is neither an Ed25519 nor an RSA private key.
+    """
+    secret = credentials.secret.reveal()
+    if "-----BEGIN" not in secret:
+        return HmacSigner(credentials.api_key, secret)
+    try:
+        return Ed25519Signer(credentials.api_key, secret)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return RsaSigner(credentials.api_key, secret)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "the credentials' PEM secret is neither an Ed25519 nor an RSA private key"
+        ) from None

@@ -8,7 +8,13 @@ shutdown notices) is known, without any exchange's quirks.
 
 Client to server (text frames)::
 
+    {"op": "login", "id": 1, "key": "k", "ts": 1700000000000, "sig": "<hex>"}
+                                    -> {"id": 1, "result": {"key": "k"}}
+                                    or {"id": 1, "error": {"code": 401, "msg": "..."}}
     {"op": "subscribe",   "id": 1, "args": ["a", "b"]}   -> {"id": 1, "result": null}
+                            or, refusing some topics one by one:
+                               {"id": 1, "result": null,
+                                "refused": [{"topic": "b", "code": 400, "msg": "..."}]}
     {"op": "unsubscribe", "id": 2, "args": ["a"]}        -> {"id": 2, "result": null}
     {"op": "request", "id": 3, "method": "echo", "params": ...}
                                     -> {"id": 3, "result": ...}
@@ -26,8 +32,13 @@ Server to client::
     {"op": "shutdown", "msg": "..."}            the server is about to go away
     {"op": "error", "code": 400, "msg": "..."}  an error not tied to a request
 
-A subscribe naming any unknown topic is refused as a whole (none of its topics
-is subscribed), as Binance does.
+By default the fake refuses a subscribe naming any unknown topic as a whole
+(none of its topics is subscribed), as Binance does; with per-topic refusals it
+accepts the known topics and lists the others under ``refused``.
+
+The log-on (sent first when the connection has credentials) carries ``ts``,
+the wall clock in milliseconds, and ``sig``, the hex HMAC-SHA256 of
+``f"{ts}{key}"`` keyed with the secret (:func:`login_signature`).
 
 Order books (topics ``book.<SYMBOL>``, see :mod:`trio_venues.venues.generic._book`)
 come with the snapshot in the stream: right after a subscribe's ack the server
@@ -43,6 +54,8 @@ Coinbase numbers its messages: a jump there may have lost any topic's message.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -50,12 +63,27 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from ..._core import EndConnection, Output, RequestId, Response, VenueCore, VenuePing, VenuePong
+from ..._core import (
+    EndConnection,
+    Output,
+    RequestId,
+    Response,
+    SendContext,
+    VenueCore,
+    VenuePing,
+    VenuePong,
+)
+from ..._ratelimit import LimitRule, VenueLimits
 from ...errors import ConfigError, DecodeError, VenueError
 from ...events import ErrorEvent, GapDetected, Message
 from ...reasons import ServerRequested
 
-__all__ = ["GenericJsonCore"]
+__all__ = ["GenericJsonCore", "login_signature"]
+
+
+def login_signature(secret: str, ts: int, key: str) -> str:
+    """The ``sig`` of a generic log-on: hex HMAC-SHA256 of ``f"{ts}{key}"``, keyed by ``secret``."""
+    return hmac.new(secret.encode(), f"{ts}{key}".encode(), hashlib.sha256).hexdigest()
 
 
 def _dumps(obj: Any) -> str:
@@ -76,7 +104,11 @@ class GenericJsonCore(VenueCore):
     Args:
         venue_ping_interval: seconds between our ``{"op": "ping"}`` messages;
             ``None`` (the default) sends none.
-        max_topics_per_request: the most topics one subscribe/unsubscribe may carry.
+        max_topics_per_request: the most topics one subscribe/unsubscribe may
+            carry, when ``limits`` is not given (it becomes a
+            ``"topics_per_request"`` cap of the core's limits).
+        limits: the venue limits to enforce (rates, per-operation costs,
+            caps); default: only the topics-per-request cap.
         sequence: ``"topic"`` (default) or ``"connection"``.
     """
 
@@ -87,6 +119,7 @@ class GenericJsonCore(VenueCore):
         *,
         venue_ping_interval: float | None = None,
         max_topics_per_request: int = 50,
+        limits: VenueLimits | None = None,
         sequence: Literal["topic", "connection"] = "topic",
     ) -> None:
         super().__init__()
@@ -99,7 +132,7 @@ class GenericJsonCore(VenueCore):
                 f"max_topics_per_request must be >= 1, got {max_topics_per_request!r}"
             )
         self.venue_ping_interval = venue_ping_interval
-        self.max_topics_per_request = max_topics_per_request
+        self.limits = limits if limits is not None else generic_limits(max_topics_per_request)
         # Last sequence number seen per topic; one entry per topic ever received,
         # so it is bounded by the number of topics of this connection.
         self._last_seq: dict[str, int] = {}
@@ -182,8 +215,19 @@ class GenericJsonCore(VenueCore):
                 raise DecodeError("'error' must be an object", raw)
             return Response(request_id, error=self._venue_error(error, raw))
         if "result" in obj:
-            return Response(request_id, result=obj["result"])
+            return Response(request_id, result=obj["result"], refused=self._refused(obj, raw))
         raise DecodeError("response without 'result' or 'error'", raw)
+
+    def _refused(self, obj: dict[str, Any], raw: str) -> list[tuple[str, VenueError]]:
+        items = obj.get("refused", [])
+        if not isinstance(items, list):
+            raise DecodeError("'refused' must be a list", raw)
+        refused = []
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("topic"), str):
+                raise DecodeError("each 'refused' entry needs a string 'topic'", raw)
+            refused.append((item["topic"], self._venue_error(item, raw)))
+        return refused
 
     @staticmethod
     def _venue_error(obj: dict[str, Any], raw: str) -> VenueError:
@@ -194,17 +238,37 @@ class GenericJsonCore(VenueCore):
 
     # -- outgoing ---------------------------------------------------------------
 
-    def encode_subscribe(self, topics: Sequence[str], request_id: RequestId) -> str:
+    def encode_subscribe(
+        self, topics: Sequence[str], request_id: RequestId, ctx: SendContext | None = None
+    ) -> str:
         """``{"op": "subscribe", "id": ..., "args": [...]}``."""
         return _dumps({"op": "subscribe", "id": request_id, "args": list(topics)})
 
-    def encode_unsubscribe(self, topics: Sequence[str], request_id: RequestId) -> str:
+    def encode_unsubscribe(
+        self, topics: Sequence[str], request_id: RequestId, ctx: SendContext | None = None
+    ) -> str:
         """``{"op": "unsubscribe", "id": ..., "args": [...]}``."""
         return _dumps({"op": "unsubscribe", "id": request_id, "args": list(topics)})
 
-    def encode_request(self, method: str, params: Any, request_id: RequestId) -> str:
+    def encode_request(
+        self, method: str, params: Any, request_id: RequestId, ctx: SendContext | None = None
+    ) -> str:
         """``{"op": "request", "id": ..., "method": ..., "params": ...}``."""
         return _dumps({"op": "request", "id": request_id, "method": method, "params": params})
+
+    def encode_login(self, request_id: RequestId, ctx: SendContext) -> str | None:
+        """``{"op": "login", "id", "key", "ts", "sig"}`` when the connection has credentials.
+
+        ``ts`` is ``ctx.wall_time`` in whole milliseconds; ``sig`` is
+        :func:`login_signature`. Without credentials: ``None`` (no log-on).
+        """
+        credentials = ctx.credentials
+        if credentials is None:
+            return None
+        ts = round(ctx.wall_time * 1000)
+        key = credentials.api_key
+        sig = login_signature(credentials.secret.reveal(), ts, key)
+        return _dumps({"op": "login", "id": request_id, "key": key, "ts": ts, "sig": sig})
 
     def venue_ping(self, now: float) -> str:
         """``{"op": "ping", "id": N}``, N counting from 1 on this connection.
@@ -235,3 +299,19 @@ def topics_from_query(query: str) -> tuple[str, ...]:
             if topic:
                 seen[topic] = None
     return tuple(seen)
+
+
+def generic_limits(max_topics_per_request: int) -> VenueLimits:
+    """The generic venue's default limits: only a topics-per-request cap."""
+    return VenueLimits(
+        name="generic",
+        rules=(
+            LimitRule(
+                "topics_per_request",
+                max_topics_per_request,
+                algorithm="cap",
+                source="generic venue: the core's max_topics_per_request",
+            ),
+        ),
+        connect_cost=(),
+    )
