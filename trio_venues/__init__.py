@@ -29,8 +29,8 @@ from ._retry import RetryPolicy as RetryPolicy
 from ._retry import retry_scope as retry_scope
 from ._session import Connection as Connection
 from ._session import ConnectionState as ConnectionState
-from ._session import ConnectionStats as ConnectionStats
-from ._session import TopicStats as TopicStats
+from ._stats import ConnectionStats as ConnectionStats
+from ._stats import TopicStats as TopicStats
 from .credentials import Credentials as Credentials
 from .venues.binance import BinanceSpot as BinanceSpot
 from .venues.binance import BinanceSpotApi as BinanceSpotApi

@@ -8,7 +8,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from ._transport import TransportFactory
+from ._transport_types import TransportFactory
 from .errors import ConfigError
 
 __all__ = ["ConnectionConfig", "OverflowPolicy", "TopicOverflowPolicy"]

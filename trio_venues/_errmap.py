@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Final
 import trio
 
 from ._fastws._handshake import parse_ws_url, rejection_from_response
-from ._transport import TransportClosed
+from ._transport_types import TransportClosed
 from .errors import (
     ConnectFailed,
     ConnectionRefused,

@@ -39,7 +39,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
@@ -60,9 +60,13 @@ from ._core import (
     VenuePing,
     VenuePong,
 )
+from ._groups import single_exception as single_exception
+from ._groups import unwrap_group as unwrap_group
 from ._heartbeat import Heartbeat, SendPing, SendVenuePing
 from ._requests import Pending, PendingRequests, topic_outcome
-from ._transport import Ping, Transport, TransportClosed, resolve_transport
+from ._stats import ConnectionStats, TopicStats, _topic_stats
+from ._transport import resolve_transport
+from ._transport_types import Ping, Transport, TransportClosed
 from .credentials import Credentials
 from .errors import (
     AuthenticationError,
@@ -152,64 +156,6 @@ class ConnectionState(enum.Enum):
     DISCONNECTED = "disconnected"
 
 
-@attrs.frozen
-class TopicStats:
-    """Counters of one topic (subscription) on one connection.
-
-    Attributes:
-        messages: data messages received.
-        bytes: their size on the wire (after decompression).
-        last_received_at: ``trio.current_time()`` of the last one.
-        last_event_time: the venue's event time of the last one (venue units,
-            e.g. Binance ms), when the message carries one.
-        event_lag_ms: how far behind the venue's clock the last message was
-            when it arrived (wall clock minus event time, in ms), when known.
-        messages_per_second: the topic's average rate since the connection opened.
-    """
-
-    messages: int
-    bytes: int
-    last_received_at: float | None
-    last_event_time: int | None
-    event_lag_ms: float | None
-    messages_per_second: float | None = None
-
-
-@attrs.frozen
-class ConnectionStats:
-    """A snapshot of one connection's counters (``ws.stats``).
-
-    Times are ``trio.current_time()`` values; ``None`` when it has not happened.
-    ``rate_limits`` is the venue limiter's
-    :class:`~trio_venues.ratelimit.LimiterStats` (usage per limit and window,
-    time until capacity, waits and refusals), ``None`` for venues without limits.
-    """
-
-    conn_id: str
-    messages_in: int
-    messages_out: int
-    bytes_in: int
-    bytes_out: int
-    queued: int
-    peak_queued: int
-    capacity: int
-    last_message_at: float | None
-    last_rtt: float | None
-    pings_received: int
-    pongs_sent: int
-    pings_sent: int
-    dropped: int
-    conflated: int
-    decode_errors: int
-    pending_requests: int
-    subscriptions: int
-    connected_at: float | None
-    since_last_message: float | None
-    messages_per_second: float | None
-    topics: dict[str, TopicStats] = attrs.field(factory=dict, eq=False)
-    rate_limits: Any = None
-
-
 @attrs.define(eq=False)
 class _Waiter:
     event: trio.Event = attrs.field(factory=trio.Event)
@@ -227,69 +173,6 @@ class _TopicStream:
 
 
 _Outgoing = tuple[str, str | bytes]  # (kind, payload): kind is "text", "bytes", "ping", "pong"
-
-
-def _topic_stats(
-    messages: int, size: int, last: Message | None, now: float, wall_ms: float, span: float | None
-) -> TopicStats:
-    """One topic's ``TopicStats`` from the reader's counters and its last message."""
-    received_at = last.received_at if last is not None else None
-    # Integer event times only (milliseconds or microseconds, as the venue sends them).
-    event_time = getattr(last.data, "event_time", None) if last is not None else None
-    if type(event_time) is not int:
-        event_time = None
-    return TopicStats(
-        messages=messages,
-        bytes=size,
-        last_received_at=received_at,
-        last_event_time=event_time,
-        event_lag_ms=(
-            wall_ms - (now - received_at) * 1000 - event_time
-            if event_time is not None and received_at is not None
-            else None
-        ),
-        messages_per_second=messages / span if span else None,
-    )
-
-
-def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
-    out: list[BaseException] = []
-    for exc in group.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            out.extend(_leaves(exc))
-        else:
-            out.append(exc)
-    return out
-
-
-def single_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
-    """The one meaningful exception of ``group``, or ``None`` when there are several.
-
-    ``Cancelled`` leaves are by-products when something else failed; with no
-    other leaf, the first ``Cancelled`` is the answer, so that re-raising it
-    lets the enclosing cancel scope catch it.
-    """
-    leaves = _leaves(group)
-    real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
-    if len(real) == 1:
-        return real[0]
-    if not real:
-        return leaves[0]
-    return None
-
-
-def unwrap_group(group: BaseExceptionGroup[BaseException]) -> NoReturn:
-    """Re-raise the one meaningful exception of ``group`` as itself.
-
-    Two or more real errors at once are a bug: ``InternalError``.
-    """
-    exc = single_exception(group)
-    if exc is not None:
-        raise exc from exc.__cause__
-    raise InternalError(
-        "several errors at once inside a trio_venues connection; please report this with the "
-        "traceback"
-    ) from group
 
 
 class Connection:

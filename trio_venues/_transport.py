@@ -1,42 +1,25 @@
-"""The small interface the session shell talks to, and the transport registry.
+"""The transport dispatcher: a ``transport=`` setting to the code that opens it.
 
-A :class:`Transport` is one open WebSocket connection. The session never
-touches sockets, TLS or frames: it calls ``receive_batch()`` in its reader
-task and ``send_*``/``ping``/``pong`` from its writer and heartbeat tasks.
-
-Contract every implementation keeps:
-
-- ``receive_batch()`` returns one or more items decoded from the stream, in
-  order: ``str`` (a text message), ``bytes`` (a binary message), :class:`Ping`
-  or :class:`Pong`. Pings are **not** answered by the transport: the session
-  answers them (so a venue's message-rate limit can count pongs).
-- When the connection ends, ``receive_batch()`` raises :class:`TransportClosed`
-  carrying the :class:`~trio_venues.reasons.DisconnectReason`: ``RemoteClosed``
-  after the peer's close frame (the transport has already echoed it),
-  ``ProtocolError`` after a violation (the transport has already sent its own
-  close frame with 1002/1007/1009), ``NetworkError`` for EOF without a close
-  frame, a reset or a broken TLS stream. Later calls raise it again.
-- ``send_*``, ``ping`` and ``pong`` raise :class:`TransportClosed` once the
-  connection is closing or closed.
-- ``aclose(code, reason)`` runs the closing handshake (sends our close frame
-  unless one was sent, waits for the peer's close frame and then EOF). It is
-  not bounded: the session bounds it with ``close_timeout`` and then calls
-  ``abort()``, which must close the stream at once (``trio.aclose_forcefully``).
-- No exception other than :class:`TransportClosed` (and ``trio.Cancelled``)
-  escapes a transport after the handshake; ``open`` raises only
-  :class:`~trio_venues.errors.ConnectFailed` subclasses. The mapping of
-  library and OS exceptions lives in :mod:`trio_venues._errmap`.
+The interface itself (:class:`Transport`, :class:`Ping`, :class:`Pong`,
+:class:`TransportClosed`) lives in :mod:`trio_venues._transport_types`, which
+the transports import; this module imports the transports, so nothing here
+is circular. The names of the interface are re-exported for existing imports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING
 
-import attrs
 import trio
 
-from .reasons import DisconnectReason
+from ._fastws import open_fast_transport, open_fast_transport_over_stream
+from ._transport_types import Ping as Ping
+from ._transport_types import Pong as Pong
+from ._transport_types import Transport as Transport
+from ._transport_types import TransportClosed as TransportClosed
+from ._transport_types import TransportFactory as TransportFactory
+from ._transport_types import TransportItem as TransportItem
+from ._tws import open_trio_websocket_transport, wrap_trio_websocket
 
 if TYPE_CHECKING:
     from ._config import ConnectionConfig
@@ -48,81 +31,8 @@ __all__ = [
     "TransportClosed",
     "TransportFactory",
     "TransportItem",
-]
-
-
-@attrs.frozen
-class Ping:
-    """A ping frame from the peer."""
-
-    payload: bytes
-
-
-@attrs.frozen
-class Pong:
-    """A pong frame from the peer."""
-
-    payload: bytes
-
-
-TransportItem: TypeAlias = str | bytes | Ping | Pong
-
-
-class TransportClosed(Exception):
-    """Raised by a transport once its connection has ended; carries the reason."""
-
-    def __init__(self, reason: DisconnectReason) -> None:
-        super().__init__(repr(reason))
-        self.reason = reason
-
-
-@runtime_checkable
-class Transport(Protocol):
-    """One open WebSocket connection (see the module docstring for the contract)."""
-
-    @property
-    def subprotocol(self) -> str | None:
-        """The negotiated subprotocol."""
-        ...
-
-    @property
-    def extensions(self) -> tuple[str, ...]:
-        """The negotiated extensions, by name."""
-        ...
-
-    async def receive_batch(self) -> list[TransportItem]:
-        """Wait for and return at least one item."""
-        ...
-
-    async def send_text(self, data: str) -> None:
-        """Send a text message."""
-        ...
-
-    async def send_bytes(self, data: bytes) -> None:
-        """Send a binary message."""
-        ...
-
-    async def ping(self, payload: bytes) -> None:
-        """Send a ping frame (payload at most 125 bytes)."""
-        ...
-
-    async def pong(self, payload: bytes) -> None:
-        """Send a pong frame (payload at most 125 bytes)."""
-        ...
-
-    async def aclose(self, code: int = 1000, reason: str = "") -> None:
-        """Run the closing handshake (unbounded: the caller bounds it)."""
-        ...
-
-    async def abort(self) -> None:
-        """Close the underlying stream at once, without a handshake."""
-        ...
-
-
-#: ``await factory(nursery, url, config)`` opens a transport. The nursery is the
-#: connection's own; a transport may start helper tasks in it (trio-websocket does).
-TransportFactory: TypeAlias = Callable[
-    [trio.Nursery, str, "ConnectionConfig"], Awaitable[Transport]
+    "open_transport_over_stream",
+    "resolve_transport",
 ]
 
 
@@ -131,13 +41,9 @@ def resolve_transport(spec: str | TransportFactory) -> TransportFactory:
     if not isinstance(spec, str):
         return spec
     if spec in ("default", "fast"):
-        from ._fastws import open_fast_transport
-
         fast: TransportFactory = open_fast_transport
         return fast
     if spec == "trio-websocket":
-        from ._tws import open_trio_websocket_transport
-
         return open_trio_websocket_transport
     raise ValueError(f"unknown transport {spec!r}; use 'default', 'fast' or 'trio-websocket'")
 
@@ -155,12 +61,8 @@ async def open_transport_over_stream(
     the fake venues connect a real client without a socket.
     """
     if kind in ("default", "fast"):
-        from ._fastws import open_fast_transport_over_stream
-
         transport: Transport = await open_fast_transport_over_stream(stream, url, config)
         return transport
     if kind == "trio-websocket":
-        from ._tws import wrap_trio_websocket
-
         return await wrap_trio_websocket(nursery, stream, url, config)
     raise ValueError(f"unknown transport {kind!r}; use 'default', 'fast' or 'trio-websocket'")

@@ -41,7 +41,8 @@ import wsproto.events
 from trio_websocket import ConnectionClosed, ConnectionRejected
 from wsproto import ConnectionType, WSConnection
 
-from ._transport import Ping, Pong, TransportClosed, TransportItem
+from ._errmap import open_stream, rejection_from_response
+from ._transport_types import Ping, Pong, TransportClosed, TransportItem
 from .errors import ConnectFailed, HandshakeRejected
 from .reasons import NetworkError, RemoteClosed
 
@@ -236,8 +237,6 @@ async def _guarded_reader(ws: _ObservedConnection, failures: list[BaseException]
 
 
 def _rejection(exc: ConnectionRejected, url: str) -> HandshakeRejected:
-    from ._errmap import rejection_from_response
-
     return rejection_from_response(exc.status_code, exc.headers or (), exc.body or b"", url=url)
 
 
@@ -245,7 +244,5 @@ async def open_trio_websocket_transport(
     nursery: trio.Nursery, url: str, config: ConnectionConfig
 ) -> TrioWebsocketTransport:
     """Open TCP/TLS with our own mapping, then the trio-websocket handshake."""
-    from ._errmap import open_stream
-
     stream = await open_stream(url, config)
     return await wrap_trio_websocket(nursery, stream, url, config)

@@ -10,6 +10,7 @@ import trio.testing
 
 from trio_venues._core import UsageReport, VenueCore
 from trio_venues.errors import ConfigError, RateLimitExceeded
+from trio_venues.events import ErrorEvent
 from trio_venues.ratelimit import (
     GCRA,
     LimitRule,
@@ -18,11 +19,8 @@ from trio_venues.ratelimit import (
     TokenBucket,
     VenueLimits,
 )
-from trio_venues.venues.binance._limits import (
-    BINANCE_API_LIMITS,
-    BINANCE_SPOT_LIMITS,
-    binance_usage_reports,
-)
+from trio_venues.venues.binance._limits import BINANCE_API_LIMITS, BINANCE_SPOT_LIMITS
+from trio_venues.venues.binance._protocol import BinanceApiCore, encode_api_response
 
 # Examples of other venues' limits, written with the same rules (venues/README.md 3.2, 4.2).
 BYBIT_SPOT = VenueLimits(
@@ -154,13 +152,20 @@ def _entry(
     }
 
 
+def binance_usage_reports(rate_limits: list[dict[str, object]]) -> tuple[UsageReport, ...]:
+    """The usage reports BinanceApiCore decodes from a response carrying ``rate_limits``."""
+    frame = encode_api_response("r1", {}, rate_limits=rate_limits)
+    outputs = BinanceApiCore().decode(frame, 0.0)
+    return tuple(o for o in outputs if isinstance(o, UsageReport))
+
+
 def test_binance_rate_limits_become_usage_reports() -> None:
-    """A WS-API rateLimits array maps to UsageReports; malformed entries are skipped."""
+    """A WS-API rateLimits array maps to UsageReports; malformed entries are ErrorEvents."""
     rate_limits = [
         _entry("ORDERS", "SECOND", 10, 50, 12),
         _entry("ORDERS", "DAY", 1, 160000, 4043),
         _entry("REQUEST_WEIGHT", "MINUTE", 1, 6000, 321),
-        _entry("SOMETHING_NEW", "MINUTE", 1, 1, 1),
+        _entry("RAW_REQUESTS", "MINUTE", 5, 61000, 7),
         _entry("REQUEST_WEIGHT", "FORTNIGHT", 1, 1, 0),
         _entry("REQUEST_WEIGHT", "MINUTE", 1, "6000", 1),
         _entry("REQUEST_WEIGHT", "MINUTE", 0, 6000, 1),
@@ -170,7 +175,11 @@ def test_binance_rate_limits_become_usage_reports() -> None:
         UsageReport("orders", 12.0, 50.0, 10.0),
         UsageReport("orders", 4043.0, 160_000.0, 86_400.0),
         UsageReport("weight", 321.0, 6000.0, 60.0),
+        UsageReport("raw_requests", 7.0, 61000.0, 300.0),
     )
+    frame = encode_api_response("r1", {}, rate_limits=rate_limits)
+    errors = [o for o in BinanceApiCore().decode(frame, 0.0) if isinstance(o, ErrorEvent)]
+    assert len(errors) == 4  # each malformed entry is reported, and the response kept
 
 
 async def test_usage_reports_feed_the_shared_limiter(

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Final, NoReturn
 import trio
 
 from .. import _errmap
-from .._transport import Ping, Pong, TransportClosed, TransportItem
+from .._transport_types import Ping, Pong, TransportClosed, TransportItem
 from ..reasons import DisconnectReason, NetworkError, ProtocolError, RemoteClosed, UserInitiated
 from ._deflate import Inflater
 from ._frames import CloseReceived, FrameDecoder, FrameEncoder

@@ -6,21 +6,20 @@ Sources (see ``venues/README.md`` 1.2): BN-S = ``binance/binance-spot-api-docs``
 BN-A = the same repository's ``web-socket-api.md`` "Rate limits"
 (https://developers.binance.com/docs/binance-spot-api-docs/websocket-api).
 
+Binance's own view of these limits (``rateLimits`` in WS-API responses) is
+decoded in one place, ``BinanceApiCore`` (``_protocol.py``), into
+``UsageReport`` outputs that the session feeds to the limiter.
+
 Binance counts its WS-API limits in clock-aligned intervals ("a 1 MINUTE
 interval starts every minute"); our sliding windows are at least as strict.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
-from typing import Any
-
-from ..._core import UsageReport
 from ..._ratelimit import LimitRule, VenueLimits
 from ._protocol import MAX_TOPICS_PER_REQUEST
 
-__all__ = ["BINANCE_API_LIMITS", "BINANCE_SPOT_LIMITS", "binance_usage_reports"]
+__all__ = ["BINANCE_API_LIMITS", "BINANCE_SPOT_LIMITS"]
 
 # Per IP, for both market streams and the WS API: "There is a limit of 300
 # connections per attempt every 5 minutes per IP." [BN-S, BN-A "Connection limits"]
@@ -102,34 +101,3 @@ BINANCE_API_LIMITS = VenueLimits(
     # charged their method's weight by BinanceApiConnection.request.
     costs={"login": (("weight", 2.0),)},
 )
-
-# rateLimitType -> our kind, interval -> seconds. [BN-A "How to interpret rate limits"]
-_KINDS = {"REQUEST_WEIGHT": "weight", "ORDERS": "orders", "RAW_REQUESTS": "raw_requests"}
-_INTERVALS = {"SECOND": 1.0, "MINUTE": 60.0, "HOUR": 3600.0, "DAY": 86_400.0}
-
-
-def binance_usage_reports(rate_limits: Iterable[Mapping[str, Any]]) -> tuple[UsageReport, ...]:
-    """Turn a WS-API response's ``rateLimits`` array into :class:`UsageReport` values.
-
-    ``{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-    "limit": 6000, "count": 70}`` becomes ``UsageReport("weight", 70, 6000, 60.0)``.
-    Entries of an unknown type or interval, or with values that are not
-    positive numbers, are skipped: a report can only tighten a limit, and a
-    malformed one must not stop the connection.
-    """
-    reports = []
-    for item in rate_limits:
-        kind = _KINDS.get(item.get("rateLimitType", ""))
-        unit = _INTERVALS.get(item.get("interval", ""))
-        num, limit, count = (_number(item.get(k)) for k in ("intervalNum", "limit", "count"))
-        if kind is None or unit is None or num is None or limit is None or count is None:
-            continue
-        if num > 0 and limit > 0 and count >= 0:
-            reports.append(UsageReport(kind, count, limit, unit * num))
-    return tuple(reports)
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None

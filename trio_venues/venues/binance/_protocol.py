@@ -862,6 +862,9 @@ def _usage_report(entry: Any) -> UsageReport:
         or type(count) is not int
     ):
         raise TypeError("rateLimits entry: expected string type and integer numbers")
+    if interval_num < 1 or limit < 1 or count < 0:
+        # A report can only tighten a limit; a nonsensical one is reported, not applied.
+        raise ValueError("rateLimits entry: intervalNum and limit must be >= 1, count >= 0")
     return UsageReport(
         kind=_USAGE_KINDS.get(kind, kind.lower()),
         used=count,
