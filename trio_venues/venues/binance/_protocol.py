@@ -584,8 +584,9 @@ _set_topic, _set_data, _set_received_at = slot_setters(Message)
 
 # Binance writes the stream name first in every combined-stream frame
 # ('{"stream":"<name>",...'): the hot path reads it from the text to pick the
-# decoder, then checks it against the decoded envelope (a second "stream" key, or an escape in the name, makes them
-# differ and sends the frame to the duplicate-checking slow path).
+# decoder, then checks it against the decoded envelope (a second "stream" key,
+# or an escape in the name, makes them differ and sends the frame to the
+# duplicate-checking slow path).
 # Routes are cached per stream name; names come from the wire, so the cache is bounded.
 _MAX_CACHED_ROUTES: Final = 4096
 _STREAM_WHAT: Final = "Binance stream message"
