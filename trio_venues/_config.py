@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import ssl
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypeAlias
@@ -21,6 +22,13 @@ LimitPolicy: TypeAlias = Literal["raise", "wait"]
 def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and not value > 0:
         raise ConfigError(f"{attribute.name} must be > 0 (or None where allowed), got {value!r}")
+
+
+def _at_least_zero(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+        raise ConfigError(f"{attribute.name} must be a finite number >= 0 or None, got {value!r}")
 
 
 def _int_at_least_one(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -120,6 +128,10 @@ class ConnectionConfig:
         pending_policy: over ``max_pending``, ``"raise"`` or ``"wait"``.
         rate_limit_policy: per limit kind (``"messages"``, ``"subscriptions"``,
             ``"connections"``, ``"weight"``, ...), ``"raise"`` (default) or ``"wait"``.
+        rate_limit_margin: seconds added to every window of the connection's
+            own rate limits, so that latency jitter cannot make the venue
+            count more than its limit (``None``: the venue's default,
+            ``VenueLimits.margin``, 0.1 s; ``0`` paces on the exact boundary).
         venue_ping_interval: override the venue's own application-level ping
             interval (``None`` keeps the venue's default).
         stats_hook: called with ``ws.stats`` (a ``ConnectionStats``) every
@@ -159,6 +171,7 @@ class ConnectionConfig:
     rate_limit_policy: Mapping[str, LimitPolicy] = attrs.field(
         factory=dict, converter=_frozen_mapping, validator=_check_limit_policy
     )
+    rate_limit_margin: float | None = attrs.field(default=None, validator=_at_least_zero)
     venue_ping_interval: float | None = attrs.field(default=None, validator=_positive)
     stats_hook: Callable[[Any], None] | None = None
     stats_interval: float = attrs.field(default=10.0, validator=_positive)

@@ -46,6 +46,7 @@ from .errors import ConfigError, RateLimitExceeded
 from .events import RateLimited
 
 __all__ = [
+    "DEFAULT_MARGIN",
     "GCRA",
     "Algorithm",
     "LimitRule",
@@ -65,6 +66,12 @@ __all__ = [
 Policy: TypeAlias = Literal["raise", "wait"]
 Scope: TypeAlias = Literal["connection", "process"]
 Algorithm: TypeAlias = Literal["sliding_log", "sliding_counter", "token_bucket", "gcra", "cap"]
+
+#: Seconds added to every window by default: latency jitter up to this much
+#: between us and the venue cannot make the venue count more than its limit in
+#: its own window (issue: sends packed on the exact 1.000 s boundary got closed
+#: with 1008 through 50 ms of jitter). See ``VenueLimits.margin``.
+DEFAULT_MARGIN = 0.1
 
 #: The kind every frame sent is charged one of.
 _MESSAGES = "messages"
@@ -112,6 +119,13 @@ def _fmt_window(seconds: float) -> str:
 
 def _describe(limit: float, window: float) -> str:
     return f"{limit:g} per {_fmt_window(window)}"
+
+
+def _require_margin(margin: float) -> None:
+    if isinstance(margin, bool) or not isinstance(margin, int | float):
+        raise ConfigError(f"a rate-limit margin must be a number of seconds, got {margin!r}")
+    if not (margin >= 0 and math.isfinite(margin)):
+        raise ConfigError(f"a rate-limit margin must be a finite number >= 0, got {margin!r}")
 
 
 def _require_positive(name: str, value: float) -> None:
@@ -582,21 +596,22 @@ class LimitRule:
             return f"at most {self.limit:g}"
         return self.build().describe()
 
-    def build(self) -> Limiter:
-        """A fresh limiter for this rule.
+    def build(self, margin: float = 0.0) -> Limiter:
+        """A fresh limiter for this rule, its window widened by ``margin`` seconds.
 
         Raises:
             ConfigError: the rule is a cap, which has no limiter.
         """
+        window = self.window + margin
         if self.algorithm == "sliding_log":
-            return SlidingWindowLog(self.limit, self.window)
+            return SlidingWindowLog(self.limit, window)
         if self.algorithm == "sliding_counter":
-            return SlidingWindowCounter(self.limit, self.window, self.buckets)
+            return SlidingWindowCounter(self.limit, window, self.buckets)
         burst = self.limit if self.burst is None else self.burst
         if self.algorithm == "token_bucket":
-            return TokenBucket(self.limit / self.window, burst)
+            return TokenBucket(self.limit / window, burst)
         if self.algorithm == "gcra":
-            return GCRA(self.limit / self.window, burst)
+            return GCRA(self.limit / window, burst)
         raise ConfigError(f"{self.kind!r} is a cap, not a rate: check it with check_cap()")
 
 
@@ -611,7 +626,9 @@ class WindowStats:
         kind: the limit kind.
         scope: ``"connection"`` or ``"process"``.
         limit: most cost per window (``inf`` for a kind that only has a venue block).
-        window: seconds.
+        window: seconds, as the venue counts them.
+        margin: seconds the window is widened by locally (the safety margin):
+            the limiter admits ``limit`` per ``window + margin``.
         used: cost counted in the window now.
         time_until_capacity: seconds until a cost of 1 would be admitted (0.0:
             now), venue-imposed blocks included.
@@ -629,6 +646,7 @@ class WindowStats:
     waits: int
     refusals: int
     queued: int
+    margin: float = 0.0
 
 
 @attrs.frozen
@@ -673,6 +691,7 @@ class _Kind:
         "blocked_until",
         "kind",
         "limiter",
+        "margin",
         "max_waiters",
         "queued_cost",
         "refusals",
@@ -682,7 +701,8 @@ class _Kind:
         "waits",
     )
 
-    def __init__(self, kind: str, scope: str, max_waiters: int) -> None:
+    def __init__(self, kind: str, scope: str, max_waiters: int, margin: float = 0.0) -> None:
+        self.margin = margin
         self.kind = kind
         self.scope = scope
         self.limiter = MultiWindowLimiter()
@@ -722,7 +742,17 @@ class _Kind:
 
     def text(self, cost: float, now: float) -> str:
         """The limit as the refusal should name it."""
-        text = self.limiter.describe() or "no local rule"
+        margin = self.margin
+        text = " and ".join(
+            _describe(lim.limit, lim.window - margin)
+            if isinstance(lim, _ExpiryWindow)
+            else lim.describe()
+            for lim in self.limiter.limiters
+        )
+        if not text:
+            text = "no local rule"
+        elif margin:
+            text = f"{text}, paced with a {margin:g}s safety margin"
         if now < self.blocked_until:
             return f"{text}; blocked by the venue for {self.blocked_until - now:.3f}s more"
         if self.limiter.retry_after(cost, now) == math.inf:
@@ -775,6 +805,9 @@ class RateLimiter:
 
     A kind with no rule is always admitted. Methods that read the time must be
     called inside ``trio.run``.
+
+    ``margin`` (seconds, default 0) widens every window: a rule of 5 per 1 s
+    admits 5 per 1.1 s with ``margin=0.1`` (see :attr:`VenueLimits.margin`).
     """
 
     def __init__(
@@ -785,17 +818,20 @@ class RateLimiter:
         scope: Scope = "connection",
         parent: RateLimiter | None = None,
         name: str = "",
+        margin: float = 0.0,
     ) -> None:
         if not isinstance(max_waiters, int) or max_waiters < 0:
             raise ConfigError(f"max_waiters must be an int >= 0, got {max_waiters!r}")
+        _require_margin(margin)
         self.name = name
         self.scope = scope
         self.parent = parent
+        self.margin = float(margin)
         self.rules: tuple[LimitRule, ...] = tuple(r for r in rules if not r.is_cap)
         self._max_waiters = max_waiters
         self._kinds: dict[str, _Kind] = {}
         for rule in self.rules:
-            self._state(rule.kind).add(rule.build())
+            self._state(rule.kind).add(rule.build(self.margin))
 
     def __repr__(self) -> str:
         return f"<RateLimiter {self.name!r} {self.scope} kinds={sorted(self._kinds)}>"
@@ -890,10 +926,10 @@ class RateLimiter:
     def update_usage(self, kind: str, used: float, limit: float, window: float) -> None:
         """Take in the venue's own count (Binance ``rateLimits``, a ``UsageReport``).
 
-        The window of ``kind`` with the same length adopts the venue's limit if
-        it is lower and the venue's usage if it is higher; it never loosens.
-        A window we have no rule for is added (a sliding counter), up to a
-        small bound per kind.
+        The window of ``kind`` with the same length (before our margin)
+        adopts the venue's limit if it is lower and the venue's usage if it is
+        higher; it never loosens. A window we have no rule for is added (a
+        sliding counter, widened by the margin), up to a small bound per kind.
 
         Raises:
             ValueError: ``limit`` or ``window`` is not a positive number, or
@@ -907,11 +943,11 @@ class RateLimiter:
         state = self._state(kind)
         now = trio.current_time()
         for lim in state.limiter.limiters:
-            if math.isclose(lim.window, window, rel_tol=1e-9):
+            if math.isclose(lim.window, window + self.margin, rel_tol=1e-9):
                 lim.observe(used, limit, now)
                 return
         if len(state.limiter.limiters) < _MAX_WINDOWS_PER_KIND:
-            counter = SlidingWindowCounter(limit, window)
+            counter = SlidingWindowCounter(limit, window + self.margin)
             counter.observe(used, limit, now)
             state.add(counter)
 
@@ -940,8 +976,14 @@ class RateLimiter:
             blocked = _delay_until(state.blocked_until, now) if now < state.blocked_until else 0.0
             # (limit, window, used, time until capacity) per window; a kind that
             # only has a venue block shows as one unlimited row.
+            margin = state.margin
             figures = [
-                (lim.limit, lim.window, lim.used(now), lim.retry_after(min(1.0, lim.limit), now))
+                (
+                    lim.limit,
+                    lim.window - margin,
+                    lim.used(now),
+                    lim.retry_after(min(1.0, lim.limit), now),
+                )
                 for lim in state.limiter.limiters
             ] or [(math.inf, 0.0, 0.0, 0.0)]
             for limit, window, used, until in figures:
@@ -956,6 +998,7 @@ class RateLimiter:
                         waits=state.waits,
                         refusals=state.refusals,
                         queued=len(state.waiters),
+                        margin=margin,
                     )
                 )
         return LimiterStats(tuple(rows))
@@ -968,7 +1011,7 @@ class RateLimiter:
     def _state(self, kind: str) -> _Kind:
         state = self._kinds.get(kind) or self._inherited(kind)
         if state is None:
-            state = _Kind(kind, self.scope, self._max_waiters)
+            state = _Kind(kind, self.scope, self._max_waiters, self.margin)
             self._kinds[kind] = state
         return state
 
@@ -988,6 +1031,10 @@ def _check_max_waiters(instance: VenueLimits, attribute: object, value: int) -> 
 def _check_request_bytes(instance: VenueLimits, attribute: object, value: int | None) -> None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
         raise ConfigError(f"{instance.name}: max_request_bytes must be an int >= 1 or None")
+
+
+def _check_margin(instance: VenueLimits, attribute: object, value: float) -> None:
+    _require_margin(value)
 
 
 def _cost_table(
@@ -1044,6 +1091,16 @@ class VenueLimits:
             subscribe, unsubscribe and login against one 480-per-hour budget:
             ``{"subscribe": (("operations", 1.0),), ...}`` with a rule of kind
             ``"operations"``. Costs whose kind has no rule are free.
+        margin: seconds added to every window of every rule (default
+            :data:`DEFAULT_MARGIN`, 0.1 s). The venue counts what *arrives*
+            in its window, and arrival times jitter by the network and the
+            venue's load: two sends a full window apart can arrive less than a
+            window apart, and the venue then counts one too many (Binance
+            closes with 1008 at the 6th message in a second). Widening the
+            window by the jitter we allow for keeps the venue's count within
+            its limit however the sends were spread: a sixth message goes out
+            at 1.1 s, not on the exact 1.000 s boundary. A connection may
+            override it (``rate_limit_margin=``).
     """
 
     name: str
@@ -1054,6 +1111,7 @@ class VenueLimits:
     costs: Mapping[str, tuple[tuple[str, float], ...]] = attrs.field(
         factory=dict, converter=_cost_table, hash=False
     )
+    margin: float = attrs.field(default=DEFAULT_MARGIN, validator=_check_margin)
 
     def charges(self, operation: str) -> tuple[tuple[str, float], ...]:
         """What one ``operation`` is charged before it is sent: one message, then its costs."""
@@ -1063,12 +1121,16 @@ class VenueLimits:
         """The rules of ``kind``."""
         return tuple(r for r in self.rules if r.kind == kind)
 
-    def connection_limiter(self, host: str | None = None) -> RateLimiter:
+    def connection_limiter(
+        self, host: str | None = None, *, margin: float | None = None
+    ) -> RateLimiter:
         """A new limiter for one connection's own limits.
 
         With ``host``, it also answers for this venue's per-process kinds on
         that host (through :meth:`process_limiter`), so the connection can
         charge ``"weight"`` through it. Then it must be called inside ``trio.run``.
+        ``margin`` overrides :attr:`margin` for the connection's own rules
+        (the shared per-process rules keep the venue's).
         """
         parent = None if host is None else self.process_limiter(host)
         return RateLimiter(
@@ -1077,6 +1139,7 @@ class VenueLimits:
             scope="connection",
             parent=parent,
             name=self.name,
+            margin=self.margin if margin is None else margin,
         )
 
     def process_limiter(self, host: str) -> RateLimiter:
@@ -1107,12 +1170,17 @@ class VenueLimits:
         limiter = registry.get(key)
         if limiter is None:
             limiter = RateLimiter(
-                rules, max_waiters=self.max_waiters, scope="process", name=f"{self.name}@{key[1]}"
+                rules,
+                max_waiters=self.max_waiters,
+                scope="process",
+                name=f"{self.name}@{key[1]}",
+                margin=self.margin,
             )
             registry[key] = limiter
-        elif limiter.rules != rules:
+        elif limiter.rules != rules or limiter.margin != self.margin:
             raise ConfigError(
                 f"another VenueLimits named {self.name!r} with different per-process rules "
+                "(or margin) "
                 f"already holds the limiter for {host!r}; give each rule set its own name"
             )
         return limiter

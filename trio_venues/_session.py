@@ -205,7 +205,9 @@ class Connection:
         limits = getattr(core, "limits", None)
         self._limits: Any = limits
         self._limiter: Any = (
-            limits.connection_limiter(_host_of(url)) if limits is not None else None
+            limits.connection_limiter(_host_of(url), margin=config.rate_limit_margin)
+            if limits is not None
+            else None
         )
         self._heartbeat: Heartbeat | None = None
         # What encode_* get in their SendContext (open_connection sets both).

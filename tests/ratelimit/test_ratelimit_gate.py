@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import pytest
 import trio
 import trio.testing
@@ -13,9 +14,15 @@ from hypothesis import strategies as st
 from trio_venues.errors import ConfigError, RateLimitExceeded
 from trio_venues.events import RateLimited
 from trio_venues.ratelimit import LimitRule, RateLimiter, VenueLimits
-from trio_venues.venues.binance._limits import BINANCE_API_LIMITS, BINANCE_SPOT_LIMITS
+from trio_venues.venues.binance import _limits
 
-ONE_PER_SECOND = VenueLimits("test-one", (LimitRule("messages", 1, 1.0),), max_waiters=3)
+# These tests pin the gate's exact arithmetic, so they use Binance's rules without
+# the safety margin (test_margin_* below show what the margin changes).
+BINANCE_SPOT_LIMITS = attrs.evolve(_limits.BINANCE_SPOT_LIMITS, margin=0.0)
+BINANCE_API_LIMITS = attrs.evolve(_limits.BINANCE_API_LIMITS, margin=0.0)
+ONE_PER_SECOND = VenueLimits(
+    "test-one", (LimitRule("messages", 1, 1.0),), max_waiters=3, margin=0.0
+)
 
 
 async def test_binance_burst_of_20_goes_out_at_exactly_5_per_second(
@@ -231,7 +238,10 @@ async def test_connection_waits_in_fifo_for_the_shared_connection_limit(
 ) -> None:
     """Two reconnect loops on one host queue in one FIFO for the 3-per-second limit."""
     limits = VenueLimits(
-        "test-okx", (LimitRule("connections", 3, 1.0, scope="process"),), connect_cost=()
+        "test-okx",
+        (LimitRule("connections", 3, 1.0, scope="process"),),
+        connect_cost=(),
+        margin=0.0,
     )
     order: list[tuple[str, float]] = []
 
@@ -420,3 +430,36 @@ def test_wait_policy_admits_in_fifo_order_within_the_limit(
     assert [i for i, _, _ in admitted] == asked
     for _, t, _ in admitted:
         assert sum(c for _, u, c in admitted if t <= u < t + 1.0) <= 3
+
+
+async def test_margin_moves_the_sixth_message_off_the_boundary(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """With Binance's default 0.1 s margin the sixth message leaves at 1.1 s, not 1.0 s."""
+    conn = _limits.BINANCE_SPOT_LIMITS.connection_limiter()
+    times = []
+    for _ in range(11):
+        await conn.acquire("messages", policy="wait")
+        times.append(trio.current_time())
+    assert times == pytest.approx([0.0] * 5 + [1.1] * 5 + [2.2])
+    # Any 50 ms of jitter on each message still puts at most 5 arrivals in any second.
+    for jitter in ([0.05] * 5 + [0.0] * 6, [0.0] * 5 + [-0.05] * 6):
+        arrivals = sorted(t + j for t, j in zip(times, jitter, strict=True))
+        assert max(sum(1 for a in arrivals if s <= a < s + 1.0) for s in arrivals) == 5
+
+
+async def test_margin_is_configurable_per_limits_and_per_connection(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """VenueLimits.margin sets the default; connection_limiter(margin=) overrides it."""
+    wide = attrs.evolve(ONE_PER_SECOND, margin=0.25).connection_limiter()
+    exact = attrs.evolve(ONE_PER_SECOND, margin=0.25).connection_limiter(margin=0.0)
+    for conn, second in ((wide, 1.25), (exact, 1.0)):
+        start = trio.current_time()
+        await conn.acquire("messages", policy="wait")
+        await conn.acquire("messages", policy="wait")
+        assert trio.current_time() - start == pytest.approx(second)
+    with pytest.raises(ConfigError, match="margin"):
+        attrs.evolve(ONE_PER_SECOND, margin=-0.1)
+    with pytest.raises(ConfigError, match="margin"):
+        ONE_PER_SECOND.connection_limiter(margin=math.inf)

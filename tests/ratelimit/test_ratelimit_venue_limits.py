@@ -9,6 +9,7 @@ import trio
 import trio.testing
 
 from trio_venues._core import UsageReport, VenueCore
+from trio_venues._ratelimit import DEFAULT_MARGIN
 from trio_venues.errors import ConfigError, RateLimitExceeded
 from trio_venues.events import ErrorEvent
 from trio_venues.ratelimit import (
@@ -94,7 +95,7 @@ async def test_okx_480_requests_per_hour_per_connection(
         await conn.acquire("requests_per_hour")
     with pytest.raises(RateLimitExceeded) as info:
         await conn.acquire("requests_per_hour")
-    assert info.value.retry_after == 3600.0
+    assert info.value.retry_after == 3600.0 + DEFAULT_MARGIN
     await OKX.connection_limiter().acquire("requests_per_hour")  # per connection
 
 
@@ -192,4 +193,4 @@ async def test_usage_reports_feed_the_shared_limiter(
     for report in binance_usage_reports([_entry("REQUEST_WEIGHT", "MINUTE", 1, 6000, 5999)]):
         a.update_usage(report.kind, report.used, report.limit, report.window)
     await b.acquire("weight", 1)
-    assert b.try_acquire_now("weight", 1) == 60.0
+    assert b.try_acquire_now("weight", 1) == 60.0 + DEFAULT_MARGIN

@@ -73,3 +73,43 @@ async def test_okx_like_480_operations_per_hour_are_charged(
         assert "t0" not in ws.subscriptions
     assert not math.isinf(info.value.retry_after)
     fake.stop()
+
+
+FIVE_PER_SECOND = VenueLimits(
+    name="five-per-second", rules=(LimitRule("messages", 5, 1.0),), connect_cost=()
+)
+
+
+class FivePerSecond(GenericJson):
+    """The generic venue with a 5 messages per second limit (and the default margin)."""
+
+    @classmethod
+    def make_core(cls, config: ConnectionConfig, url: str, **kwargs: Any) -> VenueCore:
+        return GenericJsonCore(limits=FIVE_PER_SECOND)
+
+
+@pytest.mark.parametrize(("margin", "sixth_at"), [(None, 1.1), (0.25, 1.25), (0.0, 1.0)])
+async def test_sends_are_paced_off_the_boundary_by_the_margin(
+    nursery: trio.Nursery,
+    autojump_clock: trio.abc.Clock,
+    margin: float | None,
+    sixth_at: float,
+) -> None:
+    """Under 'wait' the sixth message leaves at 1.1 s by default, as rate_limit_margin says."""
+    fake = FakeVenueServer()
+    await nursery.start(fake.run)
+    async with FivePerSecond.connect(
+        fake.url,
+        transport=fake.memory_transport("default"),
+        ping_interval=None,
+        rate_limit_policy={"messages": "wait"},
+        rate_limit_margin=margin,
+    ) as ws:
+        sent = []
+        for i in range(6):
+            await ws.send({"op": "noop", "n": i})
+            sent.append(trio.current_time())
+        assert sent == pytest.approx([0.0] * 5 + [sixth_at])
+        (window,) = ws.stats.rate_limits.for_kind("messages")
+        assert (window.window, window.margin) == (1.0, 0.1 if margin is None else margin)
+    fake.stop()

@@ -42,6 +42,7 @@ __all__ = [
 #: One line per venue, alphabetical.
 _BUILTIN: Final[dict[str, str]] = {
     "binance": "trio_venues.venues.binance._venue",
+    "bybit": "trio_venues.venues.bybit._venue",
     "generic": "trio_venues.venues.generic._venue",
 }
 

@@ -1,11 +1,34 @@
 """Bybit v5: public streams of every category, the private stream and order entry.
 
-Typed messages (:class:`TradeMessage`, :class:`OrderbookMessage`,
+``async with Bybit.connect(endpoint="linear") as ws`` (:class:`Bybit`), the
+sans-I/O core (:class:`BybitCore`), the book adapter (:class:`BybitBook`),
+typed messages (:class:`TradeMessage`, :class:`OrderbookMessage`,
 :class:`TickerMessage` ...), topic helpers (:func:`trade_topic`,
 :func:`orderbook_topic` ...), linear/inverse ticker merging
 (:class:`TickerMerger`) and the ``auth`` signature (:func:`auth_signature`).
 Protocol facts and sources: ``docs/venues/bybit.md``.
 """
+
+# -- the client, the core, books and limits ---------------------------------------------
+from ._book import BybitBook as BybitBook
+from ._book import BybitRules as BybitRules
+from ._client import Bybit as Bybit
+from ._client import BybitConnection as BybitConnection
+from ._client import BybitInverse as BybitInverse
+from ._client import BybitLinear as BybitLinear
+from ._client import BybitOption as BybitOption
+from ._client import BybitPrivate as BybitPrivate
+from ._client import BybitSpread as BybitSpread
+from ._client import BybitStatus as BybitStatus
+from ._client import BybitTrade as BybitTrade
+from ._client import max_active_time_url as max_active_time_url
+from ._errors import BybitRateLimited as BybitRateLimited
+from ._errors import BybitServiceRestarting as BybitServiceRestarting
+from ._limits import BYBIT_LIMITS as BYBIT_LIMITS
+from ._protocol import BATCH_OPS as BATCH_OPS
+from ._protocol import CATEGORIES as CATEGORIES
+from ._protocol import ORDER_OPS as ORDER_OPS
+from ._protocol import BybitCore as BybitCore
 
 # -- authentication ---------------------------------------------------------------------
 from ._signing import DEFAULT_AUTH_HEADROOM as DEFAULT_AUTH_HEADROOM
