@@ -217,6 +217,10 @@ class Connection:
         # sends them and runs the core's timers once the connection is open
         # (after the log-on), never before.
         self._unprompted: deque[SendFrame] = deque()
+        # Ids of requests the core sent on its own, oldest first: at most
+        # _UNPROMPTED_MAX are tracked; an older one is abandoned (its answer,
+        # if it ever comes, is reported as an UnexpectedResponse ErrorEvent).
+        self._unprompted_ids: deque[RequestId] = deque()
         self._core_lot = trio.lowlevel.ParkingLot()
         self._core_ready = trio.Event()
         # overflow bookkeeping
@@ -979,6 +983,10 @@ class Connection:
         if frame.request_id is not None:
             waiter = _Waiter(unprompted=True)
             self._pending.add(frame.request_id, frame.operation, waiter, frame.topics)
+            ids = self._unprompted_ids
+            ids.append(frame.request_id)
+            if len(ids) > _UNPROMPTED_MAX:
+                self._pending.abandon(ids.popleft())
         payload = frame.payload
         kind = "text" if isinstance(payload, str) else "bytes"
         await self._send_data(kind, payload, "wait", frame.operation)

@@ -11,7 +11,7 @@ import orjson
 import pytest
 import trio
 
-from trio_venues import Credentials
+from trio_venues import Credentials, ExponentialBackoff, RetryPolicy, retry_scope
 from trio_venues._config import ConnectionConfig
 from trio_venues._core import Output, SendContext, SendFrame, VenueCore
 from trio_venues._ratelimit import LimitRule, VenueLimits
@@ -248,3 +248,56 @@ async def test_secret_never_in_logs_reprs_or_errors(
     assert SECRET not in shown
     assert "another-" not in shown
     assert "<hidden>" in repr(good)
+
+
+async def test_retry_scope_logs_on_again_on_every_connection(
+    venue: FakeVenueServer[GenericVenue], autojump_clock: trio.abc.Clock
+) -> None:
+    """Under retry_scope each new connection logs on first, then the subscriptions replay."""
+    policy = RetryPolicy(ExponentialBackoff(jitter=0), breaker=None)
+
+    def factory() -> Any:
+        return connect(venue, "default", credentials=Credentials(KEY, SECRET))
+
+    async with retry_scope(factory, policy=policy) as ws:
+        await ws.subscribe("a")
+        first = await venue.wait_connected(1)
+        await first.drop()
+        authenticated = 0
+        async for event in ws.events:
+            if isinstance(event, Authenticated):
+                authenticated += 1
+                if authenticated == 2:
+                    break
+        second = await venue.wait_connected(2)
+        await second.wait_subscribed("a")
+    assert [m.get("op") for m in second.received_json()] == ["login", "subscribe"]
+
+
+class _Flood(GenericJsonCore):
+    """Sends 300 requests of its own at once, none of which the venue answers."""
+
+    def on_open(self, ctx: SendContext) -> Sequence[Output]:
+        frames = []
+        for i in range(300):
+            request_id = f"own{i}"
+            frame = self.encode_request("silent", None, request_id, ctx)
+            frames.append(SendFrame(frame, "request", request_id))
+        return frames
+
+
+class _FloodClient(GenericJson):
+    @classmethod
+    def make_core(cls, config: ConnectionConfig, url: str, **kwargs: Any) -> VenueCore:
+        return _Flood()
+
+
+async def test_unanswered_requests_of_the_core_are_bounded(
+    server: FakeVenueServer[GenericVenue],
+) -> None:
+    """A core's own requests are tracked up to 256 at once; older ones are abandoned."""
+    async with _FloodClient.connect(
+        server.url, transport=server.memory_transport("default"), ping_interval=None
+    ) as ws:
+        await server.connection.wait_received(300)
+        assert ws.stats.pending_requests == 256
