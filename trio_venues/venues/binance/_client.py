@@ -14,7 +14,7 @@ the session cannot know by itself:
   the per-process, per-host weight budget (:func:`request_weight`), and a 429
   or 418 answer blocks that budget for the ``retryAfter`` the venue gave.
 
-References (``../shared/venues/README.md`` section 1): BN-S
+References (``docs/venues/binance.md``): BN-S
 ``web-socket-streams.md``, BN-A ``web-socket-api.md`` of
 ``binance/binance-spot-api-docs``.
 """

@@ -1,6 +1,6 @@
 """Binance Spot's published limits, as :class:`~trio_venues.ratelimit.VenueLimits`.
 
-Sources (see ``venues/README.md`` 1.2): BN-S = ``binance/binance-spot-api-docs``
+Sources (see ``docs/venues/binance.md`` section 3): BN-S = ``binance/binance-spot-api-docs``
 ``web-socket-streams.md`` "WebSocket Limits"
 (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams);
 BN-A = the same repository's ``web-socket-api.md`` "Rate limits"

@@ -1,6 +1,6 @@
 """Binance Spot sans-I/O cores: market-data streams and the WebSocket API.
 
-Two cores, one per Binance endpoint family (``../shared/venues/README.md``
+Two cores, one per Binance endpoint family (``docs/venues/binance.md``
 section 1):
 
 - :class:`BinanceSpotCore`: ``wss://stream.binance.com:9443``, combined
@@ -112,7 +112,7 @@ __all__ = [
     "validate_stream_name",
 ]
 
-# -- endpoints and limits [BN-S, BN-A; README 1.1, 1.2] ------------------------------
+# -- endpoints and limits [BN-S, BN-A; docs/venues/binance.md 1, 3] -------------------
 
 #: The default market-data endpoint: combined streams, so every message names its stream.
 STREAM_URL: Final = "wss://stream.binance.com:9443/stream"
@@ -329,7 +329,7 @@ def parse_stream_url(url: str) -> StreamUrl:
 
 
 def classify_binance_close(code: int, reason: str) -> RemoteClosed:
-    """Binance's reading of a close frame (README 1.2 and 1.10).
+    """Binance's reading of a close frame (``docs/venues/binance.md`` sections 3 and 9).
 
     - 1008 "Too many requests" is Binance's *rate* signal (more than 5
       incoming messages per second), not a policy/auth failure: retryable
@@ -616,7 +616,7 @@ class BinanceSpotCore(VenueCore):
       (``"btcusdt@depth"`` without a speed suffix), else ``None``;
     - ``{"result", "id"}`` -> :class:`Response`; ``{"error": {"code", "msg"},
       "id"}`` -> ``Response(error=VenueError(code, msg, retryable=False))``
-      (codes 0-3 are malformed requests, README 1.4), or an ``ErrorEvent``
+      (codes 0-3 are malformed requests, ``docs/venues/binance.md`` section 5), or an ``ErrorEvent``
       when the id is null;
     - ``serverShutdown`` (raw or combined) -> ``EndConnection(ServerRequested)``.
 
@@ -886,7 +886,7 @@ def _retry_after(data: Any) -> float | None:
 
 
 def _api_error(status: int, error: Any) -> VenueError:
-    """Classify a WebSocket-API error (README 1.7 and 1.10)."""
+    """Classify a WebSocket-API error (``docs/venues/binance.md`` sections 8 and 9)."""
     code, message = _venue_error_fields(error)
     data = error.get("data")
     extra = data if type(data) is dict else None

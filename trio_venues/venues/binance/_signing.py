@@ -1,8 +1,8 @@
 """Signing Binance WebSocket-API requests: HMAC-SHA256, Ed25519 and RSA keys.
 
-The signed payload [BN-A "SIGNED request security"; README 1.6]: take every
-request parameter except ``signature`` (``apiKey`` and ``timestamp``
-included), sort by name, join ``name=value`` with ``&``, with no
+The signed payload [BN-A "SIGNED request security"; ``docs/venues/binance.md``
+section 7]: take every request parameter except ``signature`` (``apiKey`` and
+``timestamp`` included), sort by name, join ``name=value`` with ``&``, with no
 percent-encoding, and encode as UTF-8. Then:
 
 - HMAC: hex(HMAC-SHA256(secret, payload)) (Binance compares it case-insensitively);
