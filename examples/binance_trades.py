@@ -41,7 +41,7 @@ async def main(url: str | None = None, *, transport: Any = None, count: int = 10
     options = {} if transport is None else {"transport": transport}
     trades: list[Trade] = []
     async with BinanceSpot.connect(url, **options) as ws:
-        topic = await ws.subscribe_trades("btcusdt")  # returns once Binance acknowledged
+        (topic,) = await ws.subscribe_trades("btcusdt")  # returns once Binance acknowledged
         print(f"subscribed to {topic}")
         async for event in ws.events:
             match event:

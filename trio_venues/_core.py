@@ -17,13 +17,20 @@ request ids, sequence numbers, pending acks).
    within ``request_timeout``, raises
    :class:`~trio_venues.errors.AuthenticationError` out of ``connect()``
    (the connection is closed). On success the shell emits
-   :class:`~trio_venues.events.Authenticated` with the response's ``result``
-   when it is a mapping (a core must never put a secret in it). ``None``
-   (the default): no log-on. Each new connection logs on again, so
-   ``retry_scope`` replays the log-on by reconnecting.
+   :class:`~trio_venues.events.Authenticated` with
+   ``login_details(result)`` (by default the result when it is a mapping; a
+   core must never put a secret in it). ``None`` (the default): no log-on.
+   The shell takes a request id for the call either way, so ids may start
+   at 2. Each new connection logs on again, so ``retry_scope`` replays the
+   log-on by reconnecting.
 3. ``on_open(ctx)`` once, right after the log-on (or the handshake): its
    outputs are handled like ``decode``'s (e.g. a :class:`SendFrame` that
-   subscribes the channel a venue insists on within seconds of connecting).
+   subscribes the channel a venue insists on within seconds of connecting),
+   and its frames are sent before ``connect()`` yields. ``SendFrame``s that
+   ``decode`` returns before this point wait, and the core's timer starts
+   only now: nothing but the log-on goes out before the log-on's ack, keepalive
+   aside (pongs, replies to venue pings, and ``venue_ping`` frames when
+   their interval comes round).
 4. ``decode(data, received_at)`` for every received message, in order.
 5. ``split_topics(op, topics)`` then ``encode_subscribe``/``encode_unsubscribe``
    per batch for ``ws.subscribe``/``ws.unsubscribe``; ``encode_request`` for

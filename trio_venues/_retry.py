@@ -35,15 +35,29 @@ How it is built, and why:
   that accepts and closes at once must not get an immediate retry each time).
 - **Overflow policy of ``ws.events``**: block. The forwarder waits for room,
   which makes the inner connection's own ``overflow_policy`` apply; the
-  scope's own events also wait (never dropped). Two exceptions: once the scope
-  is closing, events that find the buffer full are dropped (the block has
-  ended; nobody may be reading), and after the user closed ``ws.events`` every
-  event is discarded.
+  scope's own events also wait (never dropped). Three exceptions: before the
+  block is entered (nobody can read yet) an event that finds the buffer full
+  replaces the oldest, so failed first attempts never stall the retry loop
+  (each is logged on ``trio_venues.retry``); once the scope is closing, events
+  that find the buffer full are dropped (the block has ended; nobody may be
+  reading); and after the user closed ``ws.events`` every event is discarded.
+- **"Connected" means usable.** A connection's ``Connected`` event marks it
+  *announced*: calls made from then on wait while the scope prepares it
+  (session restore, ``on_connect``, replay) instead of failing, so the
+  event-driven program "on Connected, send" works with or without
+  subscriptions to replay.
+- **Tracking.** The venue's connection keeps ``subscriptions`` exact (acks,
+  late acks, streams in its URL). When a ready connection ends, its set
+  becomes the set to replay, so whatever was subscribed on it (through the
+  scope, a venue helper, or ``ws.connection`` directly) comes back.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
+import inspect
+import logging
 import math
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -65,10 +79,12 @@ from ._retry_policy import (
     _GiveUp,
     _Schedule,
 )
+from ._session import ConnectionState
 from .errors import (
     ConfigError,
     ConnectFailed,
     ConnectionLost,
+    ConnectTimeout,
     NotConnected,
     RateLimitExceeded,
     RequestTimeout,
@@ -80,6 +96,7 @@ from .events import (
     Disconnected,
     ErrorEvent,
     Event,
+    Message,
     RateLimited,
     Reconnecting,
     Resubscribed,
@@ -110,6 +127,11 @@ __all__ = [
 
 SendPolicy: TypeAlias = Literal["raise", "wait"]
 
+#: ``retry_scope`` logs each failed attempt with the next delay (WARNING until
+#: the block is entered, when nothing else shows them; INFO after, when
+#: ``Reconnecting`` events do), a ready connection (INFO) and giving up (ERROR).
+logger = logging.getLogger("trio_venues.retry")
+
 # A limiter that answers "retry in 0 s" must not turn the loop into a busy spin.
 _MIN_LIMIT_WAIT = 0.001
 # After the current connection closed cleanly, how long leaving the block waits
@@ -126,7 +148,13 @@ class ConnectionLike(Protocol):
     """What ``retry_scope`` needs from the value of ``factory()``'s context.
 
     :class:`~trio_venues.Connection` (every venue client) has this shape; a
-    user's own connection class needs only these members.
+    user's own connection class needs only these members. ``subscriptions``
+    must be exact: when a ready connection ends, the scope takes it as the set
+    to replay (so topics subscribed or removed on the inner connection itself
+    are followed too). Two optional members are used when present:
+    ``session_state()`` (what a new connection must restore, e.g. a log-on)
+    and ``restore_session(state)``, awaited on each new connection before
+    ``on_connect`` and the replay.
     """
 
     @property
@@ -162,6 +190,8 @@ class ConnectionLike(Protocol):
 C = TypeVar("C", bound=ConnectionLike)
 T = TypeVar("T")
 
+_MISSING: Any = object()
+
 
 @attrs.define
 class _Live:
@@ -177,25 +207,49 @@ class _Live:
     ended_at: float | None = None
 
 
+@attrs.define(eq=False)
+class _ScopeStream:
+    """One ``ws.stream(topic)`` of the scope: fed by the forwarder across connections."""
+
+    send: trio.MemorySendChannel[Message]
+    receive: trio.MemoryReceiveChannel[Message]
+    overflow: str
+
+
 class RetryingConnection(Generic[C]):
     """The logical connection ``retry_scope`` yields (never built directly); outlives real ones.
 
     ``events`` spans connections: each connection's events in order
     (``Connected`` ... ``Disconnected``), and between them ``Reconnecting``,
     ``RateLimited(waited=True)``, then ``Resubscribed`` and ``DataGap`` once a
-    new connection has replayed the subscriptions. ``subscribe``,
-    ``unsubscribe``, ``request`` and ``send`` use the current connection once
-    it is *ready* (connected, ``on_connect`` done, subscriptions replayed).
-    Between connections they raise ``NotConnected`` (``send_policy="raise"``)
-    or wait for the next ready connection (``"wait"``; bound the wait with
+    new connection has replayed the subscriptions.
+
+    **``Connected`` means usable.** From the moment a connection's
+    ``Connected`` event is put on ``ws.events`` until its ``Disconnected`` is,
+    ``subscribe``, ``unsubscribe``, ``request``, ``send`` and the venue's
+    helpers go out on it: a call made while the scope is still preparing it
+    (``on_connect``, then the replay of the subscriptions) waits for that
+    preparation and then runs. Between a ``Disconnected`` and the next
+    ``Connected`` they raise ``NotConnected`` (``send_policy="raise"``) or wait
+    for the next connection (``"wait"``; bound the wait with
     ``trio.fail_after``). Nothing is queued, and a request in flight when a
     connection ends fails with ``ConnectionLost`` and is never re-sent.
+
+    **The venue's whole connection API.** Every async method of the venue's
+    connection class that the scope does not define itself (Binance's
+    ``subscribe_trades``, ``list_subscriptions``, ``logon``,
+    ``subscribe_user_data``, ``depth``, ...) is offered here too: the call
+    runs on the current connection under the same rules. Properties
+    (``logged_on``, ``url``, ...) read the current connection. Whatever
+    subscribes, on the scope or on :attr:`connection` directly, is tracked:
+    the connection's acknowledged set is what the scope replays.
 
     Attributes:
         events: the scope's bounded event channel (capacity ``event_buffer``).
             Read it: when it is full the scope waits, and so, in turn, does the
             connection (its ``overflow_policy`` applies). ``await
             ws.events.aclose()`` discards events instead.
+        reconnects: reconnections by the reason that caused them (``reason_label``).
     """
 
     def __init__(
@@ -212,48 +266,126 @@ class RetryingConnection(Generic[C]):
         self._on_connect = on_connect
         self._rng = policy.rng if policy.rng is not None else random.Random()
         self._send, self.events = trio.open_memory_channel[Event](event_buffer)
-        # The desired set, in subscription order (a dict is an ordered set).
+        # The set to replay, in subscription order (a dict is an ordered set).
+        # While a connection is ready its own ``subscriptions`` is the truth;
+        # when it ends, this set is taken from it.
         self._desired: dict[str, None] = {}
-        # Reconnections by the reason that caused them (``reason_label``).
         self.reconnects: collections.Counter[str] = collections.Counter()
         self._sub_lock = trio.Lock()
-        self._live: C | None = None  # established, maybe not ready yet
-        self._ready: C | None = None  # established and replayed
+        self._live: C | None = None  # established, maybe not announced yet
+        self._announced: C | None = None  # its Connected was forwarded: calls wait for it
+        self._ready: C | None = None  # announced, prepared and replayed
+        self._last: C | None = None  # the most recent connection (for stats)
+        self._kind: type[Any] | None = None  # the connection class (for delegation)
+        self._preparer: trio.lowlevel.Task | None = None
+        self._session_state: object = None
+        self._streams: dict[str, _ScopeStream] = {}
         self._changed = trio.Event()
+        self._entered = False
         self._closing = False
         self._finished = False
         self._failure: RetriesExhausted | None = None
+        self._last_reason: DisconnectReason | None = None
+        self._attempts = 0
         self._emit_scopes: set[trio.CancelScope] = set()
         self._supervisor_scope = trio.CancelScope()
         self._supervisor_done = trio.Event()
         self._body_scope: trio.CancelScope | None = None
         # The outage being bridged: when the last ready connection ended, and
-        # the topics it had by itself.
+        # the topics it had then.
         self._gap_since: float | None = None
-        self._gap_base: frozenset[str] = frozenset()
+        self._gap_topics: tuple[str, ...] = ()
 
     # -- public API ------------------------------------------------------------------
 
     @property
     def subscriptions(self) -> frozenset[str]:
-        """The desired set: acknowledged topics the scope replays on each new connection."""
+        """The topics of the logical connection: the ones the scope replays.
+
+        While a connection is ready, its own acknowledged set (streams named
+        in its URL, late acknowledgements and subscriptions made on
+        :attr:`connection` included); between connections, the set the next
+        connection will replay.
+        """
+        ready = self._ready
+        if ready is not None:
+            return frozenset(ready.subscriptions)
         return frozenset(self._desired)
 
     @property
     def connection(self) -> C | None:
-        """The current ready connection, or ``None`` between connections."""
-        return self._ready
+        """The current connection from its ``Connected`` event on, or ``None`` between them.
+
+        It may still be replaying the subscriptions (see :meth:`wait_connected`).
+        Subscriptions made on it directly are tracked and replayed like the scope's own.
+        """
+        return self._ready if self._ready is not None else self._announced
 
     @property
     def connected(self) -> bool:
-        """Whether a ready connection is up right now."""
+        """Whether a ready connection (connected and replayed) is up right now."""
         return self._ready is not None
+
+    @property
+    def state(self) -> ConnectionState:
+        """The logical connection's state.
+
+        ``CONNECTED`` from a connection's ``Connected`` event to its
+        ``Disconnected``; ``CONNECTING`` between connections;
+        ``DISCONNECTING`` while the scope closes; ``DISCONNECTED`` once it ended.
+        """
+        if self._finished:
+            return ConnectionState.DISCONNECTED
+        if self._closing:
+            return ConnectionState.DISCONNECTING
+        if self.connection is not None:
+            return ConnectionState.CONNECTED
+        return ConnectionState.CONNECTING
+
+    @property
+    def stats(self) -> Any:
+        """The current (or, between connections, the last) connection's ``stats``.
+
+        ``None`` when the connection class has no ``stats``. Counters are per
+        connection; :attr:`reconnects` counts across them.
+        """
+        conn = self._ready or self._announced or self._last
+        return getattr(conn, "stats", None)
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self.events.__aiter__()
 
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names this class lacks: the venue's own API.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        kind = self.__dict__.get("_kind")
+        attr = _MISSING if kind is None else inspect.getattr_static(kind, name, _MISSING)
+        if attr is _MISSING:
+            of = f" nor does {kind.__name__}" if kind is not None else ""
+            raise AttributeError(f"RetryingConnection has no attribute {name!r}{of}")
+        if isinstance(attr, staticmethod | classmethod):
+            return getattr(kind, name)
+        if inspect.iscoroutinefunction(attr):
+            return self._delegate(name)
+        if inspect.isfunction(attr) and inspect.isasyncgenfunction(inspect.unwrap(attr)):
+            raise AttributeError(
+                f"{kind.__name__}.{name} belongs to one connection and would end with it; "  # type: ignore[union-attr]
+                f"retry_scope does not offer it (use ws.connection.{name} knowing that)"
+            )
+        conn = self.connection if self.connection is not None else self._last
+        if conn is None:
+            raise NotConnected(f"{name}: retry_scope has no connection")
+        return getattr(conn, name)
+
+    def __dir__(self) -> list[str]:
+        names = set(super().__dir__())
+        if self._kind is not None:
+            names |= {n for n in dir(self._kind) if not n.startswith("_")}
+        return sorted(names)
+
     async def wait_connected(self) -> None:
-        """Wait until a connection is ready (returns at once if one is).
+        """Wait until a connection is ready: connected and replayed (returns at once if one is).
 
         Raises:
             NotConnected: the scope has ended or is closing.
@@ -263,8 +395,18 @@ class RetryingConnection(Generic[C]):
             self._check_not_ended()
             await self._changed.wait()
 
-    async def subscribe(self, *topics: str) -> None:
-        """Subscribe on the current connection and add ``topics`` to the replayed set.
+    async def subscribe(
+        self,
+        *topics: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> None:
+        """Subscribe on the current connection; the topics are replayed on every new one.
+
+        Args:
+            topics: the topics, in the venue's spelling.
+            timeout: seconds to wait for each acknowledgement (default the
+                connection's ``request_timeout``); not the wait for a
+                connection under ``send_policy="wait"``.
 
         Raises:
             SubscriptionError: the venue refused some topics; the accepted ones
@@ -275,16 +417,20 @@ class RetryingConnection(Generic[C]):
                 unchanged (call again).
             RequestTimeout, RateLimitExceeded: from the connection.
         """
-        await self._change_subscriptions(topics, add=True)
+        await self._change_subscriptions(topics, add=True, limit_s=timeout)
 
-    async def unsubscribe(self, *topics: str) -> None:
+    async def unsubscribe(
+        self,
+        *topics: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> None:
         """Unsubscribe on the current connection and remove ``topics`` from the replayed set.
 
         Raises:
             SubscriptionError: the venue refused some; the others were removed.
             NotConnected, ConnectionLost, RequestTimeout: as for :meth:`subscribe`.
         """
-        await self._change_subscriptions(topics, add=False)
+        await self._change_subscriptions(topics, add=False, limit_s=timeout)
 
     async def request(
         self,
@@ -313,6 +459,45 @@ class RetryingConnection(Generic[C]):
             RateLimitExceeded: from the connection's message limiter.
         """
         await self._on_ready(lambda conn: conn.send(payload))
+
+    @asynccontextmanager
+    async def stream(
+        self, topic: str, *, buffer: int = 256, overflow: str = "block"
+    ) -> AsyncIterator[trio.MemoryReceiveChannel[Message]]:
+        """Route ``topic``'s messages to a channel of their own, across connections.
+
+        Like ``Connection.stream``, but the channel outlives each connection:
+        it ends only when the block is left or the scope ends. Other events
+        (``Disconnected``, ``DataGap`` ...) stay on ``ws.events``.
+
+        Args:
+            topic: the topic, as in ``Message.topic``.
+            buffer: the channel's capacity in messages.
+            overflow: when it is full: ``"block"`` (the scope waits, and so
+                does the connection: TCP backpressure) or ``"conflate"``
+                (keep the latest). Dropping with a gap marker is a per-connection
+                policy: ``topic_overflow=`` of the connection.
+
+        Raises:
+            ValueError: the topic already has a stream, or ``overflow`` is unknown.
+        """
+        if overflow not in ("block", "conflate"):
+            raise ValueError(
+                f"retry_scope streams take overflow 'block' or 'conflate', not {overflow!r}"
+            )
+        if topic in self._streams:
+            raise ValueError(f"topic {topic!r} already has a stream")
+        send, receive = trio.open_memory_channel[Message](max(1, buffer))
+        self._streams[topic] = _ScopeStream(send, receive, overflow)
+        if self._finished:
+            send.close()
+        try:
+            async with receive:
+                yield receive
+        finally:
+            entry = self._streams.pop(topic, None)
+            if entry is not None:
+                entry.send.close()
 
     async def aclose(self) -> None:
         """Stop reconnecting, close the current connection (``UserInitiated``), end events.
@@ -354,11 +539,18 @@ class RetryingConnection(Generic[C]):
             self._check_not_ended()
             if self._ready is not None:
                 return self._ready
-            if self._send_policy == "raise":
+            if self._preparer is not None and trio.lowlevel.current_task() is self._preparer:
+                # on_connect calling the scope would wait for itself.
                 raise NotConnected(
-                    "retry_scope is between connections (reconnecting); nothing was sent. "
-                    "Wait for the next Connected/Resubscribed event, call wait_connected(), "
-                    "or use send_policy='wait'"
+                    "on_connect runs before the connection is ready: call the connection "
+                    "it is given, not the retry_scope"
+                )
+            if self._announced is None and self._send_policy == "raise":
+                raise NotConnected(
+                    "retry_scope is between connections (the last one ended; the next "
+                    "Connected event has not come yet); nothing was sent. From the next "
+                    "Connected event on, calls wait for its replay and go out; call "
+                    "wait_connected() first, or use send_policy='wait'"
                 )
             await self._changed.wait()
 
@@ -386,10 +578,25 @@ class RetryingConnection(Generic[C]):
                     raise
             await self._wait_replaced(conn)
 
-    async def _change_subscriptions(self, topics: tuple[str, ...], *, add: bool) -> None:
+    def _delegate(self, name: str) -> Callable[..., Awaitable[Any]]:
+        """The venue connection's async method ``name``, run on the current connection."""
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await self._on_ready(lambda conn: getattr(conn, name)(*args, **kwargs))
+
+        call.__name__ = call.__qualname__ = name
+        call.__doc__ = getattr(getattr(self._kind, name, None), "__doc__", None)
+        return call
+
+    async def _change_subscriptions(
+        self, topics: tuple[str, ...], *, add: bool, limit_s: float | None
+    ) -> None:
         if not topics:
             await trio.lowlevel.checkpoint()
             return
+        # Only a timeout that was asked for is passed: a user's connection
+        # class may not take the keyword.
+        options = {} if limit_s is None else {"timeout": limit_s}
         while True:
             conn = await self._ready_connection()
             # The lock orders user changes with the replay; the connection may
@@ -399,9 +606,9 @@ class RetryingConnection(Generic[C]):
                     continue
                 try:
                     if add:
-                        await conn.subscribe(*topics)
+                        await conn.subscribe(*topics, **options)
                     else:
-                        await conn.unsubscribe(*topics)
+                        await conn.unsubscribe(*topics, **options)
                 except SubscriptionError as exc:
                     refused = set(exc.topics) if exc.topics else set(topics)
                     self._update([t for t in topics if t not in refused], add=add)
@@ -421,6 +628,20 @@ class RetryingConnection(Generic[C]):
             else:
                 self._desired.pop(topic, None)
 
+    def _take_subscriptions(self, conn: C) -> None:
+        """A ready connection ended: its acknowledged set is the set to replay.
+
+        The scope's own order is kept; topics it did not know (subscribed on
+        the connection directly, named in its URL, acknowledged late) follow.
+        """
+        current = conn.subscriptions
+        kept = {t: None for t in self._desired if t in current}
+        kept.update(dict.fromkeys(sorted(t for t in current if t not in kept)))
+        self._desired = kept
+        state = getattr(conn, "session_state", None)
+        if callable(state):
+            self._session_state = state()
+
     # -- events ----------------------------------------------------------------------
 
     def _notify(self) -> None:
@@ -432,6 +653,13 @@ class RetryingConnection(Generic[C]):
         try:
             self._send.send_nowait(event)
         except trio.WouldBlock:
+            if not self._entered and not self._closing:
+                # Nobody can read yet (the block is entered with the first
+                # ready connection): keep the newest events rather than stall
+                # the retry loop on a full buffer. Each attempt is also logged.
+                self.events.receive_nowait()
+                self._send.send_nowait(event)
+                return True
             # Closing: dropped, as the module's overflow policy says.
             return self._closing
         except trio.BrokenResourceError:
@@ -460,6 +688,21 @@ class RetryingConnection(Generic[C]):
         if not self._put_nowait(event):
             await self._wait_put(event)
 
+    async def _to_stream(self, entry: _ScopeStream, event: Message) -> None:
+        try:
+            entry.send.send_nowait(event)
+            return
+        except trio.WouldBlock:
+            pass
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return  # the consumer left its ``stream`` block
+        if entry.overflow == "conflate":
+            entry.receive.receive_nowait()
+            entry.send.send_nowait(event)
+            return
+        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            await entry.send.send(event)
+
     # -- the supervisor --------------------------------------------------------------
 
     async def _wait_first(self) -> None:
@@ -470,8 +713,22 @@ class RetryingConnection(Generic[C]):
 
     def _give_up(self, error: RetriesExhausted) -> None:
         self._failure = error
+        logger.error("retry_scope gave up: %s", error)
         if self._body_scope is not None:
             self._body_scope.cancel(reason=f"retry_scope gave up: {error}")
+
+    def _first_connect_timed_out(self, timeout: float) -> RetriesExhausted:
+        reason = self._last_reason
+        if reason is None:
+            error = ConnectTimeout(f"the first connection attempt did not finish in {timeout}s")
+            reason = ConnectAttemptFailed(error, str(error))
+        failure = RetriesExhausted(
+            reason,
+            max(1, self._attempts),
+            f"no connection was ready within first_connect_timeout={timeout}s",
+        )
+        self._give_up(failure)
+        return failure
 
     async def _supervise(self) -> None:
         try:
@@ -480,8 +737,11 @@ class RetryingConnection(Generic[C]):
         finally:
             self._finished = True
             self._ready = None
+            self._announced = None
             self._live = None
             self._send.close()
+            for entry in self._streams.values():
+                entry.send.close()
             self._notify()
             self._supervisor_done.set()
 
@@ -498,6 +758,7 @@ class RetryingConnection(Generic[C]):
                     # The venue's connection-attempt limiter refused before any
                     # network traffic: wait as told; this is not a failed attempt.
                     if math.isfinite(exc.retry_after):
+                        logger.info("connection attempt delayed %.3gs by %s", exc.retry_after, exc)
                         await self._emit(
                             RateLimited(exc.kind, exc.limit, exc.retry_after, waited=True)
                         )
@@ -514,28 +775,40 @@ class RetryingConnection(Generic[C]):
                     reason = live.override or live.reason or NetworkError("no reason reported")
                     if live.ready:
                         self._gap_since = _last_data_at(conn, live.ended_at)
-                        self._gap_base = live.base
             if self._stopping():
                 return
+            self._last_reason = reason
             verdict = schedule.record(
                 reason,
                 started_at=started_at,
                 connected_at=connected_at,
                 ended_at=trio.current_time(),
             )
+            self._attempts = schedule.attempts
             if isinstance(verdict, _GiveUp):
                 error = RetriesExhausted(reason, verdict.attempts, verdict.why)
                 error.__cause__ = cause
                 self._give_up(error)
                 return
             self.reconnects[reason_label(reason)] += 1
+            # Before the block is entered nothing else shows the attempts.
+            logger.log(
+                logging.INFO if self._entered else logging.WARNING,
+                "%s ended: %r; retry %d in %.3gs",
+                "connection attempt" if connected_at is None else "connection",
+                reason,
+                verdict.attempt,
+                verdict.delay,
+                extra={"reason": reason, "attempt": verdict.attempt, "delay": verdict.delay},
+            )
             await self._emit(Reconnecting(verdict.attempt, verdict.delay, reason))
             await trio.sleep(verdict.delay)
 
     async def _run_connection(self, conn: C, started_at: float) -> _Live:
         now = trio.current_time()
         live = _Live(started_at=started_at, connected_at=now, base=frozenset(conn.subscriptions))
-        self._live = conn
+        self._live = self._last = conn
+        self._kind = type(conn)
         try:
             if self._closing:
                 # aclose() ran while this connection was being opened.
@@ -545,8 +818,8 @@ class RetryingConnection(Generic[C]):
                 nursery.start_soon(self._prepare, conn, live)
         finally:
             self._live = None
-            if self._ready is conn:
-                self._ready = None
+            if self._ready is conn or self._announced is conn:
+                self._ready = self._announced = None
                 self._notify()
         if live.ended_at is None:
             live.ended_at = trio.current_time()
@@ -558,11 +831,20 @@ class RetryingConnection(Generic[C]):
             if isinstance(event, Disconnected):
                 live.reason = event.reason
                 live.ended_at = trio.current_time()
+                if live.ready:
+                    self._take_subscriptions(conn)
                 # Calls must stop using it now, before the event (which may
                 # wait for room) is delivered.
-                if self._ready is conn:
-                    self._ready = None
+                if self._ready is conn or self._announced is conn:
+                    self._ready = self._announced = None
                     self._notify()
+            elif not live.first_forwarded.is_set() and live.reason is None:
+                # Its Connected: from now on calls wait for it instead of failing.
+                self._announced = conn
+                self._notify()
+            elif self._streams and type(event) is Message and event.topic in self._streams:
+                await self._to_stream(self._streams[event.topic], event)
+                continue
             # No extra checkpoint per event here: receiving from the connection
             # already checkpoints, and the channel is the hot path.
             if not self._put_nowait(event):
@@ -572,32 +854,38 @@ class RetryingConnection(Generic[C]):
             # A user's factory broke the contract; keep ours (Disconnected is last).
             live.reason = NetworkError("the connection's events ended without Disconnected")
             live.ended_at = trio.current_time()
+            if live.ready:
+                self._take_subscriptions(conn)
             await self._emit(Disconnected(live.reason))
         # The connection is over: stop a hook or replay still waiting on it.
         scope.cancel(reason="the connection ended")
 
     async def _prepare(self, conn: C, live: _Live) -> None:
-        """Run ``on_connect``, replay the subscriptions, then mark the connection ready."""
+        """Restore the session, run ``on_connect``, replay, then mark the connection ready."""
         await live.first_forwarded.wait()  # Connected goes out before anything of ours
+        self._preparer = trio.lowlevel.current_task()
         try:
+            restore = getattr(conn, "restore_session", None)
+            if self._session_state is not None and callable(restore):
+                await restore(self._session_state)
             if self._on_connect is not None:
                 await self._on_connect(conn)
             ready = await self._replay_and_mark_ready(conn, live)
         except (NotConnected, ConnectionLost):
             return  # it ended during the hook or the replay; the forwarder reports why
+        finally:
+            self._preparer = None
         if ready is None:
             return
-        topics, accepted, acked_at = ready
-        if topics:
+        replayed, accepted, acked_at = ready
+        logger.info("connection ready; %d topic(s) replayed", len(accepted))
+        if replayed:
             await self._emit(Resubscribed(tuple(accepted)))
         since = self._gap_since
         if since is not None:
             self._gap_since = None
-            # Active before: the replayed set plus what the old connection had
-            # by itself; active now: what was accepted plus this one's own.
-            before = dict.fromkeys(topics) | dict.fromkeys(sorted(self._gap_base))
-            now_active = set(accepted) | live.base
-            gap = tuple(t for t in before if t in now_active)
+            now_active = conn.subscriptions
+            gap = tuple(t for t in self._gap_topics if t in now_active)
             if gap:
                 await self._emit(DataGap(gap, since, acked_at))
 
@@ -610,7 +898,11 @@ class RetryingConnection(Generic[C]):
         scope closed the connection instead.
         """
         async with self._sub_lock:
-            topics = list(self._desired)
+            # What was active before the outage (for DataGap), then what this
+            # connection must subscribe (its URL's streams it has by itself).
+            self._gap_topics = tuple(self._desired)
+            have = conn.subscriptions
+            topics = [t for t in self._desired if t not in have]
             accepted: list[str] = []
             if topics:
                 replayed = await self._replay(conn, topics, live)
@@ -712,13 +1004,17 @@ async def retry_scope(
     send_policy: SendPolicy = "raise",
     event_buffer: int = 1024,
     on_connect: Callable[[C], Awaitable[object]] | None = None,
+    first_connect_timeout: float | None = None,
 ) -> AsyncIterator[RetryingConnection[C]]:
     """Keep a connection alive: reconnect, replay subscriptions, report every step.
 
     ``async with retry_scope(lambda: BinanceSpot.connect()) as ws:`` enters once
     the first connection is ready (the first attempt failing is retried under
-    the same policy). Each new connection runs ``on_connect(conn)`` (after the
-    factory's own logon), then replays :attr:`RetryingConnection.subscriptions`
+    the same policy; each failed attempt is logged on the ``trio_venues.retry``
+    logger, and ``first_connect_timeout`` bounds the wait). Each new connection
+    restores the previous one's session state (``session_state()``, e.g. a
+    log-on made through the scope), runs ``on_connect(conn)`` (after the
+    factory's own log-on), then replays :attr:`RetryingConnection.subscriptions`
     with one ``conn.subscribe(*topics)`` and waits for the acks before emitting
     ``Resubscribed(topics)`` and ``DataGap(topics, since, until)`` for the
     topics that were subscribed across the outage. Topics refused on replay
@@ -726,6 +1022,9 @@ async def retry_scope(
     replay the venue does not acknowledge in time is reported as
     ``ErrorEvent(RequestTimeout)``; the scope then closes that connection and
     reconnects under the policy with reason ``ResubscribeTimeout(topics, timeout)``.
+
+    Calls made once a connection's ``Connected`` event is on ``ws.events`` wait
+    for that preparation and then go out (see :class:`RetryingConnection`).
 
     Args:
         factory: returns a new async context manager per attempt whose value
@@ -735,19 +1034,29 @@ async def retry_scope(
         policy: the :class:`RetryPolicy`.
         send_policy: between connections, ``"raise"`` (``NotConnected``) or
             ``"wait"`` (for the next ready connection).
-        event_buffer: capacity of ``ws.events`` (>= 1).
+        event_buffer: capacity of ``ws.events`` (>= 1). Before the block is
+            entered nobody reads it: if the first connection's failed attempts
+            fill it, the oldest of those events make room (they are logged too).
         on_connect: an async hook run on every new connection before the replay.
-            ``NotConnected``/``ConnectionLost`` from it mean the connection
-            ended; any other exception ends the scope and propagates.
+            It is given the new connection: calling the scope from it raises
+            ``NotConnected``. ``NotConnected``/``ConnectionLost`` from it mean
+            the connection ended; any other exception ends the scope and propagates.
+        first_connect_timeout: seconds to wait for the first ready connection
+            (``None``: as long as the policy retries). On expiry
+            ``RetriesExhausted`` is raised out of ``async with``, naming the
+            last attempt's reason. ``RetryPolicy(max_attempts=0)`` fails at
+            the first failed attempt instead.
 
     Yields:
         The :class:`RetryingConnection`.
 
     Raises:
-        RetriesExhausted: the policy gave up (``last_reason``, ``attempts``);
-            raised bare, out of ``async with``; the body is cancelled first.
-            Its ``__cause__`` is the connect error, when there was one.
-        ConfigError: ``send_policy`` or ``event_buffer`` is invalid.
+        RetriesExhausted: the policy gave up (``last_reason``, ``attempts``), or
+            ``first_connect_timeout`` passed; raised bare, out of ``async
+            with``; the body is cancelled first. Its ``__cause__`` is the
+            connect error, when there was one.
+        ConfigError: ``send_policy``, ``event_buffer`` or
+            ``first_connect_timeout`` is invalid.
 
     Leaving the block normally closes the current connection (``UserInitiated``)
     and ends ``ws.events`` after its last events. An exception from the body
@@ -758,6 +1067,14 @@ async def retry_scope(
         raise ConfigError(f"send_policy must be 'raise' or 'wait', got {send_policy!r}")
     if not isinstance(event_buffer, int) or isinstance(event_buffer, bool) or event_buffer < 1:
         raise ConfigError(f"event_buffer must be an int >= 1, got {event_buffer!r}")
+    if first_connect_timeout is not None and (
+        not isinstance(first_connect_timeout, int | float)
+        or isinstance(first_connect_timeout, bool)
+        or not first_connect_timeout > 0
+    ):
+        raise ConfigError(
+            f"first_connect_timeout must be None or a number > 0, got {first_connect_timeout!r}"
+        )
     ws = RetryingConnection(factory, policy, send_policy, event_buffer, on_connect)
     bare: BaseException | None = None
     try:
@@ -767,8 +1084,13 @@ async def retry_scope(
                 # Only the supervisor cancels this scope, when it gives up; the
                 # failure is raised below, after the block has unwound.
                 ws._body_scope = body_scope
-                await ws._wait_first()
+                limit = math.inf if first_connect_timeout is None else first_connect_timeout
+                with trio.move_on_after(limit) as first:
+                    await ws._wait_first()
+                if first.cancelled_caught and ws._ready is None and ws._failure is None:
+                    ws._first_connect_timed_out(limit)
                 if ws._ready is not None:
+                    ws._entered = True
                     yield ws
                     await ws.aclose()
             nursery.cancel_scope.cancel(reason="retry_scope block ended")

@@ -328,11 +328,17 @@ class Connection:
         else:
             await self._send_data("text", orjson.dumps(payload).decode())
 
-    async def subscribe(self, *topics: str) -> None:
+    async def subscribe(
+        self,
+        *topics: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> None:
         """Subscribe to ``topics``; returns once the venue acknowledged every batch.
 
         Topics already subscribed are skipped (nothing is sent for them).
         Topics go out in batches of the venue's per-request limit.
+        ``timeout`` bounds the wait for each batch's acknowledgement (default
+        ``config.request_timeout``).
 
         Raises:
             SubscriptionError: the venue refused some topics; ``.topics`` lists
@@ -345,10 +351,16 @@ class Connection:
             return
         if self._limits is not None:
             self._limits.check_subscriptions(len(self._subscriptions), len(new))
-        await self._batched("subscribe", new)
+        await self._batched("subscribe", new, timeout)
 
-    async def unsubscribe(self, *topics: str) -> None:
+    async def unsubscribe(
+        self,
+        *topics: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> None:
         """Unsubscribe from ``topics``; topics not subscribed are skipped.
+
+        ``timeout`` bounds the wait for each batch's acknowledgement.
 
         Raises:
             SubscriptionError, RequestTimeout, ConnectionLost, NotConnected.
@@ -356,7 +368,7 @@ class Connection:
         self._check_open()
         gone = [t for t in dict.fromkeys(topics) if t in self._subscriptions]
         if gone:
-            await self._batched("unsubscribe", gone)
+            await self._batched("unsubscribe", gone, timeout)
 
     async def request(
         self,
@@ -508,7 +520,7 @@ class Connection:
         control.append((kind, payload))
         self._outbox_lot.unpark()
 
-    async def _batched(self, op: str, topics: list[str]) -> None:
+    async def _batched(self, op: str, topics: list[str], limit_s: float | None) -> None:
         """Send ``topics`` in the core's batches; raise for every refused topic at the end."""
         core = self.core
         encode = core.encode_subscribe if op == "subscribe" else core.encode_unsubscribe
@@ -516,7 +528,7 @@ class Connection:
         for batch in core.split_topics(op, topics):
             request_id = core.next_request_id()
             frame = encode(batch, request_id, self._context())
-            entry = await self._roundtrip(op, request_id, frame, batch, None)
+            entry = await self._roundtrip(op, request_id, frame, batch, limit_s)
             refused.extend(entry.refused)
         if refused:
             raise _subscription_error(refused)

@@ -37,11 +37,11 @@ async def test_subscribe_acks_and_lists(
     """subscribe_* returns the stream name after Binance's ack; LIST_SUBSCRIPTIONS agrees."""
     async with spot(fake, kind, "ethusdt@trade") as ws:
         peer = await fake.wait_connected()
-        assert await ws.subscribe_trades("BTCUSDT") == "btcusdt@trade"
-        assert await ws.subscribe_klines("btcusdt", "1m", tz="+08:00") == (
-            "btcusdt@kline_1m@+08:00"
+        assert await ws.subscribe_trades("BTCUSDT") == ("btcusdt@trade",)
+        assert await ws.subscribe_klines("btcusdt", interval="1m", tz="+08:00") == (
+            "btcusdt@kline_1m@+08:00",
         )
-        assert await ws.subscribe_depth("btcusdt", 5) == "btcusdt@depth5@100ms"
+        assert await ws.subscribe_depth("btcusdt", levels=5) == ("btcusdt@depth5@100ms",)
         expected = {
             "ethusdt@trade",
             "btcusdt@trade",
@@ -53,7 +53,7 @@ async def test_subscribe_acks_and_lists(
         assert sorted(await ws.list_subscriptions()) == sorted(expected)
         # Already subscribed through the URL: nothing is sent.
         sent = peer.received_count
-        assert await ws.subscribe_trades("ethusdt") == "ethusdt@trade"
+        assert await ws.subscribe_trades("ethusdt") == ("ethusdt@trade",)
         assert peer.received_count == sent
         await ws.unsubscribe("btcusdt@trade")
         assert "btcusdt@trade" not in ws.subscriptions

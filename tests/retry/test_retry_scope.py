@@ -124,22 +124,23 @@ async def test_connected_turns_false_when_the_end_is_seen_even_if_unread(
 async def test_resubscription_waits_for_the_acks(
     autojump_clock: Clock, nursery: trio.Nursery
 ) -> None:
-    """Resubscribed and DataGap come when the venue acked; until then calls raise NotConnected."""
+    """Resubscribed and DataGap come when the venue acked; a call made meanwhile waits for it."""
     factory = FakeFactory(nursery, Up(lasts=5), Up(ack_delay=3))
     async with retry_scope(factory, policy=exact()) as ws:
         await ws.subscribe("a")
         seen = await read_until(ws, Connected, count=2)
         assert seen[-1] == (5.5, Connected("fake://1", at=5.5))
         assert not ws.connected
-        with pytest.raises(NotConnected):
-            await ws.send("during replay")
+        assert ws.connection is factory.connections[1]
+        await ws.send("during replay")  # Connected means usable: it waits for the replay
+        assert trio.current_time() == 8.5
         seen = await read_until(ws, DataGap)
         assert ws.connection is factory.connections[1]
     assert without_subscribed(seen) == [
         (8.5, Resubscribed(("a",))),
         (8.5, DataGap(("a",), 5.0, 8.5)),
     ]
-    assert factory.connections[1].sent == []
+    assert factory.connections[1].sent == [(8.5, "during replay")]
 
 
 async def test_topics_refused_on_replay_are_dropped_and_reported(

@@ -1,11 +1,12 @@
-"""The pure pending-request table."""
+"""The pure pending-request table, and the per-topic outcome of a subscription's response."""
 
 from __future__ import annotations
 
 import pytest
 
-from trio_venues._requests import PendingRequests
-from trio_venues.errors import ConnectionLost
+from trio_venues._core import Response
+from trio_venues._requests import PendingRequests, topic_outcome
+from trio_venues.errors import ConnectionLost, VenueError
 from trio_venues.reasons import NetworkError
 
 
@@ -50,3 +51,28 @@ def test_fail_all() -> None:
     assert len(failed) == 50
     assert all(e.error is error and e.done for e in failed)
     assert len(table) == 0
+
+
+def test_topic_outcome_of_a_plain_ack_and_a_whole_refusal() -> None:
+    """No per-topic lists: success accepts every topic, an error refuses every one with it."""
+    topics = ("a", "b")
+    assert topic_outcome(topics, Response(1)) == (("a", "b"), ())
+    error = VenueError(400, "no")
+    assert topic_outcome(topics, Response(1, error=error)) == ((), (("a", error), ("b", error)))
+
+
+def test_topic_outcome_of_per_topic_lists() -> None:
+    """Named accepted topics and per-topic refusals; unnamed ones are refused, strangers ignored."""
+    own = VenueError(60018, "bad channel")
+    accepted, refused = topic_outcome(
+        ("a", "b", "c", "d"),
+        Response(1, accepted=["a", "c", "elsewhere"], refused=[("c", own), ("zz", own)]),
+    )
+    assert accepted == ("a",)
+    assert [(t, e.message) for t, e in refused] == [
+        ("b", "the venue did not acknowledge this topic"),
+        ("c", "bad channel"),
+        ("d", "the venue did not acknowledge this topic"),
+    ]
+    # Refusals alongside a plain success: the rest are accepted.
+    assert topic_outcome(("a", "b"), Response(1, refused=[("b", own)])) == (("a",), (("b", own),))

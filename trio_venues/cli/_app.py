@@ -343,6 +343,30 @@ def build_parser(output: Output | None = None) -> argparse.ArgumentParser:
         default="default",
         help="with --stream: the WebSocket transport (default: %(default)s)",
     )
+    collect = sub_parser(
+        "collect",
+        summary="publish venue feeds to NATS JetStream (or JSON lines), as a service",
+        description="Run the feeds a TOML file names, each under retry_scope, unified "
+        "across venues, into the configured sink: JSON lines (the default, no server) or "
+        "NATS JetStream, where redundant collectors are de-duplicated by message id. "
+        "A status line on the terminal, a summary on exit (see the README's collect "
+        "section for the file format and the deployment guide).",
+    )
+    collect.add_argument("config", metavar="CONFIG", help="the collector's TOML file")
+    collect.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="N",
+        help="serve Prometheus metrics on 127.0.0.1:N (0: a free port); overrides the file",
+    )
+    collect.add_argument(
+        "--duration", type=_positive_float, help="seconds to run (default: until Ctrl-C)"
+    )
+    collect.add_argument(
+        "--fake",
+        action="store_true",
+        help="run every feed against its venue's fake server in-process (no network)",
+    )
     return root
 
 
@@ -372,6 +396,19 @@ def _command(args: argparse.Namespace, output: Output, stopper: Stopper) -> Awai
                 count=args.count,
                 jsonl=args.jsonl,
                 transport=args.transport,
+            ),
+            output,
+            stopper,
+        )
+    if args.command == "collect":
+        from ._collect import CollectOptions, run_collect
+
+        return run_collect(
+            CollectOptions(
+                config=args.config,
+                metrics_port=args.metrics_port,
+                duration=args.duration,
+                fake=args.fake,
             ),
             output,
             stopper,

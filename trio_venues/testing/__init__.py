@@ -33,6 +33,9 @@ from ._market import MarketSimulator as MarketSimulator
 from ._market import MarketStats as MarketStats
 from ._market import SimAggTrade as SimAggTrade
 from ._market import SimTrade as SimTrade
+from ._nats import NatsNode as NatsNode
+from ._nats import nats_cluster as nats_cluster
+from ._nats import nats_server as nats_server
 from ._proxy import Direction as Direction
 from ._proxy import FaultProxy as FaultProxy
 from ._proxy import Pipe as Pipe
@@ -72,6 +75,9 @@ from ._tls import TLSCerts as TLSCerts
 from ._tls import make_tls_certs as make_tls_certs
 
 __all__ = [
+    "NatsNode",
+    "nats_cluster",
+    "nats_server",
     "BAD_JSON",
     "BookDiff",
     "BookSnapshot",

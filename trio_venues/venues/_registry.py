@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .._client import VenueClient
     from ..book import BookAdapter
     from ..testing._server import FakeVenueServer
+    from ..unified import UnifiedSupport
 
 __all__ = [
     "FakeVenue",
@@ -129,6 +130,7 @@ class VenueEntry:
         topics: the venue's topic spelling.
         book: makes the venue's order-book adapter (``None``: no books yet).
         fake: the venue's fake server (``None``: none yet).
+        unified: the venue's catalogue and unifier (``None``: no unified form yet).
     """
 
     name: str
@@ -138,6 +140,7 @@ class VenueEntry:
     topics: TopicGrammar
     book: Callable[[], BookAdapter] | None = None
     fake: FakeVenue | None = None
+    unified: UnifiedSupport | None = None
 
     def client(self, endpoint: str | None = None) -> type[VenueClient[Any]]:
         """The client class of ``endpoint`` (default: :attr:`default_endpoint`).

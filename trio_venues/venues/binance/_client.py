@@ -35,14 +35,15 @@ from ..._config import ConnectionConfig
 from ..._core import VenueCore
 from ..._session import Connection
 from ...credentials import Credentials
-from ...errors import ConfigError, VenueError
-from ...events import Authenticated
+from ...errors import ConfigError, SubscriptionError, VenueError
+from ...events import Authenticated, Subscribed, Unsubscribed
 from ._limits import BINANCE_API_LIMITS, BINANCE_SPOT_LIMITS
 from ._protocol import (
     API_URL,
     STREAM_URL,
     TESTNET_API_URL,
     TESTNET_STREAM_URL,
+    USER_DATA_TOPIC,
     BinanceApiCore,
     BinanceSpotCore,
     agg_trades_topic,
@@ -156,66 +157,229 @@ def wall_clock_ms() -> int:
 class BinanceSpotConnection(Connection):
     """A connection to Binance Spot market streams (what ``BinanceSpot.connect()`` yields).
 
-    Every ``subscribe_*`` helper builds the stream name, subscribes (one
-    ``SUBSCRIBE`` frame, counted against the 5 messages/s), waits for
-    Binance's ack and returns the stream name: it is the ``Message.topic`` of
-    that stream's messages. A stream already subscribed (for example through
-    the URL's ``?streams=``) returns at once without a request.
+    Every ``subscribe_*`` helper takes one or more symbols, builds their stream
+    names, subscribes them in one ``SUBSCRIBE`` frame (one of the 5 messages/s;
+    more than the venue's per-request limit go in several), waits for
+    Binance's ack and returns the stream names in the order given: they are
+    the ``Message.topic`` of those streams' messages. Streams already
+    subscribed (for example through the URL's ``?streams=``) cost nothing.
+    Each has an ``unsubscribe_*`` counterpart with the same arguments.
+    ``timeout=`` bounds the wait for each acknowledgement (default the
+    connection's ``request_timeout``).
     """
 
-    async def _subscribe_one(self, topic: str) -> str:
-        await self.subscribe(topic)
-        return topic
+    async def _subscribe_many(
+        self,
+        topics: list[str],
+        timeout: float | None,  # noqa: ASYNC109 - a per-request timeout is the feature
+        *,
+        add: bool = True,
+    ) -> tuple[str, ...]:
+        if not topics:
+            raise TypeError("give at least one symbol")
+        if add:
+            await self.subscribe(*topics, timeout=timeout)
+        else:
+            await self.unsubscribe(*topics, timeout=timeout)
+        return tuple(topics)
 
-    async def subscribe_trades(self, symbol: str) -> str:
-        """Subscribe to raw trades (``Trade``): ``"btcusdt@trade"``."""
-        return await self._subscribe_one(trades_topic(symbol))
+    async def subscribe_trades(
+        self,
+        *symbols: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Subscribe to raw trades (``Trade``): ``("btcusdt@trade", ...)``."""
+        return await self._subscribe_many([trades_topic(s) for s in symbols], timeout)
 
-    async def subscribe_agg_trades(self, symbol: str) -> str:
-        """Subscribe to aggregate trades (``AggTrade``): ``"btcusdt@aggTrade"``."""
-        return await self._subscribe_one(agg_trades_topic(symbol))
+    async def unsubscribe_trades(
+        self,
+        *symbols: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Unsubscribe what :meth:`subscribe_trades` subscribed."""
+        return await self._subscribe_many([trades_topic(s) for s in symbols], timeout, add=False)
 
-    async def subscribe_klines(self, symbol: str, interval: str, tz: str | None = None) -> str:
-        """Subscribe to candles (``Kline``): ``"btcusdt@kline_1m"`` (``@+08:00`` with ``tz``)."""
-        return await self._subscribe_one(klines_topic(symbol, interval, tz))
+    async def subscribe_agg_trades(
+        self,
+        *symbols: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Subscribe to aggregate trades (``AggTrade``): ``("btcusdt@aggTrade", ...)``."""
+        return await self._subscribe_many([agg_trades_topic(s) for s in symbols], timeout)
+
+    async def unsubscribe_agg_trades(
+        self,
+        *symbols: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Unsubscribe what :meth:`subscribe_agg_trades` subscribed."""
+        topics = [agg_trades_topic(s) for s in symbols]
+        return await self._subscribe_many(topics, timeout, add=False)
+
+    async def subscribe_klines(
+        self,
+        *symbols: str,
+        interval: str,
+        tz: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Subscribe to candles (``Kline``): ``("btcusdt@kline_1m", ...)``, ``@+08:00`` with tz."""
+        topics = [klines_topic(s, interval, tz) for s in symbols]
+        return await self._subscribe_many(topics, timeout)
+
+    async def unsubscribe_klines(
+        self,
+        *symbols: str,
+        interval: str,
+        tz: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Unsubscribe what :meth:`subscribe_klines` subscribed."""
+        topics = [klines_topic(s, interval, tz) for s in symbols]
+        return await self._subscribe_many(topics, timeout, add=False)
 
     async def subscribe_depth(
-        self, symbol: str, levels: int | None = None, speed: str = "100ms"
-    ) -> str:
+        self,
+        *symbols: str,
+        levels: int | None = None,
+        speed: str = "100ms",
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
         """Subscribe to depth: diffs (``DepthUpdate``) or, with ``levels``, the top levels.
 
         Args:
-            symbol: the symbol.
+            symbols: the symbols.
             levels: ``None`` for the diff stream (keep a local book with
-                :class:`~trio_venues.book.BookSync` and a ``depth`` snapshot
-                from :class:`BinanceSpotApi`), or 5, 10, 20 (``PartialDepth``).
+                :func:`~trio_venues.book_feed`, which checks the diffs'
+                continuity), or 5, 10, 20 (``PartialDepth``).
             speed: ``"100ms"`` or ``"1000ms"``.
+            timeout: seconds to wait for each acknowledgement.
         """
-        return await self._subscribe_one(depth_topic(symbol, levels, speed))
+        topics = [depth_topic(s, levels, speed) for s in symbols]
+        return await self._subscribe_many(topics, timeout)
 
-    async def subscribe_book_ticker(self, symbol: str) -> str:
-        """Subscribe to the best bid/ask (``BookTicker``): ``"btcusdt@bookTicker"``."""
-        return await self._subscribe_one(book_ticker_topic(symbol))
+    async def unsubscribe_depth(
+        self,
+        *symbols: str,
+        levels: int | None = None,
+        speed: str = "100ms",
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Unsubscribe what :meth:`subscribe_depth` subscribed."""
+        topics = [depth_topic(s, levels, speed) for s in symbols]
+        return await self._subscribe_many(topics, timeout, add=False)
 
-    async def subscribe_ticker(self, symbol: str, window: str | None = None) -> str:
+    async def subscribe_book_ticker(
+        self,
+        *symbols: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Subscribe to the best bid/ask (``BookTicker``): ``("btcusdt@bookTicker", ...)``."""
+        return await self._subscribe_many([book_ticker_topic(s) for s in symbols], timeout)
+
+    async def unsubscribe_book_ticker(
+        self,
+        *symbols: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Unsubscribe what :meth:`subscribe_book_ticker` subscribed."""
+        topics = [book_ticker_topic(s) for s in symbols]
+        return await self._subscribe_many(topics, timeout, add=False)
+
+    async def subscribe_ticker(
+        self,
+        *symbols: str,
+        window: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
         """Subscribe to the 24 h ticker (``Ticker``), or a ``"1h"``/``"4h"``/``"1d"`` window."""
-        return await self._subscribe_one(ticker_topic(symbol, window))
+        return await self._subscribe_many([ticker_topic(s, window) for s in symbols], timeout)
 
-    async def subscribe_mini_ticker(self, symbol: str) -> str:
-        """Subscribe to the 24 h mini ticker (``MiniTicker``): ``"btcusdt@miniTicker"``."""
-        return await self._subscribe_one(mini_ticker_topic(symbol))
+    async def unsubscribe_ticker(
+        self,
+        *symbols: str,
+        window: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Unsubscribe what :meth:`subscribe_ticker` subscribed."""
+        topics = [ticker_topic(s, window) for s in symbols]
+        return await self._subscribe_many(topics, timeout, add=False)
 
-    async def subscribe_avg_price(self, symbol: str) -> str:
-        """Subscribe to the average price (``AvgPrice``): ``"btcusdt@avgPrice"``."""
-        return await self._subscribe_one(avg_price_topic(symbol))
+    async def subscribe_mini_ticker(
+        self,
+        *symbols: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Subscribe to the 24 h mini ticker (``MiniTicker``): ``("btcusdt@miniTicker", ...)``."""
+        return await self._subscribe_many([mini_ticker_topic(s) for s in symbols], timeout)
 
-    async def subscribe_all_tickers(self, window: str | None = None) -> str:
+    async def unsubscribe_mini_ticker(
+        self,
+        *symbols: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Unsubscribe what :meth:`subscribe_mini_ticker` subscribed."""
+        topics = [mini_ticker_topic(s) for s in symbols]
+        return await self._subscribe_many(topics, timeout, add=False)
+
+    async def subscribe_avg_price(
+        self,
+        *symbols: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Subscribe to the average price (``AvgPrice``): ``("btcusdt@avgPrice", ...)``."""
+        return await self._subscribe_many([avg_price_topic(s) for s in symbols], timeout)
+
+    async def unsubscribe_avg_price(
+        self,
+        *symbols: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> tuple[str, ...]:
+        """Unsubscribe what :meth:`subscribe_avg_price` subscribed."""
+        topics = [avg_price_topic(s) for s in symbols]
+        return await self._subscribe_many(topics, timeout, add=False)
+
+    async def subscribe_all_tickers(
+        self,
+        window: str | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> str:
         """Subscribe to every changed ticker (a tuple of ``Ticker``): ``"!ticker@arr"``."""
-        return await self._subscribe_one(all_tickers_topic(window))
+        topic = all_tickers_topic(window)
+        await self.subscribe(topic, timeout=timeout)
+        return topic
 
-    async def subscribe_all_mini_tickers(self) -> str:
+    async def unsubscribe_all_tickers(
+        self,
+        window: str | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> str:
+        """Unsubscribe what :meth:`subscribe_all_tickers` subscribed."""
+        topic = all_tickers_topic(window)
+        await self.unsubscribe(topic, timeout=timeout)
+        return topic
+
+    async def subscribe_all_mini_tickers(
+        self,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> str:
         """Subscribe to every changed mini ticker: ``"!miniTicker@arr"``."""
-        return await self._subscribe_one(all_mini_tickers_topic())
+        topic = all_mini_tickers_topic()
+        await self.subscribe(topic, timeout=timeout)
+        return topic
+
+    async def unsubscribe_all_mini_tickers(
+        self,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> str:
+        """Unsubscribe what :meth:`subscribe_all_mini_tickers` subscribed."""
+        topic = all_mini_tickers_topic()
+        await self.unsubscribe(topic, timeout=timeout)
+        return topic
 
     async def list_subscriptions(self, *, timeout: float | None = None) -> list[str]:  # noqa: ASYNC109
         """Ask Binance which streams this connection receives (``LIST_SUBSCRIPTIONS``).
@@ -301,6 +465,8 @@ class BinanceApiConnection(Connection):
         self._clock: Callable[[], int] = wall_clock_ms
         self._recv_window: int | Decimal | None = None
         self._logged_on = False
+        self._user_data_id: int | None = None
+        self._user_data_by_logon = False
 
     def _configure(
         self,
@@ -382,11 +548,16 @@ class BinanceApiConnection(Connection):
             )
         return self._signer
 
-    async def logon(self) -> dict[str, Any]:
+    async def logon(
+        self,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> dict[str, Any]:
         """Authenticate the connection with ``session.logon`` (Ed25519 keys only).
 
         Emits ``Authenticated(details)`` (the logon result with the API key
-        abbreviated; never a secret) and returns the result.
+        abbreviated; never a secret) and returns the result. Under
+        ``retry_scope`` each new connection logs on again before the replay.
 
         Raises:
             ConfigError: no signer, or not an Ed25519 key (Binance accepts no other here).
@@ -398,45 +569,152 @@ class BinanceApiConnection(Connection):
                 "session.logon supports Ed25519 keys only; with an HMAC or RSA key, sign each "
                 "request instead (subscribe_user_data() does so without a logon)"
             )
-        result = dict(await self.signed_request("session.logon"))
+        result = dict(await self.signed_request("session.logon", timeout=timeout))
         self._logged_on = True
         details = {k: mask_api_key(v) if k == "apiKey" else v for k, v in result.items()}
         self._deliver_control(Authenticated(details))
         return result
 
-    async def session_status(self) -> dict[str, Any]:
+    async def session_status(
+        self,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> dict[str, Any]:
         """``session.status``: which key (if any) authorizes this connection."""
-        result = await self.request("session.status")
+        result = await self.request("session.status", timeout=timeout)
         return dict(result)
 
-    async def logout(self) -> dict[str, Any]:
+    async def logout(
+        self,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> dict[str, Any]:
         """``session.logout``: forget the logged-on key; its user-data subscriptions end."""
-        result = await self.request("session.logout")
+        result = await self.request("session.logout", timeout=timeout)
         self._logged_on = False
+        if self._user_data_by_logon:
+            self._user_data_ended()
         return dict(result)
 
-    async def subscribe_user_data(self) -> int:
+    # -- user data: the WS API's one subscription, topic "userData" -----------------
+
+    async def subscribe(
+        self,
+        *topics: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> None:
+        """Subscribe to the user data stream: ``subscribe("userData")``.
+
+        The WebSocket API has no market streams; its one subscription is the
+        account's user data, topic ``"userData"`` (the ``Message.topic`` of its
+        events). Once acknowledged it is in ``ws.subscriptions``, so
+        ``retry_scope`` replays it on every new connection. Subscribing twice
+        sends nothing.
+
+        Raises:
+            SubscriptionError: another topic (nothing is sent).
+            and everything :meth:`subscribe_user_data` raises.
+        """
+        self._check_open()
+        self._only_user_data(topics)
+        if topics and USER_DATA_TOPIC not in self._subscriptions:
+            await self.subscribe_user_data(timeout=timeout)
+
+    async def unsubscribe(
+        self,
+        *topics: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> None:
+        """Unsubscribe from the user data stream: ``unsubscribe("userData")``."""
+        self._check_open()
+        self._only_user_data(topics)
+        if topics and USER_DATA_TOPIC in self._subscriptions:
+            await self.unsubscribe_user_data(timeout=timeout)
+
+    @staticmethod
+    def _only_user_data(topics: tuple[str, ...]) -> None:
+        other = tuple(t for t in topics if t != USER_DATA_TOPIC)
+        if other:
+            raise SubscriptionError(
+                None,
+                f"the Binance WebSocket API has one subscription, {USER_DATA_TOPIC!r}; market "
+                "streams are on BinanceSpot",
+                other,
+            )
+
+    async def subscribe_user_data(
+        self,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> int:
         """Subscribe to the account's user-data events; return the ``subscriptionId``.
 
         After :meth:`logon` this is ``userDataStream.subscribe``; without a
         logon it is ``userDataStream.subscribe.signature`` (any key type).
-        Events then arrive as ``Message("userData", UserDataEvent(id, event))``.
+        Events then arrive as ``Message("userData", UserDataEvent(id, event))``
+        and ``"userData"`` is in ``ws.subscriptions`` (so ``retry_scope``
+        resumes it after a reconnect, with a ``DataGap``). When already
+        subscribed, returns the current id without a request.
         """
-        if self._logged_on:
-            result = await self.request("userDataStream.subscribe")
+        self._check_open()
+        if USER_DATA_TOPIC in self._subscriptions and self._user_data_id is not None:
+            await trio.lowlevel.checkpoint()
+            return self._user_data_id
+        by_logon = self._logged_on
+        if by_logon:
+            result = await self.request("userDataStream.subscribe", timeout=timeout)
         else:
-            result = await self.signed_request("userDataStream.subscribe.signature")
+            result = await self.signed_request(
+                "userDataStream.subscribe.signature", timeout=timeout
+            )
         subscription_id = result.get("subscriptionId") if isinstance(result, Mapping) else None
         if not isinstance(subscription_id, int):
             raise VenueError(None, f"userDataStream subscribe answered {result!r}")
+        self._user_data_id = subscription_id
+        self._user_data_by_logon = by_logon
+        self._subscriptions.add(USER_DATA_TOPIC)
+        self._deliver_control(Subscribed((USER_DATA_TOPIC,)))
         return subscription_id
 
-    async def unsubscribe_user_data(self, subscription_id: int | None = None) -> None:
+    async def unsubscribe_user_data(
+        self,
+        subscription_id: int | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> None:
         """``userDataStream.unsubscribe``: end one subscription, or all of them with ``None``."""
         params = None if subscription_id is None else {"subscriptionId": subscription_id}
-        await self.request("userDataStream.unsubscribe", params)
+        await self.request("userDataStream.unsubscribe", params, timeout=timeout)
+        if subscription_id is None or subscription_id == self._user_data_id:
+            self._user_data_ended()
 
-    async def depth(self, symbol: str, limit: int = 1000) -> PartialDepth:
+    def _user_data_ended(self) -> None:
+        self._user_data_id = None
+        self._user_data_by_logon = False
+        if USER_DATA_TOPIC in self._subscriptions:
+            self._subscriptions.discard(USER_DATA_TOPIC)
+            self._deliver_control(Unsubscribed((USER_DATA_TOPIC,)))
+
+    # -- what retry_scope restores on a new connection --------------------------------
+
+    def session_state(self) -> object:
+        """What a replacement connection must restore besides subscriptions: the log-on."""
+        return "logged_on" if self._logged_on else None
+
+    async def restore_session(self, state: object) -> None:
+        """Log on again when the previous connection was logged on (``retry_scope`` calls it)."""
+        if state == "logged_on" and not self._logged_on:
+            await self.logon()
+
+    # -- market data and utilities ------------------------------------------------------
+
+    async def depth(
+        self,
+        symbol: str,
+        limit: int = 1000,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> PartialDepth:
         """An order-book snapshot (``depth``; weight 5 to 250 by ``limit``).
 
         Feed it to a book with ``DepthSnapshot(symbol, d.last_update_id, d.bids, d.asks)``.
@@ -445,21 +723,32 @@ class BinanceApiConnection(Connection):
             symbol: the symbol as Binance spells it in requests (``"BTCUSDT"``;
                 lower case is upper-cased for you).
             limit: levels per side, 1 to 5000.
+            timeout: seconds to wait for the answer (default ``request_timeout``).
         """
         if not 1 <= limit <= 5000:
             raise ValueError(f"depth limit must be 1 to 5000, not {limit!r}")
-        result = await self.request("depth", {"symbol": symbol.upper(), "limit": limit})
+        result = await self.request(
+            "depth", {"symbol": symbol.upper(), "limit": limit}, timeout=timeout
+        )
         return partial_depth_from_wire(result)
 
-    async def ping(self) -> float:
+    async def ping(
+        self,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> float:
         """``ping``: a round trip through the venue; returns it in seconds (``trio`` time)."""
         start = trio.current_time()
-        await self.request("ping")
+        await self.request("ping", timeout=timeout)
         return trio.current_time() - start
 
-    async def server_time(self) -> int:
+    async def server_time(
+        self,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> int:
         """``time``: Binance's clock, in milliseconds since the epoch."""
-        result = await self.request("time")
+        result = await self.request("time", timeout=timeout)
         server_time = result.get("serverTime") if isinstance(result, Mapping) else None
         if not isinstance(server_time, int):
             raise VenueError(None, f"time answered {result!r}")

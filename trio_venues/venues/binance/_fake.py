@@ -122,6 +122,7 @@ from ._wire import (
 
 __all__ = [
     "DEFAULT_SYMBOLS",
+    "SYMBOL_ASSETS",
     "BinanceApiError",
     "BinancePeer",
     "BinanceTestKey",
@@ -136,6 +137,16 @@ __all__ = [
 ]
 
 #: The symbols the fake knows from the start: (first price, tick size).
+#: base and quote asset of the symbols the fake lists in ``exchangeInfo``
+SYMBOL_ASSETS: Final[Mapping[str, tuple[str, str]]] = {
+    "BTCUSDT": ("BTC", "USDT"),
+    "ETHUSDT": ("ETH", "USDT"),
+    "BNBBTC": ("BNB", "BTC"),
+    "ETHBTC": ("ETH", "BTC"),
+    "SOLUSDT": ("SOL", "USDT"),
+    "BTCUSDC": ("BTC", "USDC"),
+}
+
 DEFAULT_SYMBOLS: Final[Mapping[str, tuple[str, str]]] = {
     "BTCUSDT": ("65000.00", "0.01"),
     "ETHUSDT": ("3000.00", "0.01"),
@@ -614,6 +625,7 @@ class FakeBinance:
             "avgPrice": self._api_avg_price,
             "ticker.price": self._api_ticker_price,
             "ticker.book": self._api_ticker_book,
+            "exchangeInfo": self._api_exchange_info,
             "session.logon": self._api_logon,
             "session.status": self._api_status,
             "session.logout": self._api_logout,
@@ -1169,6 +1181,42 @@ class FakeBinance:
             "price": decimal_to_wire(event.average_price),
             "closeTime": event.event_time,
         }
+
+    async def _api_exchange_info(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        """``exchangeInfo``: the listed symbols (all, or those of ``symbol``/``symbols``).
+
+        The shape follows Binance's ``exchangeInfo`` (``symbols[]`` with
+        ``baseAsset``, ``quoteAsset``, ``status`` and the ``PRICE_FILTER`` and
+        ``LOT_SIZE`` filters); a symbol's assets come from :data:`SYMBOL_ASSETS`.
+        """
+        wanted: list[str]
+        if isinstance(params.get("symbol"), str):
+            wanted = [params["symbol"]]
+        elif isinstance(params.get("symbols"), list):
+            wanted = [s for s in params["symbols"] if isinstance(s, str)]
+        else:
+            wanted = sorted(set(self.symbols) | set(self.markets))
+        entries = []
+        for symbol in wanted:
+            assets = SYMBOL_ASSETS.get(symbol)
+            if assets is None or (symbol not in self.symbols and symbol not in self.markets):
+                raise BinanceApiError(400, -1121, "Invalid symbol.")
+            market = self.market(symbol)
+            entries.append(
+                {
+                    "symbol": symbol,
+                    "status": "TRADING",
+                    "baseAsset": assets[0],
+                    "quoteAsset": assets[1],
+                    "filters": [
+                        {"filterType": "PRICE_FILTER", "tickSize": decimal_to_wire(market.tick)},
+                        {"filterType": "LOT_SIZE", "stepSize": "0.00001000"},
+                    ],
+                }
+            )
+        return {"timezone": "UTC", "serverTime": self.clock(), "symbols": entries}
 
     async def _api_ticker_price(
         self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]

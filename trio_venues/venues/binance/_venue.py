@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from ...testing._server import FakeVenueServer
+from ...unified import UnifiedSupport
 from .._registry import FakeVenue, TopicGrammar, VenueEntry
 from ._book import BinanceBook, binance_depth_snapshots
 from ._client import BinanceSpot, BinanceSpotApi
 from ._fake import _STREAM_RE, binance_api_url, binance_server, binance_stream_url
+from ._unify import load_catalogue, unifier
 
 __all__ = ["VENUE"]
 
@@ -55,5 +57,10 @@ VENUE = VenueEntry(
         book_symbol="BTCUSDT",
         book_snapshots=_snapshots,
         force_book_gap=_force_book_gap,
+    ),
+    unified=UnifiedSupport(
+        load_catalogue=load_catalogue,
+        unifier=unifier,
+        fake_catalogue_url=binance_api_url,
     ),
 )

@@ -1,0 +1,115 @@
+"""The cost of unifying a trade: ``python -m benchmarks.bench_unified``.
+
+In one process: the typed Binance decode of a combined-stream trade frame,
+then the same plus :func:`trio_venues.venues.binance._unify.unify` into a
+unified ``Trade`` (a tagged msgspec Struct), and, for the choice of type, the
+same fields built into a frozen attrs class instead. Medians of interleaved
+rounds, microseconds per message; prints figures, asserts nothing. The issue's
+target: unifying costs at most +0.3 us per trade over the venue-typed path.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+import attrs
+
+from trio_venues.unified import Catalogue, Instrument
+from trio_venues.venues.binance._protocol import BinanceSpotCore
+from trio_venues.venues.binance._unify import unifier, unify
+
+FRAME = (
+    '{"stream":"btcusdt@trade","data":{"e":"trade","E":1672515782136,"s":"BTCUSDT",'
+    '"t":12345,"p":"97012.35000000","q":"0.00150000","T":1672515782136,"m":true,"M":true}}'
+)
+
+
+@attrs.frozen
+class AttrsTrade:
+    """The unified trade's fields as a frozen attrs class (the alternative measured)."""
+
+    venue: str
+    symbol: str
+    venue_symbol: str
+    side: str
+    price: Decimal
+    quantity: Decimal
+    trade_id: str
+    exchange_ns: int
+    received_at: float
+
+
+def _time(fn: Callable[[], object], n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def main(rounds: int = 7, n: int = 50_000) -> None:
+    """Print the per-message figures."""
+    core_url = "wss://stream.binance.com:9443/stream?streams=btcusdt@trade"
+    core = BinanceSpotCore(core_url)
+    catalogue = Catalogue(
+        "binance",
+        [Instrument("binance", "BTCUSDT", "BTC-USDT", "BTC", "USDT", "spot", None, None, "")],
+    )
+    decode = core.decode
+    sample = decode(FRAME, 0.0)[0].data  # type: ignore[union-attr]
+
+    def typed() -> object:
+        return decode(FRAME, 1.0)
+
+    def typed_unified() -> object:
+        return unify(decode(FRAME, 1.0)[0].data, 1.0, catalogue)  # type: ignore[union-attr]
+
+    bound = unifier(catalogue, core_url)
+
+    def typed_unified_bound() -> object:
+        return bound(decode(FRAME, 1.0)[0].data, 1.0)  # type: ignore[union-attr]
+
+    def unify_only() -> object:
+        return bound(sample, 1.0)
+
+    def attrs_only() -> object:
+        inst = catalogue.by_venue_symbol(sample.symbol)
+        return AttrsTrade(
+            "binance",
+            inst.symbol,
+            sample.symbol,
+            "sell" if sample.is_buyer_maker else "buy",
+            sample.price,
+            sample.quantity,
+            str(sample.trade_id),
+            sample.trade_time * 1_000_000,
+            1.0,
+        )
+
+    rows: dict[str, list[float]] = {
+        "typed decode": [],
+        "typed decode + unify()": [],
+        "typed decode + unifier (bound)": [],
+        "unifier alone (msgspec Struct)": [],
+        "same fields, attrs frozen": [],
+    }
+    fns = [typed, typed_unified, typed_unified_bound, unify_only, attrs_only]
+    for _ in range(rounds):
+        for name, fn in zip(rows, fns, strict=True):
+            rows[name].append(_time(fn, n))
+    print(f"unified trade cost (median of {rounds} interleaved rounds, us/message)")
+    med = {name: statistics.median(v) for name, v in rows.items()}
+    for name, value in med.items():
+        print(f"  {name:32s} {value:6.3f}")
+    print(
+        f"  the bound unifier adds "
+        f"{med['typed decode + unifier (bound)'] - med['typed decode']:+.3f}"
+        f" us per trade (target <= +0.3); attrs/msgspec build ratio "
+        f"{med['same fields, attrs frozen'] / med['unifier alone (msgspec Struct)']:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,351 @@
+"""One vocabulary for every venue: unified market-data events and instrument catalogues.
+
+The venue-native types (``trio_venues.venues.binance.Trade`` ...) stay the
+primary API: they carry every field the venue sends. The types here are the
+common subset that the same strategy code can read on every venue: a
+:class:`Trade` from Binance and one from OKX compare equal apart from their
+venue fields.
+
+Every type is a frozen msgspec ``Struct`` tagged with its ``kind``, so a
+stream of mixed events encodes to and decodes from JSON or MessagePack in C
+(:func:`encode` / :func:`decode`): the collector publishes them to NATS
+JetStream this way and the consumer reads them back as the same classes.
+msgspec rather than attrs because building one is the per-message cost of
+unifying (measured in ``benchmarks/bench_unified.py``): a tagged msgspec
+Struct builds in about a third of the time of a frozen attrs class.
+
+Values are exact: prices and quantities are :class:`~decimal.Decimal`
+(encoded as strings), never floats. Times:
+
+- ``exchange_ns``: the venue's event or trade time, integer nanoseconds since
+  the Unix epoch (whatever unit the venue used: ms, us or RFC 3339 text);
+- ``received_at``: when our reader received the message, on Trio's clock
+  (``trio.current_time()``, the same clock as ``Message.received_at``).
+
+Symbols: ``symbol`` is the canonical spelling (``BTC-USDT`` for spot: base,
+dash, quote, upper case); ``venue_symbol`` is the venue's own (``BTCUSDT``,
+``BTC-USDT``, ``BTC-USD``). Mapping between them uses an instrument
+:class:`Catalogue`, never a guess: a symbol missing from the catalogue is an
+:class:`UnknownSymbol` error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
+
+import attrs
+import msgspec
+
+from .errors import TrioVenuesError
+
+if TYPE_CHECKING:
+    from .testing._server import FakeVenueServer
+
+__all__ = [
+    "BestBidAsk",
+    "Candle",
+    "Catalogue",
+    "FundingRate",
+    "Instrument",
+    "InstrumentKind",
+    "Liquidation",
+    "OpenInterest",
+    "Side",
+    "Ticker",
+    "Trade",
+    "UnifiedEvent",
+    "UnifiedSupport",
+    "Unifier",
+    "UnknownSymbol",
+    "decode",
+    "encode",
+]
+
+#: the taker's side of a trade, or the side of a liquidated position's order
+Side: TypeAlias = Literal["buy", "sell"]
+#: what an instrument is
+InstrumentKind: TypeAlias = Literal["spot", "perpetual", "future", "option"]
+
+_NS_PER_MS: Final = 1_000_000
+
+
+class UnknownSymbol(TrioVenuesError, KeyError):
+    """A symbol the venue's instrument catalogue does not list.
+
+    Refresh the catalogue (``await catalogue_source.refresh()``) if the venue
+    listed it recently, or check the spelling: canonical symbols are
+    ``BASE-QUOTE`` in upper case (``BTC-USDT``).
+    """
+
+    def __init__(self, venue: str, symbol: str, *, canonical: bool) -> None:
+        self.venue = venue
+        self.symbol = symbol
+        spelling = "canonical symbol" if canonical else "venue symbol"
+        super().__init__(
+            f"{venue}: {spelling} {symbol!r} is not in the instrument catalogue; refresh the "
+            "catalogue if it was listed recently, or check the spelling "
+            "(canonical spot symbols are BASE-QUOTE in upper case, e.g. 'BTC-USDT')"
+        )
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class _Event(msgspec.Struct, frozen=True, gc=False, tag_field="kind"):
+    """Fields every unified market-data event has."""
+
+    venue: str
+    symbol: str
+    venue_symbol: str
+
+
+class Trade(_Event, frozen=True, gc=False, tag="trade"):
+    """One trade (a public fill).
+
+    Attributes:
+        side: the taker's side (``"buy"``: the buyer crossed the spread).
+        price, quantity: exact values (quantity in the base asset).
+        trade_id: the venue's trade id as the venue spells it (text).
+        exchange_ns: the venue's trade time, nanoseconds since the epoch.
+        received_at: when our reader received it (Trio clock).
+    """
+
+    side: Side
+    price: Decimal
+    quantity: Decimal
+    trade_id: str
+    exchange_ns: int
+    received_at: float
+
+
+class BestBidAsk(_Event, frozen=True, gc=False, tag="bbo"):
+    """The top of the book: best bid and best ask with their quantities.
+
+    ``update_id`` is the venue's book update id or sequence number as text,
+    when the venue gives one (``None`` otherwise); ``exchange_ns`` is ``None``
+    where the venue sends no time with it (Binance ``bookTicker``).
+    """
+
+    bid_price: Decimal
+    bid_quantity: Decimal
+    ask_price: Decimal
+    ask_quantity: Decimal
+    update_id: str | None
+    exchange_ns: int | None
+    received_at: float
+
+
+class Ticker(_Event, frozen=True, gc=False, tag="ticker"):
+    """A rolling 24-hour ticker.
+
+    Fields a venue does not send are ``None`` (never a made-up zero).
+    """
+
+    last_price: Decimal
+    bid_price: Decimal | None
+    ask_price: Decimal | None
+    open_24h: Decimal | None
+    high_24h: Decimal | None
+    low_24h: Decimal | None
+    volume_24h: Decimal | None
+    quote_volume_24h: Decimal | None
+    exchange_ns: int
+    received_at: float
+
+
+class Candle(_Event, frozen=True, gc=False, tag="candle"):
+    """One candlestick (OHLCV) of ``interval`` (``1m``, ``1h``, ``1d`` ...).
+
+    ``closed`` is ``True`` for the final update of the bar; earlier updates of
+    the same bar (same ``open_ns``) carry the bar so far.
+    """
+
+    interval: str
+    open_ns: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    closed: bool
+    exchange_ns: int
+    received_at: float
+
+
+class FundingRate(_Event, frozen=True, gc=False, tag="funding"):
+    """A perpetual's funding rate and when it applies."""
+
+    rate: Decimal
+    funding_ns: int | None
+    exchange_ns: int
+    received_at: float
+
+
+class OpenInterest(_Event, frozen=True, gc=False, tag="open_interest"):
+    """A derivative's open interest, in contracts or the base asset as the venue reports."""
+
+    open_interest: Decimal
+    exchange_ns: int
+    received_at: float
+
+
+class Liquidation(_Event, frozen=True, gc=False, tag="liquidation"):
+    """A forced liquidation order: ``side`` is the liquidation order's side."""
+
+    side: Side
+    price: Decimal
+    quantity: Decimal
+    exchange_ns: int
+    received_at: float
+
+
+#: every unified market-data event type
+UnifiedEvent: TypeAlias = (
+    Trade | BestBidAsk | Ticker | Candle | FundingRate | OpenInterest | Liquidation
+)
+
+_ENCODER: Final = msgspec.json.Encoder(decimal_format="string")
+_DECODER: Final = msgspec.json.Decoder(UnifiedEvent)
+
+
+def encode(event: UnifiedEvent) -> bytes:
+    """The event as compact JSON (Decimals as exact strings, ``kind`` as the tag)."""
+    return _ENCODER.encode(event)
+
+
+def decode(data: bytes | str) -> UnifiedEvent:
+    """An event back from :func:`encode`'s JSON.
+
+    Raises:
+        msgspec.ValidationError, msgspec.DecodeError: not a unified event.
+    """
+    return _DECODER.decode(data)
+
+
+def ms_to_ns(ms: int) -> int:
+    """Milliseconds since the epoch as nanoseconds."""
+    return ms * _NS_PER_MS
+
+
+# -- instruments -------------------------------------------------------------------
+
+
+class Instrument(msgspec.Struct, frozen=True, gc=False):
+    """One tradable instrument of a venue.
+
+    Attributes:
+        venue: the venue's registry name (``"binance"``).
+        venue_symbol: the venue's own spelling (``"BTCUSDT"``).
+        symbol: the canonical spelling (``"BTC-USDT"`` for spot).
+        base, quote: the assets, upper case.
+        kind: spot, perpetual, future or option.
+        tick_size: the price increment (``None`` when the venue does not say).
+        lot_size: the quantity increment (``None`` when the venue does not say).
+        status: the venue's trading status text (``"TRADING"``, ``"live"`` ...).
+    """
+
+    venue: str
+    venue_symbol: str
+    symbol: str
+    base: str
+    quote: str
+    kind: InstrumentKind
+    tick_size: Decimal | None
+    lot_size: Decimal | None
+    status: str
+
+
+class Catalogue:
+    """A venue's instruments, looked up by venue or canonical symbol.
+
+    A catalogue is an immutable snapshot; a venue's loader builds a new one on
+    refresh. Look-ups that miss raise :class:`UnknownSymbol`.
+    """
+
+    def __init__(self, venue: str, instruments: Iterable[Instrument]) -> None:
+        self.venue = venue
+        self._by_venue: dict[str, Instrument] = {}
+        self._by_symbol: dict[str, Instrument] = {}
+        for inst in instruments:
+            if inst.venue != venue:
+                raise ValueError(f"instrument {inst.venue_symbol!r} belongs to {inst.venue!r}")
+            self._by_venue[inst.venue_symbol] = inst
+            self._by_symbol[inst.symbol] = inst
+
+    def __repr__(self) -> str:
+        return f"<Catalogue {self.venue}: {len(self._by_venue)} instruments>"
+
+    def __len__(self) -> int:
+        return len(self._by_venue)
+
+    def __iter__(self) -> Iterator[Instrument]:
+        return iter(self._by_venue.values())
+
+    def __contains__(self, venue_symbol: object) -> bool:
+        return venue_symbol in self._by_venue
+
+    def by_venue_symbol(self, venue_symbol: str) -> Instrument:
+        """The instrument the venue spells ``venue_symbol``.
+
+        Raises:
+            UnknownSymbol: the catalogue does not list it.
+        """
+        try:
+            return self._by_venue[venue_symbol]
+        except KeyError:
+            raise UnknownSymbol(self.venue, venue_symbol, canonical=False) from None
+
+    def by_symbol(self, symbol: str) -> Instrument:
+        """The instrument whose canonical spelling is ``symbol``.
+
+        Raises:
+            UnknownSymbol: the catalogue does not list it.
+        """
+        try:
+            return self._by_symbol[symbol]
+        except KeyError:
+            raise UnknownSymbol(self.venue, symbol, canonical=True) from None
+
+    def canonical(self, venue_symbol: str) -> str:
+        """``BTCUSDT`` -> ``BTC-USDT`` (see :meth:`by_venue_symbol`)."""
+        return self.by_venue_symbol(venue_symbol).symbol
+
+    def venue_symbol(self, symbol: str) -> str:
+        """``BTC-USDT`` -> the venue's spelling (see :meth:`by_symbol`)."""
+        return self.by_symbol(symbol).venue_symbol
+
+    def as_mapping(self) -> Mapping[str, Instrument]:
+        """Instruments by venue symbol (read-only view)."""
+        return self._by_venue.copy()
+
+
+def spot_symbol(base: str, quote: str) -> str:
+    """The canonical spot symbol: ``BASE-QUOTE`` in upper case."""
+    return f"{base.upper()}-{quote.upper()}"
+
+
+#: a venue's unifier bound to one connection: ``(payload, received_at) -> event or None``
+Unifier: TypeAlias = Callable[[Any, float], UnifiedEvent | None]
+
+
+@attrs.frozen(kw_only=True)
+class UnifiedSupport:
+    """What a venue's registry entry provides for the unified vocabulary.
+
+    Attributes:
+        load_catalogue: ``await load_catalogue(url=None, **connect_options)``
+            fetches the venue's instrument :class:`Catalogue` (over the
+            WebSocket where the venue offers it, else its REST endpoint).
+        unifier: ``unifier(catalogue, stream_url)``: the pure function turning
+            that connection's typed payloads into unified events (``None``
+            for payloads without a unified form).
+        fake_catalogue_url: the URL ``load_catalogue`` uses against a started
+            fake server of the venue (tests, the demo and the collector's
+            offline mode).
+    """
+
+    load_catalogue: Callable[..., Awaitable[Catalogue]]
+    unifier: Callable[[Catalogue, str], Unifier]
+    fake_catalogue_url: Callable[[FakeVenueServer[Any]], str] | None = None
