@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install test lint types pytest demo bench conformance clean
+.PHONY: install test lint types pytest docs demo bench conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,16 @@ types: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint types pytest
+test: lint types pytest docs
+
+$(VENV)/.installed-docs: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,docs]'
+	touch $@
+
+# The documentation site (MkDocs + mkdocstrings), built strictly: a broken
+# reference or a missing page fails the build. Output: build/site/.
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 demo: $(STAMP)
 	$(BIN)/python -m trio_venues demo

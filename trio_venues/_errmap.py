@@ -17,7 +17,8 @@ fault reads the same whatever transport is configured.
 
 Why TLS is done here and at once: trio-websocket performs the TLS handshake
 lazily inside its first write, and a certificate failure there surfaced as a
-60 s ``ConnectionTimeout`` with the SSL reason lost (``RELIABILITY.md`` 1, 2.3).
+60 s ``ConnectionTimeout`` with the SSL reason lost (``docs/reliability.md``,
+"TLS failures and connect timeouts").
 :func:`open_stream` runs ``do_handshake()`` before returning, so a bad
 certificate, a wrong host name or a non-TLS peer raise
 :class:`~trio_venues.errors.TLSFailed` within one round trip, keeping the

@@ -8,7 +8,7 @@ cancelled cannot reach another caller: it is reported as *late*.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
@@ -50,7 +50,9 @@ class PendingRequests(Generic[W]):
 
     def __init__(self) -> None:
         self._entries: dict[RequestId, Pending[W]] = {}
-        self._abandoned: deque[RequestId] = deque(maxlen=_ABANDONED_MEMORY)
+        # Abandoned entries by id, oldest first, at most _ABANDONED_MEMORY: a
+        # late answer to a subscribe still changes what the venue sends us.
+        self._abandoned: OrderedDict[RequestId, Pending[W]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -85,13 +87,20 @@ class PendingRequests(Generic[W]):
         return entry
 
     def abandon(self, request_id: RequestId) -> None:
-        """Forget a request whose caller timed out or was cancelled."""
-        if self._entries.pop(request_id, None) is not None:
-            self._abandoned.append(request_id)
+        """Set aside a request whose caller timed out or was cancelled."""
+        entry = self._entries.pop(request_id, None)
+        if entry is not None:
+            self._abandoned[request_id] = entry
+            if len(self._abandoned) > _ABANDONED_MEMORY:
+                self._abandoned.popitem(last=False)
 
     def was_abandoned(self, request_id: RequestId) -> bool:
         """Whether ``request_id`` belonged to a caller that gave up (a late response)."""
         return request_id in self._abandoned
+
+    def resolve_late(self, request_id: RequestId) -> Pending[W] | None:
+        """The abandoned entry a late response answers (then forgotten), or ``None``."""
+        return self._abandoned.pop(request_id, None)
 
     def fail_all(self, error: BaseException) -> list[Pending[W]]:
         """Fail every request in flight with ``error``; returns the failed entries."""

@@ -31,7 +31,7 @@ How it is built, and why:
   source are passed in. A *streak* is the run of attempts since the scope
   started or since the last *stable* connection ended (one that stayed up for
   ``stable_after`` seconds); only the end of a stable connection resets the
-  backoff, never a bare handshake (``../shared/RELIABILITY.md`` 2.6: a server
+  backoff, never a bare handshake (``docs/reliability.md``, "Retry table": a server
   that accepts and closes at once must not get an immediate retry each time).
 - **Overflow policy of ``ws.events``**: block. The forwarder waits for room,
   which makes the inner connection's own ``overflow_policy`` apply; the

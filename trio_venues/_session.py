@@ -198,6 +198,8 @@ class Connection:
         self._pending: PendingRequests[_Waiter] = PendingRequests()
         self._pending_slots = trio.Semaphore(config.max_pending)
         self._subscriptions: set[str] = set(core.initial_topics(url))
+        # Topics with a subscribe request in flight, and that request's "done" event.
+        self._subscribing: dict[str, trio.Event] = {}
         self._outbox: deque[_Outgoing] = deque()
         self._control: deque[_Outgoing] = deque()
         self._outbox_lot = trio.lowlevel.ParkingLot()
@@ -259,7 +261,11 @@ class Connection:
 
     @property
     def subscriptions(self) -> frozenset[str]:
-        """The topics the venue has acknowledged (exact at all times)."""
+        """The topics the venue has acknowledged (exact at all times).
+
+        Streams named in the URL are in it from the start; an acknowledgement
+        that arrives after its caller timed out or was cancelled still counts.
+        """
         return frozenset(self._subscriptions)
 
     @property
@@ -335,23 +341,47 @@ class Connection:
     ) -> None:
         """Subscribe to ``topics``; returns once the venue acknowledged every batch.
 
-        Topics already subscribed are skipped (nothing is sent for them).
-        Topics go out in batches of the venue's per-request limit.
-        ``timeout`` bounds the wait for each batch's acknowledgement (default
-        ``config.request_timeout``).
+        Topics already subscribed are skipped (nothing is sent for them), and
+        so are topics another task is subscribing at this moment: this call
+        waits for that request's answer instead, then asks only for what it
+        did not get. Topics go out in batches of the venue's per-request
+        limit. ``timeout`` bounds the wait for each batch's acknowledgement
+        (default ``config.request_timeout``); an acknowledgement that comes
+        after it still updates ``ws.subscriptions`` (with a ``Subscribed`` event).
 
         Raises:
             SubscriptionError: the venue refused some topics; ``.topics`` lists
                 them, and the accepted ones stay in ``ws.subscriptions``.
-            RequestTimeout, ConnectionLost, NotConnected, RateLimitExceeded.
+            RequestTimeout: the venue did not acknowledge in time.
+            ConnectionLost: the connection ended before the acknowledgement.
+            NotConnected: the connection is not open.
+            RateLimitExceeded: a local subscription or message limit refused it.
         """
         self._check_open()
-        new = [t for t in dict.fromkeys(topics) if t not in self._subscriptions]
+        while True:
+            new = [t for t in dict.fromkeys(topics) if t not in self._subscriptions]
+            # One SUBSCRIBE per topic at a time: wait for another task's
+            # request for the same topic, then look again (if that one was
+            # refused or timed out, this call asks for itself).
+            busy = next((self._subscribing[t] for t in new if t in self._subscribing), None)
+            if busy is None:
+                break
+            await busy.wait()
+            self._check_open()
         if not new:
             return
         if self._limits is not None:
             self._limits.check_subscriptions(len(self._subscriptions), len(new))
-        await self._batched("subscribe", new, timeout)
+        done = trio.Event()
+        for topic in new:
+            self._subscribing[topic] = done
+        try:
+            await self._batched("subscribe", new, timeout)
+        finally:
+            for topic in new:
+                if self._subscribing.get(topic) is done:
+                    del self._subscribing[topic]
+            done.set()
 
     async def unsubscribe(
         self,
@@ -363,7 +393,10 @@ class Connection:
         ``timeout`` bounds the wait for each batch's acknowledgement.
 
         Raises:
-            SubscriptionError, RequestTimeout, ConnectionLost, NotConnected.
+            SubscriptionError: the venue refused the unsubscribe.
+            RequestTimeout: the venue did not acknowledge in time.
+            ConnectionLost: the connection ended before the acknowledgement.
+            NotConnected: the connection is not open.
         """
         self._check_open()
         gone = [t for t in dict.fromkeys(topics) if t in self._subscriptions]
@@ -388,7 +421,9 @@ class Connection:
             The venue's result.
 
         Raises:
-            RequestTimeout: no response in time (a later response becomes an ``ErrorEvent``).
+            RequestTimeout: no response in time (a later response becomes an
+                ``ErrorEvent``; a late subscribe/unsubscribe acknowledgement
+                updates ``subscriptions`` and is reported as ``Subscribed``/``Unsubscribed``).
             VenueError: the venue answered with an error (``AuthenticationError`` ...).
             ConnectionLost: the connection ended first; the request was not re-sent.
             NotConnected: the connection had already ended.
@@ -950,6 +985,17 @@ class Connection:
         entry = self._pending.resolve(response.request_id, response.result, response.error)
         if entry is None:
             late = self._pending.was_abandoned(response.request_id)
+            abandoned = self._pending.resolve_late(response.request_id)
+            if abandoned is not None and abandoned.method in ("subscribe", "unsubscribe"):
+                # Its caller gave up (RequestTimeout, cancelled), but the venue
+                # acted on it: keep ws.subscriptions exact (retry_scope replays
+                # from it) and report it like any acknowledgement.
+                accepted, refused = topic_outcome(abandoned.topics, response)
+                if accepted:
+                    self._record_subscriptions(abandoned.method, accepted)
+                if refused:
+                    self._deliver_control(ErrorEvent(_subscription_error(refused)))
+                return
             self._deliver_control(
                 ErrorEvent(
                     UnexpectedResponse(
@@ -965,17 +1011,22 @@ class Connection:
             # A subscription's outcome is per topic; the caller raises for the refused.
             entry.error = None
             entry.accepted, entry.refused = topic_outcome(entry.topics, response)
-            if entry.accepted and entry.method == "subscribe":
-                self._subscriptions.update(entry.accepted)
-                self._deliver_control(Subscribed(entry.accepted))
-            elif entry.accepted:
-                self._subscriptions.difference_update(entry.accepted)
-                self._deliver_control(Unsubscribed(entry.accepted))
+            if entry.accepted:
+                self._record_subscriptions(entry.method, entry.accepted)
             if entry.refused and entry.waiter.unprompted:
                 self._deliver_control(ErrorEvent(_subscription_error(entry.refused)))
         elif isinstance(entry.error, Exception) and entry.waiter.unprompted:
             self._deliver_control(ErrorEvent(entry.error))
         entry.waiter.event.set()
+
+    def _record_subscriptions(self, method: str, topics: tuple[str, ...]) -> None:
+        """The venue acknowledged (maybe late) a subscribe or unsubscribe of ``topics``."""
+        if method == "subscribe":
+            self._subscriptions.update(topics)
+            self._deliver_control(Subscribed(topics))
+        else:
+            self._subscriptions.difference_update(topics)
+            self._deliver_control(Unsubscribed(topics))
 
     # -- internals: the core acting unprompted -----------------------------------------
 

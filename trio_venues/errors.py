@@ -109,7 +109,7 @@ class TLSFailed(ConnectFailed):
         self.ssl_reason = ssl_reason
 
 
-# HTTP statuses after which a retry may succeed (RELIABILITY.md 2.6).
+# HTTP statuses after which a retry may succeed (docs/reliability.md, "Retry table").
 _RETRYABLE_STATUS = frozenset({408, 418, 425, 429, 500, 502, 503, 504})
 
 
@@ -193,7 +193,8 @@ class RequestTimeout(TrioVenuesError):
     def __init__(self, method: str, request_id: object, timeout: float) -> None:
         super().__init__(
             f"no response to {method!r} (id {request_id!r}) within {timeout}s; its outcome at "
-            "the venue is unknown; pass timeout= to wait longer"
+            "the venue is unknown (a late answer is reported as an event). To wait longer, "
+            "pass timeout= to the call or request_timeout= to connect()"
         )
         self.method = method
         self.request_id = request_id

@@ -7,7 +7,7 @@ connect again. The close-code table lives in one place,
 :func:`classify_close_code`; a venue core may override it per code (Binance
 sends 1008 "Too many requests" as a rate signal, which is retryable there).
 
-The table, after RFC 6455 section 7.4 and ``../shared/RELIABILITY.md`` 2.6:
+The table, after RFC 6455 section 7.4 and ``docs/reliability.md`` ("Retry table"):
 
 ======================  =========================================  =========
 code                    meaning                                    retryable

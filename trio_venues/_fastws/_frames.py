@@ -8,7 +8,7 @@ moves bytes.
 **Why it is built like this.** The reader is the hot path: a Binance trade
 stream is ~200-byte text frames, hundreds of them per 64 KiB read, and
 wsproto's per-frame objects cap a Python client at ~150k msgs/s
-(``PERFORMANCE.md``). So :meth:`FrameDecoder.receive_data` parses every
+(``docs/performance.md``). So :meth:`FrameDecoder.receive_data` parses every
 complete frame in one read in a single loop over the read's own ``bytes``, and
 the common case (a whole unfragmented text or binary frame with no RSV bits)
 costs two byte lookups, a slice and a decode: no frame object, no copy into a

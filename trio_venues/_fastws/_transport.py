@@ -17,7 +17,7 @@ echo its code (1000 when it had none) and raise
 ``TransportClosed(RemoteClosed)``. These sends are bounded by
 ``close_timeout``, after which the stream is closed forcefully: a peer that
 stops reading cannot hang the reader (the hang trio-websocket and
-websockets.trio show, ``RELIABILITY.md`` 1.4). :meth:`~FastTransport.aclose`
+websockets.trio show, ``docs/reliability.md``, "Close watchdog"). :meth:`~FastTransport.aclose`
 then waits for the server's close frame and its TCP close; the session bounds
 that and calls :meth:`~FastTransport.abort`.
 
@@ -60,7 +60,7 @@ __all__ = [
 RECEIVE_SIZE: Final = 64 * 1024
 #: Bytes asked per read while reads come back full (a backlog): fewer, larger
 #: reads were up to 1.3x faster on a saturated loopback trade feed (in some
-#: runs; the machine is noisy, see PERFORMANCE.md).
+#: runs; the machine is noisy, see docs/performance.md).
 MAX_RECEIVE_SIZE: Final = 256 * 1024
 
 # How long we keep reading the body of a rejected upgrade before reporting it:

@@ -16,114 +16,19 @@ as usual, which :func:`main` also turns into exit status 130.
 from __future__ import annotations
 
 import argparse
-import enum
 import math
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Any, TextIO
 
 import trio
 
+from ._common import EXIT_CODES_HELP, ExitCode, Output, Stopper, venue_choices
+
 __all__ = ["ExitCode", "Output", "Stopper", "build_parser", "main", "run"]
 
-#: The venues the commands know, by the name given on the command line.
-VENUES = ("binance-spot",)
 TRANSPORTS = ("default", "trio-websocket")
-
-
-class ExitCode(enum.IntEnum):
-    """The exit statuses of every ``trio-venues`` command (documented in ``--help``)."""
-
-    #: the command did what was asked (``--count`` messages, the whole duration...)
-    OK = 0
-    #: an unexpected error (the message says what happened)
-    FAILURE = 1
-    #: bad arguments, an invalid topic or recording, a topic the venue refused
-    USAGE = 2
-    #: the connection could not be opened (refused, DNS, TLS, HTTP rejection, timeout)
-    CONNECT_FAILED = 3
-    #: the connection ended before ``--count`` messages (or at all, without ``--count``)
-    DISCONNECTED = 4
-    #: ``replay --port``: the port cannot be listened on (in use, or not allowed)
-    LISTEN_FAILED = 5
-    #: interrupted by Ctrl-C (128 + SIGINT); what was written so far is complete
-    INTERRUPTED = 130
-
-
-EXIT_CODES_HELP = """\
-exit status:
-  0    done: --count messages received, the duration elapsed, the replay ended
-  1    an unexpected error
-  2    usage error: bad arguments, an invalid topic or recording file, a topic the
-       venue refused
-  3    the connection could not be opened (refused, DNS, TLS, HTTP rejection, timeout)
-  4    the connection ended before --count messages (or at all, without --count)
-  5    replay --port N: 127.0.0.1:N cannot be listened on (in use, or not allowed)
-  130  interrupted by Ctrl-C (output written so far is complete)
-"""
-
-
-class Output:
-    """Where a command writes: results to ``stdout``, progress and errors to ``stderr``.
-
-    Keeping the two apart lets a script pipe ``stdout`` (events, JSON lines)
-    while the human still sees connection notes on the terminal.
-    """
-
-    def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
-        self.stdout = stdout if stdout is not None else sys.stdout
-        self.stderr = stderr if stderr is not None else sys.stderr
-
-    def line(self, text: str) -> None:
-        """Write one line of results to ``stdout``."""
-        print(text, file=self.stdout, flush=True)
-
-    def note(self, text: str) -> None:
-        """Write one line of progress or diagnostics to ``stderr``."""
-        print(text, file=self.stderr, flush=True)
-
-    def error(self, text: str) -> None:
-        """Write an error to ``stderr``, prefixed like every command-line tool's."""
-        self.note(f"trio-venues: error: {text}")
-
-    @property
-    def is_terminal(self) -> bool:
-        """Whether ``stdout`` is an interactive terminal (the live view needs one)."""
-        isatty = getattr(self.stdout, "isatty", None)
-        return bool(isatty is not None and isatty())
-
-
-class Stopper:
-    """Ctrl-C for commands: cancels the scopes the command registered, and remembers it.
-
-    A command wraps the work that Ctrl-C should stop in ``with
-    stopper.scope():`` and then checks :attr:`interrupted` to finish up (a
-    summary, a flush) and return :attr:`ExitCode.INTERRUPTED`.
-    """
-
-    def __init__(self) -> None:
-        self.interrupted = False
-        self._scopes: set[trio.CancelScope] = set()
-
-    @contextmanager
-    def scope(self) -> Iterator[trio.CancelScope]:
-        """A cancel scope that :meth:`interrupt` cancels (at once, if it already ran)."""
-        with trio.CancelScope() as scope:
-            if self.interrupted:
-                scope.cancel(reason="interrupted (Ctrl-C)")
-            self._scopes.add(scope)
-            try:
-                yield scope
-            finally:
-                self._scopes.discard(scope)
-
-    def interrupt(self) -> None:
-        """Stop the registered work (what SIGINT does)."""
-        self.interrupted = True
-        for scope in list(self._scopes):
-            scope.cancel(reason="interrupted (Ctrl-C)")
 
 
 # -- argument types ---------------------------------------------------------------------
@@ -270,7 +175,9 @@ def build_parser(output: Output | None = None) -> argparse.ArgumentParser:
         "--jsonl: {topic, type, data, received_at}, prices and quantities as exact "
         "decimal strings.",
     )
-    stream.add_argument("venue", metavar="VENUE", choices=VENUES, help="binance-spot")
+    stream.add_argument(
+        "venue", metavar="VENUE", choices=venue_choices(), help=", ".join(venue_choices())
+    )
     stream.add_argument(
         "topics", metavar="TOPIC", nargs="+", help="stream names, e.g. btcusdt@trade"
     )
@@ -290,7 +197,9 @@ def build_parser(output: Output | None = None) -> argparse.ArgumentParser:
         'lines ({"t": seconds, "frame": "..."}), the format `trio-venues replay` and '
         "trio_venues.testing.binance.FakeBinance.replay() serve back.",
     )
-    record.add_argument("venue", metavar="VENUE", choices=VENUES, help="binance-spot")
+    record.add_argument(
+        "venue", metavar="VENUE", choices=venue_choices(), help=", ".join(venue_choices())
+    )
     record.add_argument(
         "topics", metavar="TOPIC", nargs="+", help="stream names, e.g. btcusdt@trade"
     )
@@ -311,12 +220,19 @@ def build_parser(output: Output | None = None) -> argparse.ArgumentParser:
     replay = sub_parser(
         "replay",
         summary="serve a recording through the fake venue on 127.0.0.1",
-        description="Serve a recording to every client that connects to the printed URL "
+        description="Serve a recording through the venue's fake to every client that connects "
+        "to the printed URL "
         "(each connection gets it from the start, at the recorded pace divided by "
         "--speed, then a close 1000). With --stream, also connect a client and print "
         "the typed events (as `trio-venues stream` does); it ends when the replay ends.",
     )
     replay.add_argument("file", metavar="FILE", help="a recording made by `trio-venues record`")
+    replay.add_argument(
+        "--venue",
+        choices=venue_choices(),
+        default="binance",
+        help="the fake venue to serve it through (default: %(default)s)",
+    )
     replay.add_argument(
         "--speed",
         type=_positive_float,
@@ -396,6 +312,7 @@ def _command(args: argparse.Namespace, output: Output, stopper: Stopper) -> Awai
                 count=args.count,
                 jsonl=args.jsonl,
                 transport=args.transport,
+                venue=args.venue,
             ),
             output,
             stopper,
@@ -425,6 +342,7 @@ def _command(args: argparse.Namespace, output: Output, stopper: Stopper) -> Awai
                 count=args.count,
                 duration=args.duration,
                 transport=args.transport,
+                venue=args.venue,
             ),
             output,
             stopper,
@@ -442,6 +360,7 @@ def _command(args: argparse.Namespace, output: Output, stopper: Stopper) -> Awai
             stream=args.stream,
             jsonl=args.jsonl,
             transport=args.transport,
+            venue=args.venue,
         ),
         output,
         stopper,

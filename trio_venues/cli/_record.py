@@ -1,38 +1,47 @@
-"""``trio-venues record`` and ``replay``: raw frames to a file, and back through the fake.
+"""``trio-venues record`` and ``replay``: raw frames to a file, and back through a fake.
 
-A recording is the fake Binance venue's replay format
+A recording is the venue-neutral replay format
 (:class:`~trio_venues.testing.RecordedFrame`, read by
 :func:`~trio_venues.testing.read_recording`): JSON lines
 ``{"t": seconds since the connection opened, "frame": "<text frame as received>"}``.
 
-``record`` connects a :class:`~trio_venues.RawWebSocket` to the combined-stream
-URL with the topics in its query (``.../stream?streams=a/b``), so the venue
-starts sending at once and every frame written is a data frame exactly as it
-arrived. ``replay`` serves a recording with
-:meth:`FakeBinance.replay() <trio_venues.testing.binance.FakeBinance.replay>` to every
-client that connects to 127.0.0.1 (a free port, or ``--port``), then closes
-with 1000; this is how a user turns a production capture into a regression
-test.
+``record`` connects a :class:`~trio_venues.RawWebSocket`. On a venue whose URL
+can carry the topics (Binance's combined streams, ``.../stream?streams=a/b``)
+it connects to that URL; on any other it sends the venue's own subscribe frame
+(made by the venue's core) and leaves the venue's acknowledgement out of the
+recording, so every frame written is a data frame exactly as it arrived.
+``replay`` serves a recording (:func:`~trio_venues.testing.replay_recording`)
+through the venue's fake to every client that connects to 127.0.0.1 (a free
+port, or ``--port``), then closes with 1000; this is how a user turns a
+production capture into a regression test.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from functools import partial
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import attrs
 import trio
 
-from .. import BinanceSpot, RawWebSocket
-from ..errors import ConnectFailed, RateLimitExceeded
+from .. import ConnectionConfig, RawWebSocket
+from .._core import Response, SendContext, VenueCore
+from ..errors import ConnectFailed, DecodeError, RateLimitExceeded
 from ..events import Connected, Disconnected, Message
 from ..reasons import DisconnectReason, RemoteClosed
-from ..testing import FakeVenueServer, RecordedFrame, ServerConnection, read_recording
-from ..testing.binance import FakeBinance, binance_server
-from ._app import ExitCode, Output, Stopper
-from ._stream import LineFile, check_topics, make_sink, running_fake, stream_events
+from ..testing import (
+    FakeVenueServer,
+    RecordedFrame,
+    ServerConnection,
+    read_recording,
+    replay_recording,
+)
+from ..venues._registry import VenueEntry
+from ._common import ExitCode, Output, Stopper, check_topics, resolve_venue, running_fake
+from ._stream import LineFile, make_sink, stream_events
 from ._view import describe_reason
 
 __all__ = [
@@ -63,6 +72,7 @@ class RecordOptions:
     count: int | None = None
     duration: float | None = None
     transport: str = "default"
+    venue: str = "binance"
 
 
 @attrs.frozen
@@ -75,6 +85,7 @@ class ReplayOptions:
     stream: bool = False
     jsonl: str | None = None
     transport: str = "default"
+    venue: str = "binance"
 
 
 # -- record ---------------------------------------------------------------------------------
@@ -89,8 +100,13 @@ async def record_frames(
     count: int | None = None,
     duration: float | None = None,
     transport: str = "default",
+    subscribe: tuple[VenueCore, tuple[str, ...]] | None = None,
 ) -> int:
     """Write every text frame from ``url`` to ``file`` as a :class:`RecordedFrame` line.
+
+    With ``subscribe=(core, topics)``, send ``core``'s subscribe frame for
+    ``topics`` once connected, and leave the frames ``core`` reads as
+    responses (the acknowledgement) out of the recording.
 
     Returns the exit status: OK after ``count`` frames or ``duration``
     seconds, DISCONNECTED when the connection ends first, CONNECT_FAILED,
@@ -106,9 +122,16 @@ async def record_frames(
                     if isinstance(event, Connected):
                         started = event.at
                         output.note(f"recording {url}")
+                        if subscribe is not None:
+                            core, topics = subscribe
+                            context = SendContext(trio.current_time(), time.time())
+                            frame = core.encode_subscribe(topics, core.next_request_id(), context)
+                            await ws.send(frame)
                     elif isinstance(event, Message):
                         if not isinstance(event.data, str):
                             output.note("skipped a binary frame (recordings hold text frames)")
+                            continue
+                        if subscribe is not None and _is_response(subscribe[0], event.data):
                             continue
                         t = round(max(event.received_at - started, 0.0), _T_DIGITS)
                         await file.write(RecordedFrame(t, event.data).to_json_line())
@@ -136,21 +159,30 @@ async def record_frames(
     return ExitCode.FAILURE
 
 
-def _combined_base(url: str | None) -> str | None:
-    """Why ``url`` cannot take ``?streams=``, or ``None`` when it can."""
+def _is_response(core: VenueCore, frame: str) -> bool:
+    """Whether ``core`` reads ``frame`` as a response (an ack to leave out)."""
+    try:
+        return any(isinstance(out, Response) for out in core.decode(frame, 0.0))
+    except DecodeError:
+        return False
+
+
+def _url_problem(entry: VenueEntry, url: str | None) -> str | None:
+    """Why ``url`` cannot be recorded from, or ``None`` when it can."""
     if url is None:
         return None
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss"):
         return f"--url must be a ws:// or wss:// URL, got {url!r}"
-    if parts.query:
-        return f"--url must have no query: the topics are added as ?streams=... ({url!r})"
+    if parts.query and entry.topics_url is not None:
+        return f"--url must have no query: the topics are added to it ({url!r})"
     return None
 
 
 async def run_record(options: RecordOptions, output: Output, stopper: Stopper) -> int:
     """``trio-venues record``: returns the exit status."""
-    problem = check_topics(options.topics) or _combined_base(options.url)
+    entry = resolve_venue(options.venue)
+    problem = check_topics(entry, options.topics) or _url_problem(entry, options.url)
     if problem is not None:
         output.error(problem)
         return ExitCode.USAGE
@@ -160,22 +192,31 @@ async def run_record(options: RecordOptions, output: Output, stopper: Stopper) -
         output.error(f"cannot write {options.out}: {exc}")
         return ExitCode.USAGE
 
-    async def record(base: str) -> int:
+    async def record(base: str, endpoint: str | None) -> int:
+        subscribe = None
+        if entry.topics_url is not None:
+            url = entry.topics_url(base, options.topics)
+        else:
+            url = base
+            core = entry.client(endpoint).make_core(ConnectionConfig(), base)
+            subscribe = (core, options.topics)
         return await record_frames(
-            BinanceSpot.combined_url(*options.topics, base=base),
+            url,
             file,
             output=output,
             stopper=stopper,
             count=options.count,
             duration=options.duration,
             transport=options.transport,
+            subscribe=subscribe,
         )
 
     try:
         if options.fake:
-            async with running_fake() as server:
-                return await record(server.url)
-        return await record(options.url or BinanceSpot.default_url)
+            async with running_fake(entry) as server:
+                assert entry.fake is not None
+                return await record(entry.fake.url(server, ()), entry.fake.endpoint)
+        return await record(options.url or entry.client().default_url, None)
     finally:
         await file.aclose()
 
@@ -184,7 +225,6 @@ async def run_record(options: RecordOptions, output: Output, stopper: Stopper) -
 
 
 async def _replay_to(
-    server: FakeVenueServer[FakeBinance],
     conn: ServerConnection,
     frames: list[RecordedFrame],
     speed: float,
@@ -195,7 +235,7 @@ async def _replay_to(
 
     async def replay(cancel_scope: trio.CancelScope) -> None:
         nonlocal sent
-        sent = await server.behaviour.replay(conn, frames, speed=speed)
+        sent = await replay_recording(conn, frames, speed=speed)
         cancel_scope.cancel(reason="replay finished")
 
     async with trio.open_nursery() as nursery:
@@ -210,7 +250,7 @@ async def _replay_to(
 
 
 async def _serve_replays(
-    server: FakeVenueServer[FakeBinance],
+    server: FakeVenueServer[Any],
     frames: list[RecordedFrame],
     speed: float,
     output: Output,
@@ -219,7 +259,7 @@ async def _serve_replays(
         for number in range(1, _MAX_REPLAY_CONNECTIONS + 1):
             await server.wait_connected(number)
             conn = next(c for c in server.connections if c.number == number)
-            nursery.start_soon(_replay_to, server, conn, frames, speed, output)
+            nursery.start_soon(_replay_to, conn, frames, speed, output)
 
 
 def _end_of_recording(reason: DisconnectReason) -> bool:
@@ -228,6 +268,10 @@ def _end_of_recording(reason: DisconnectReason) -> bool:
 
 async def run_replay(options: ReplayOptions, output: Output, stopper: Stopper) -> int:
     """``trio-venues replay``: returns the exit status."""
+    entry = resolve_venue(options.venue)
+    if entry.fake is None:
+        output.error(f"{entry.title} has no fake venue to replay through")
+        return ExitCode.USAGE
     try:
         frames = read_recording(options.file)
     except (OSError, ValueError) as exc:
@@ -243,7 +287,7 @@ async def run_replay(options: ReplayOptions, output: Output, stopper: Stopper) -
         return ExitCode.USAGE
     # The fake's own keepalive stays on (a ping every 20 s): a replayed client
     # must answer pings as it would with the venue.
-    server = binance_server(FakeBinance())
+    server = entry.fake.server()
     code: int = ExitCode.INTERRUPTED
     try:
         async with trio.open_nursery() as nursery:
@@ -255,23 +299,25 @@ async def run_replay(options: ReplayOptions, output: Output, stopper: Stopper) -
                 code = ExitCode.LISTEN_FAILED
             else:
                 nursery.start_soon(_serve_replays, server, frames, options.speed, output)
+                url = entry.fake.url(server, ())
                 span = frames[-1].t / options.speed
                 note = f"replaying {len(frames)} frame(s) ({span:.1f} s) to each client of"
                 if sink is None:
                     output.note(f"{note} the URL below; Ctrl-C to stop")
-                    output.line(server.url)
+                    output.line(url)
                     with stopper.scope():
                         await trio.sleep_forever()
                 else:
-                    output.note(f"{note} {server.url}")
+                    output.note(f"{note} {url}")
                     code = await stream_events(
-                        server.url,
+                        url,
                         (),
                         sink=sink,
                         output=output,
                         stopper=stopper,
                         transport=options.transport,
                         ended_ok=_end_of_recording,
+                        client=entry.client(entry.fake.endpoint),
                     )
             nursery.cancel_scope.cancel(reason="replay done")
     finally:

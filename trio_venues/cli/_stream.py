@@ -1,23 +1,21 @@
 """``trio-venues stream``: a venue's typed events as lines, or as JSON lines.
 
-``BinanceSpot.connect(url)``, ``ws.subscribe(*topics)``, then one line per
-``Message`` until ``--count`` messages arrived; connection notes
-(``Connected``, ``Subscribed``, ``Disconnected`` with its typed reason) go to
-stderr so that stdout stays data only. :func:`stream_events` is shared with
-``replay --stream``; :func:`running_fake` (the in-process fake Binance) with
-``record --fake``.
+For any registered venue: its client's ``connect(url)``, ``ws.subscribe(*topics)``
+(with the venue's own subscribe frames), then one line per ``Message`` until
+``--count`` messages arrived; connection notes (``Connected``, ``Subscribed``,
+``Disconnected`` with its typed reason) go to stderr so that stdout stays data
+only. :func:`stream_events` is shared with ``replay --stream``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 import attrs
 import trio
 
-from .. import BinanceSpot
+from .._client import VenueClient
 from ..errors import (
     ConnectFailed,
     ConnectionLost,
@@ -28,26 +26,17 @@ from ..errors import (
 )
 from ..events import Disconnected, Message
 from ..reasons import DisconnectReason
-from ..testing import FakeVenueServer
-from ..testing.binance import FakeBinance, binance_server
-from ._app import ExitCode, Output, Stopper
+from ._common import ExitCode, Output, Stopper, check_topics, resolve_venue, running_fake
 from ._view import format_event, format_message, message_json
 
 __all__ = [
     "LineFile",
     "MessageSink",
     "StreamOptions",
-    "check_topics",
     "make_sink",
     "run_stream",
-    "running_fake",
     "stream_events",
 ]
-
-#: ``--fake``: each subscribed stream gets a message this often (seconds)...
-FAKE_EVERY: Final = 0.02
-#: ... this many times (the fake's generators are bounded; ~40 minutes at that pace).
-FAKE_COUNT: Final = 120_000
 # JSON lines are written to files in batches of this many lines (one worker-thread
 # hop per batch, not per message), and at the end.
 _BATCH: Final = 256
@@ -63,33 +52,7 @@ class StreamOptions:
     count: int | None = None
     jsonl: str | None = None
     transport: str = "default"
-
-
-def check_topics(topics: tuple[str, ...]) -> str | None:
-    """Why ``topics`` cannot be subscribed to on Binance, or ``None`` when they can."""
-    try:
-        BinanceSpot.combined_url(*topics)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-@asynccontextmanager
-async def running_fake(
-    *, generate_every: float | None = FAKE_EVERY
-) -> AsyncIterator[FakeVenueServer[FakeBinance]]:
-    """A fake Binance venue on 127.0.0.1 for the block's duration.
-
-    With ``generate_every``, each stream gets generated data from its first
-    subscriber on; without, the fake sends only what it is told to.
-    """
-    server = binance_server(FakeBinance(), auto_generate=generate_every, generate_count=FAKE_COUNT)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(server.serve_tcp)
-        try:
-            yield server
-        finally:
-            server.stop()
+    venue: str = "binance"
 
 
 # -- where messages go -------------------------------------------------------------------
@@ -200,8 +163,9 @@ async def stream_events(
     count: int | None = None,
     transport: Any = "default",
     ended_ok: Callable[[DisconnectReason], bool] = _never,
+    client: type[VenueClient[Any]],
 ) -> int:
-    """Connect to ``url``, subscribe to ``topics``, put each message in ``sink``.
+    """Connect ``client`` to ``url``, subscribe to ``topics``, put each message in ``sink``.
 
     Returns the exit status: OK after ``count`` messages (or when the
     connection ends and ``ended_ok(reason)``), DISCONNECTED when it ends
@@ -211,7 +175,7 @@ async def stream_events(
     got = 0
     connected = False
     try:
-        async with BinanceSpot.connect(url, transport=transport) as ws:
+        async with client.connect(url, transport=transport) as ws:
             connected = True
             with stopper.scope():
                 if topics:
@@ -261,7 +225,9 @@ async def stream_events(
 
 async def run_stream(options: StreamOptions, output: Output, stopper: Stopper) -> int:
     """``trio-venues stream``: returns the exit status."""
-    problem = check_topics(options.topics)
+    entry = resolve_venue(options.venue)
+    client = entry.client()
+    problem = check_topics(entry, options.topics)
     if problem is not None:
         output.error(problem)
         return ExitCode.USAGE
@@ -272,25 +238,29 @@ async def run_stream(options: StreamOptions, output: Output, stopper: Stopper) -
         return ExitCode.USAGE
     try:
         if options.fake:
-            async with running_fake() as server:
-                output.note(f"fake Binance listening on {server.url}")
+            async with running_fake(entry) as server:
+                assert entry.fake is not None
+                url = entry.fake.url(server, ())
+                output.note(f"fake {entry.title} listening on {url}")
                 return await stream_events(
-                    server.url,
+                    url,
                     options.topics,
                     sink=sink,
                     output=output,
                     stopper=stopper,
                     count=options.count,
                     transport=options.transport,
+                    client=entry.client(entry.fake.endpoint),
                 )
         return await stream_events(
-            options.url or BinanceSpot.default_url,
+            options.url or client.default_url,
             options.topics,
             sink=sink,
             output=output,
             stopper=stopper,
             count=options.count,
             transport=options.transport,
+            client=client,
         )
     finally:
         await sink.aclose()

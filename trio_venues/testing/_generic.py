@@ -43,7 +43,8 @@ __all__ = ["BAD_JSON", "FakeVenueError", "GenericVenue", "MethodHandler"]
 #: raises :class:`FakeVenueError` to answer with an error.
 MethodHandler: TypeAlias = Callable[[ServerConnection, Any], Any | Awaitable[Any]]
 
-#: Malformed or hostile JSON texts a client must survive (RELIABILITY.md 2.8), by name.
+#: Malformed or hostile JSON texts a client must survive, by name
+#: (docs/reliability.md, "Bad inputs a client must survive").
 BAD_JSON: dict[str, str] = {
     "empty": "",
     "truncated": '{"topic":"a","seq":1,"data":{"p":"1.0"',

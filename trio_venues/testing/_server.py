@@ -855,7 +855,8 @@ class ServerConnection:
     async def _on_close(self, event: wse.CloseConnection) -> bool:
         if self._ws.state is ConnectionState.OPEN:
             # wsproto reports a protocol error of the *client* as a close event
-            # while the state stays OPEN (RELIABILITY.md 1.3): answer it with that
+            # while the state stays OPEN (docs/reliability.md, "Local errors look like
+            # remote closes"): answer it with that
             # code, as a server should, and record it apart from a real close.
             self.protocol_error = f"{event.code}: {event.reason}"
             self.server._notifier.notify()

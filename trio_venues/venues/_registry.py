@@ -60,15 +60,25 @@ class TopicGrammar:
             what ``trio-venues stream VENUE`` and ``demo`` use by default.
         pattern: a regular expression every valid topic matches in full.
         help: one line on the spelling, e.g. ``"<symbol>@<stream>, lower case"``.
+        check: ``check(topics)`` -> why they cannot be subscribed together, or
+            None; a venue's own, more telling check (default: :attr:`pattern`).
     """
 
     examples: tuple[str, ...]
     pattern: re.Pattern[str]
     help: str
+    check: Callable[[Sequence[str]], str | None] | None = None
 
     def is_valid(self, topic: str) -> bool:
         """Whether ``topic`` matches the venue's grammar."""
         return self.pattern.fullmatch(topic) is not None
+
+    def problem(self, topics: Sequence[str]) -> str | None:
+        """Why ``topics`` cannot be subscribed to, or None when they can."""
+        if self.check is not None:
+            return self.check(topics)
+        bad = next((t for t in topics if not self.is_valid(t)), None)
+        return None if bad is None else f"invalid topic {bad!r} (spelling: {self.help})"
 
 
 @attrs.frozen(kw_only=True)
@@ -128,6 +138,9 @@ class VenueEntry:
             (``{"streams": BinanceSpot, "api": BinanceSpotApi}``).
         default_endpoint: the endpoint market data streams from.
         topics: the venue's topic spelling.
+        topics_url: ``topics_url(base, topics)`` -> a URL that subscribes to
+            ``topics`` by itself, for venues that have one (Binance's combined
+            streams); None: topics are subscribed with the venue's subscribe frame.
         book: makes the venue's order-book adapter (``None``: no books yet).
         fake: the venue's fake server (``None``: none yet).
         unified: the venue's catalogue and unifier (``None``: no unified form yet).
@@ -138,6 +151,7 @@ class VenueEntry:
     clients: Mapping[str, type[VenueClient[Any]]]
     default_endpoint: str
     topics: TopicGrammar
+    topics_url: Callable[[str, Sequence[str]], str] | None = None
     book: Callable[[], BookAdapter] | None = None
     fake: FakeVenue | None = None
     unified: UnifiedSupport | None = None

@@ -1,6 +1,6 @@
 """Binance Spot's order books: diff-depth rules, the book adapter, snapshot fetches.
 
-Binance's procedure (``docs/venues/binance.md``, "Order books"): subscribe to
+Binance's procedure (``docs/venues/binance.md`` section 10): subscribe to
 ``<symbol>@depth@100ms``, buffer the diffs, fetch a ``depth`` snapshot, drop
 the diffs it already holds and apply the rest; a diff whose ``U`` is beyond
 the book's id + 1 is a gap. Snapshots are fetched (``snapshots="fetch"``), so

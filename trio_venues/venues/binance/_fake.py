@@ -14,7 +14,7 @@ every 20 s, a close when no pong came for 60 s) around the behaviour;
 ``binance_stream_url(server, "btcusdt@trade")``, ``binance_raw_url`` and
 ``binance_api_url`` give the URLs to connect to.
 
-What the fake enforces, as Binance does (``../shared/venues/README.md`` 1.2-1.7):
+What the fake enforces, as Binance does (``docs/venues/binance.md`` sections 3-8):
 
 - at most 5 incoming frames per second per stream connection, **pings and
   pongs included**; the 6th within one second closes the connection with
@@ -155,7 +155,7 @@ DEFAULT_SYMBOLS: Final[Mapping[str, tuple[str, str]]] = {
 # Another symbol a stream asks for gets this market.
 _OTHER_SYMBOL: Final = ("100.00", "0.01")
 
-# Binance's limits [BN-S "WebSocket Limits", BN-A "Rate limits"; README 1.2].
+# Binance's limits [BN-S "WebSocket Limits", BN-A "Rate limits"; docs/venues/binance.md section 3].
 _MESSAGES_PER_SECOND: Final = 5
 _MAX_STREAMS: Final = 1024
 _WEIGHT_PER_MINUTE: Final = 6000
@@ -714,8 +714,8 @@ class FakeBinance:
         if not over_frame_rate(peer.frame_times, trio.current_time(), limit):
             return
         # The 6th frame within a second: Binance disconnects ("Too many requests",
-        # observed as close 1008; README 1.2). The frame itself is not answered:
-        # the hooks run before the server answers a ping, and on_message stops here.
+        # observed as close 1008; docs/venues/binance.md section 3). The frame itself is not
+        # answered: the hooks run before the server answers a ping, and on_message stops here.
         peer.violated = True
         await conn.close(1008, "Too many requests")
 
@@ -1062,7 +1062,7 @@ class FakeBinance:
                 frame = encode_user_event(subscription_id, to_wire(self.account_position()))
                 await conn.send_text(frame)
 
-    # signed requests [BN-A "SIGNED request security"; README 1.6]
+    # signed requests [BN-A "SIGNED request security"; docs/venues/binance.md section 7]
 
     def _verify(
         self, peer: BinancePeer, params: Mapping[str, Any], *, allow_session: bool

@@ -30,6 +30,18 @@ async def _snapshots(server: FakeVenueServer[Any]) -> AsyncIterator[Any]:
         yield binance_depth_snapshots(api)
 
 
+def _check(topics: Sequence[str]) -> str | None:
+    try:
+        BinanceSpot.combined_url(*topics)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _topics_url(base: str, topics: Sequence[str]) -> str:
+    return BinanceSpot.combined_url(*topics, base=base)
+
+
 def _force_book_gap(server: FakeVenueServer[Any], symbol: str) -> None:
     server.behaviour.market(symbol).inject_gap(3)
 
@@ -43,7 +55,9 @@ VENUE = VenueEntry(
         examples=("btcusdt@trade", "btcusdt@aggTrade", "btcusdt@depth@100ms", "btcusdt@kline_1m"),
         pattern=_STREAM_RE,
         help="<symbol>@<stream>, symbol in lower case: btcusdt@trade, btcusdt@depth@100ms",
+        check=_check,
     ),
+    topics_url=_topics_url,
     book=BinanceBook,
     fake=FakeVenue(
         server=binance_server,
@@ -52,7 +66,7 @@ VENUE = VenueEntry(
         data_topic="btcusdt@trade",
         refused_topic="btcusdt@nonsense",
         # Binance documents no close codes; 1000 (the 24 h cut) and 1008 ("Too many
-        # requests") are retryable there (docs/venues/binance.md, "Close codes").
+        # requests") are retryable there (docs/venues/binance.md section 9).
         close_codes={1000: True, 1001: True, 1008: True, 1011: True, 1002: False},
         book_symbol="BTCUSDT",
         book_snapshots=_snapshots,

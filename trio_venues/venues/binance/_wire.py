@@ -296,7 +296,7 @@ class DepthUpdate(
     """A diff of the order book from ``<symbol>@depth[@100ms]`` (event ``depthUpdate``).
 
     Apply in order; the update after this one has ``first_update_id ==
-    final_update_id + 1``, a larger gap means lost data (README section 1.9).
+    final_update_id + 1``, a larger gap means lost data (docs/venues/binance.md section 10).
 
     **Levels are exact strings**, as Binance sent them: ``bids`` is
     ``(("97012.35", "0.01500"), ...)``. A depth message carries dozens of
