@@ -56,7 +56,7 @@ async def main(url: str | None = None, *, transport: Any = None) -> list[Any]:
         placed = await ws.place_order(order, timeout=5)
         print("placed", placed)
         replies.append(placed)
-        ident = {"category": "linear", "symbol": "BTCUSDT", "orderId": placed["orderId"]}
+        ident = {"category": "linear", "symbol": "BTCUSDT", "orderId": placed.order_id}
         replies.append(await ws.amend_order({**ident, "price": Decimal("25100")}))
         print("amended", replies[-1])
         replies.append(await ws.cancel_order(ident))

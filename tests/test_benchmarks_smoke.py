@@ -111,3 +111,14 @@ def test_path_breakdown_counts_every_message_in_every_row() -> None:
     for name in bench_path.ROWS:
         assert re.search(rf"^{re.escape(name)}\s+[\d.]+\s+[\d,]+\s+[\d.]+x", text, re.MULTILINE)
     assert "r = 0.5 ->" in text
+
+
+def test_bench_okx_runs_and_prints_its_rows() -> None:
+    """benchmarks.bench_okx counts every OKX trade in each row and prints the ratios."""
+    from benchmarks import bench_okx
+
+    us = bench_okx.run(300, 1)
+    assert set(us) == {"minimal", "typed decode", "session"}
+    text = bench_okx.report(us, 300, 1)
+    assert "vs minimal" in text
+    assert "session" in text

@@ -34,6 +34,7 @@ from ._stats import TopicStats as TopicStats
 from .credentials import Credentials as Credentials
 from .venues.binance import BinanceSpot as BinanceSpot
 from .venues.binance import BinanceSpotApi as BinanceSpotApi
+from .venues.okx import Okx as Okx
 
 __all__ = [
     "BinanceSpot",
@@ -49,6 +50,7 @@ __all__ = [
     "DecorrelatedJitterBackoff",
     "ExponentialBackoff",
     "FetchSnapshots",
+    "Okx",
     "RawWebSocket",
     "RetryPolicy",
     "RetryingConnection",

@@ -87,6 +87,10 @@ class EventChannel(trio.abc.ReceiveChannel[Event]):
         # The consumer is runnable inside this channel: parked at its scheduler
         # yield, or woken by put() from waiting for events.
         self._consumer_due = False
+        #: Events put so far. ``put_count - len(self)`` is how many the consumer
+        #: has taken: the session's byte accounting reads it (an edit of the
+        #: queue by an overflow policy adjusts it to keep that true).
+        self.put_count = 0
 
     # -- producer side (the session) -------------------------------------------
 
@@ -98,6 +102,7 @@ class EventChannel(trio.abc.ReceiveChannel[Event]):
         if self._receiver_closed:
             return
         self._items.append(event)
+        self.put_count += 1
         if self._consumers:
             self._wake(self._consumers)
             self._consumer_due = True
@@ -136,10 +141,20 @@ class EventChannel(trio.abc.ReceiveChannel[Event]):
         await wait_task_rescheduled(abort)
 
     async def wait_for_room(self, below: int) -> None:
-        """Block the producer until fewer than ``below`` events are queued."""
-        while len(self._items) >= below and not self._receiver_closed and not self._closed:
+        """Park the producer while ``below`` or more events are queued, until woken once.
+
+        Returns when the queue got shorter than ``below`` or :meth:`wake_producer`
+        was called (the caller re-checks what it waits for). Cancellable.
+        """
+        if len(self._items) >= below and not self._receiver_closed and not self._closed:
             self._room_below = below
             await self._park(self._producers)
+
+    def wake_producer(self) -> None:
+        """Wake a producer parked in :meth:`wait_for_room` so that it re-checks."""
+        if self._producers:
+            self._room_below = 0
+            self._wake(self._producers)
 
     async def wait_for_consumer(self, below: int) -> None:
         """Wait while the consumer is about to take events and ``below`` or more are queued.

@@ -11,7 +11,15 @@ Three independent liveness checks, all driven by the caller's clock:
   every ``venue_interval``; the venue's pong must arrive within ``pong_timeout``.
 
 Any pong (frame or venue level) counts only for its own check; any received
-data counts for staleness.
+data counts for staleness. Two more things keep a live peer from looking dead:
+
+- **A message still arriving** (:meth:`Heartbeat.on_progress`): the peer's
+  pong queues behind the frame it is sending, so while the bytes of an
+  incomplete message keep coming the pong deadline runs from the latest of
+  them. Complete messages do not count: a peer that sends data but never
+  answers a ping is still dead to the pong check.
+- **Our reader paused for a slow consumer** (:meth:`Heartbeat.resume`): pongs
+  wait unread in the socket, so every deadline restarts when reading resumes.
 """
 
 from __future__ import annotations
@@ -64,12 +72,14 @@ class Heartbeat:
         self._next_venue_ping = now + venue_interval if venue_interval else math.inf
         self._venue_ping_sent_at: float | None = None
         self.last_rtt: float | None = None
+        # The last time part of a message arrived (see on_progress).
+        self._progress_at = -math.inf
 
     def next_deadline(self) -> float:
         """The earliest time :meth:`on_timer` has something to do (``inf``: never)."""
         deadlines = [self._next_ping, self._next_venue_ping]
         if self._ping_payload is not None:
-            deadlines.append(self._ping_sent_at + self.pong_timeout)
+            deadlines.append(max(self._ping_sent_at, self._progress_at) + self.pong_timeout)
         if self._venue_ping_sent_at is not None:
             deadlines.append(self._venue_ping_sent_at + self.pong_timeout)
         if self.data_timeout is not None:
@@ -78,7 +88,9 @@ class Heartbeat:
 
     def on_timer(self, now: float) -> list[HeartbeatAction]:
         """Everything due at ``now``; a ``HeartbeatTimeout`` means the peer is dead."""
-        if self._ping_payload is not None and now >= self._ping_sent_at + self.pong_timeout:
+        if self._ping_payload is not None and now >= (
+            max(self._ping_sent_at, self._progress_at) + self.pong_timeout
+        ):
             return [HeartbeatTimeout(now - self._ping_sent_at, "pong")]
         if (
             self._venue_ping_sent_at is not None
@@ -108,6 +120,22 @@ class Heartbeat:
     def on_data(self, now: float) -> None:
         """Any message arrived."""
         self.last_received = now
+
+    def on_progress(self, now: float) -> None:
+        """Bytes of a message still incomplete arrived: the peer is sending (see the module doc)."""
+        self._progress_at = now
+
+    def resume(self, now: float) -> None:
+        """Reading resumes after a pause for the consumer: restart every deadline at ``now``.
+
+        A ping or venue ping still unanswered gets a full ``pong_timeout``
+        from now, and staleness counts from now.
+        """
+        if self._ping_payload is not None:
+            self._ping_sent_at = max(self._ping_sent_at, now)
+        if self._venue_ping_sent_at is not None:
+            self._venue_ping_sent_at = max(self._venue_ping_sent_at, now)
+        self.last_received = max(self.last_received, now)
 
     def on_pong(self, payload: bytes, now: float) -> float | None:
         """A pong frame arrived; returns the round trip if it answered our ping."""

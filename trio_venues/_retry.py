@@ -801,7 +801,16 @@ class RetryingConnection(Generic[C]):
                 verdict.delay,
                 extra={"reason": reason, "attempt": verdict.attempt, "delay": verdict.delay},
             )
-            await self._emit(Reconnecting(verdict.attempt, verdict.delay, reason))
+            asked, cap = self._policy.retry_after(reason)
+            await self._emit(
+                Reconnecting(
+                    verdict.attempt,
+                    verdict.delay,
+                    reason,
+                    retry_after=asked,
+                    retry_after_cap=cap,
+                )
+            )
             await trio.sleep(verdict.delay)
 
     async def _run_connection(self, conn: C, started_at: float) -> _Live:

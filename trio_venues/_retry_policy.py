@@ -314,6 +314,10 @@ class RetryPolicy:
             of a rejected handshake (100-599); see ``DEFAULT_FLOORS``.
         honour_retry_after: wait at least a rejected handshake's
             ``Retry-After`` (``HandshakeRejected.retry_after``).
+        max_retry_after: the longest ``Retry-After`` honoured, in seconds
+            (default 300): a server asking for more (or for an absurd
+            5,000-digit delay) gets this long, and ``Reconnecting`` shows both
+            (``retry_after``, ``retry_after_cap``).
         breaker: the :class:`CircuitBreaker` for fast failures; ``None``
             disables it.
         rng: the random source for jitter; ``None`` makes a fresh
@@ -337,6 +341,9 @@ class RetryPolicy:
         default=DEFAULT_FLOORS, kw_only=True, converter=_freeze_floors
     )
     honour_retry_after: bool = attrs.field(default=True, kw_only=True)
+    max_retry_after: float = attrs.field(
+        default=300.0, kw_only=True, validator=_check_finite(0, inclusive=True)
+    )
     breaker: CircuitBreaker | None = attrs.field(factory=CircuitBreaker, kw_only=True)
     rng: random.Random | None = attrs.field(default=None, kw_only=True, eq=False)
 
@@ -357,10 +364,25 @@ class RetryPolicy:
             reason.error, HandshakeRejected
         ):
             floor = self.floors.get(reason.error.status, 0.0)
-            retry_after = reason.error.retry_after
-            if self.honour_retry_after and retry_after is not None and math.isfinite(retry_after):
-                floor = max(floor, retry_after)
+            retry_after = self.retry_after(reason)[0]
+            if self.honour_retry_after and retry_after is not None:
+                floor = max(floor, min(retry_after, self.max_retry_after))
         return floor
+
+    def retry_after(self, reason: DisconnectReason) -> tuple[float | None, float | None]:
+        """The ``Retry-After`` the server asked for after ``reason``, and the cap if it applied.
+
+        Returns ``(None, None)`` when the reason carries none; the cap is
+        ``None`` unless the request exceeded ``max_retry_after``.
+        """
+        if not (
+            isinstance(reason, ConnectAttemptFailed) and isinstance(reason.error, HandshakeRejected)
+        ):
+            return None, None
+        asked = reason.error.retry_after
+        if asked is None or math.isnan(asked):
+            return None, None
+        return asked, (self.max_retry_after if asked > self.max_retry_after else None)
 
 
 # -- the retry bookkeeping (pure) --------------------------------------------------------

@@ -138,6 +138,22 @@ _CONTROL_BACKLOG = 32
 # queue was full.
 _HANDOFF_BYTES = 32 * 1024
 _HANDOFF_EVENTS = 256
+# The memory bound (docs/reliability.md, "Memory"). Everything the reader
+# queues on ws.events is charged against config.max_queued_bytes: a message
+# its size as received (after decompression) plus _EVENT_COST, any other
+# event _EVENT_COST (the objects behind an event cost a few hundred bytes
+# whatever its size). A message is charged *before* it is decoded, so a
+# decompressed 4 MiB message is counted before its decoding allocates
+# anything. The reader checks the budget at each hand-off (every
+# _HANDOFF_BYTES) and after each read; past it, "block" stops reading (TCP
+# backpressure) and "disconnect" ends with SlowConsumer.
+_EVENT_COST = 256
+# While a request waits for its response, the reader may read this much past
+# the budget to find it: a consumer that awaits unsubscribe() inside its
+# `async for` would otherwise wait for an ack the paused reader never reads.
+_REQUEST_ALLOWANCE = 1024 * 1024
+# Byte marks closer together than this merge (bounds the marks' own memory).
+_MARK_BYTES = 4 * 1024
 # Frames a venue core asked to send unprompted (SendFrame) waiting for the
 # rate limiter. More than this means the venue makes the core send faster than
 # the venue's own limit allows: the connection ends (InvalidMessage).
@@ -170,9 +186,36 @@ class _TopicStream:
     receive: trio.MemoryReceiveChannel[Message]
     overflow: str
     dropped: int = 0
+    # The marker of the last drop on ws.events and its index among the events
+    # put (it grows while still queued: see Connection._mark_gap).
+    gap: tuple[GapDetected, int] | None = None
 
 
 _Outgoing = tuple[str, str | bytes]  # (kind, payload): kind is "text", "bytes", "ping", "pong"
+
+
+def _coalesce(last: Event, new: Event) -> Event | None:
+    """``last`` and ``new`` merged into one counted event, or ``None`` (see ``trio_venues.events``).
+
+    Pings with pings, pongs with pongs (of the same level), errors with
+    errors of the same type.
+    """
+    if type(last) is not type(new):
+        return None
+    if isinstance(new, PingReceived) and isinstance(last, PingReceived):
+        if last.level == new.level:
+            return PingReceived(new.payload, new.level, count=last.count + new.count)
+    elif isinstance(new, PongReceived) and isinstance(last, PongReceived):
+        if last.level == new.level:
+            rtt = new.rtt if new.rtt is not None else last.rtt
+            return PongReceived(new.payload, rtt, new.level, count=last.count + new.count)
+    elif (
+        isinstance(new, ErrorEvent)
+        and isinstance(last, ErrorEvent)
+        and type(last.error) is type(new.error)
+    ):
+        return ErrorEvent(last.error, count=last.count + new.count)
+    return None
 
 
 class Connection:
@@ -229,7 +272,17 @@ class Connection:
         self._capacity = config.event_buffer
         self._warn_at = max(1, int(config.event_buffer * config.backpressure_threshold))
         self._warned = False
-        self._overflow_bytes = 0
+        # The byte budget (see _EVENT_COST). _charged: bytes charged for queued
+        # events so far (cumulative); _marks: (events put, _charged) pairs in
+        # order, so that once the consumer has taken that many events those
+        # bytes are free; _freed: _charged at the last mark passed.
+        self._budget = config.max_queued_bytes
+        self._charged = 0
+        self._freed = 0
+        self._marks: deque[tuple[int, int]] = deque()
+        # The reader stopped reading for the consumer (heartbeat suspended).
+        self._paused = False
+        self._hb_sleep: trio.CancelScope | None = None
         self._topic_overflow = config.topic_overflow
         self._streams: dict[str, _TopicStream] = {}
         # counters
@@ -595,6 +648,9 @@ class Connection:
         try:
             waiter = _Waiter()
             entry = self._pending.add(request_id, method, waiter, topics)
+            # A reader paused on the byte budget may now read on to find the
+            # response (_REQUEST_ALLOWANCE).
+            self.events.wake_producer()
             try:
                 operation = method if method in _OPERATIONS else "request"
                 kind = "text" if isinstance(frame, str) else "bytes"
@@ -616,7 +672,22 @@ class Connection:
     # -- internals: delivery -------------------------------------------------------
 
     def _deliver_control(self, event: Event) -> None:
-        """Deliver a lifecycle/control event: never dropped, may exceed capacity."""
+        """Deliver a lifecycle/control event: never dropped; storms coalesce.
+
+        A ping, pong or error event merges into the same kind of event when
+        that is the last one queued (see ``trio_venues.events``), so a storm
+        takes one slot however long it lasts. Anything queued is charged
+        ``_EVENT_COST`` against the byte budget, which the reader enforces.
+        """
+        if type(event) is ErrorEvent and isinstance(event.error, DecodeError):
+            event.error.detach()
+        items = self.events.items()
+        if items:
+            merged = _coalesce(items[-1], event)
+            if merged is not None:
+                items[-1] = merged
+                return
+        self._charged += _EVENT_COST
         self.events.put(event)
         self._track_queue()
 
@@ -643,26 +714,62 @@ class Connection:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return  # the consumer left its ``stream`` block
         if entry.overflow == "block":
+            # The reader stops reading for this stream's consumer.
+            self._pause()
             try:
                 await entry.send.send(event)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 return
+            finally:
+                self._resume()
             return
-        entry.receive.receive_nowait()  # make room: drop the oldest
+        # Make room: drop the oldest. The messages of a topic are numbered from
+        # 1 in arrival order (the reader's count includes this one), and the
+        # channel holds the newest ones, so the dropped one is number
+        # ``count - held``.
+        held = entry.receive.statistics().current_buffer_used
+        entry.receive.receive_nowait()
         entry.send.send_nowait(event)
         if entry.overflow == "drop_oldest":
             self._dropped += 1
             entry.dropped += 1
-            self._deliver_control(GapDetected(event.topic, None, entry.dropped))
+            topic = event.topic
+            number = self._topic_stats[topic][0] - held if topic is not None else entry.dropped
+            entry.gap = self._mark_gap(topic, number, entry.gap)
         else:
             self._conflated += 1
+
+    def _mark_gap(
+        self, topic: str | None, number: int, last: tuple[GapDetected, int] | None
+    ) -> tuple[GapDetected, int]:
+        """Report that message ``number`` of ``topic`` was dropped; return the marker and its index.
+
+        The marker of the previous drop (``last``: the marker and its index
+        among all events put) grows instead while it is still queued and the
+        drops are consecutive, so a stream dropping thousands of messages while
+        ``ws.events`` is not read leaves one marker, not thousands.
+        """
+        events = self.events
+        items = events.items()
+        if last is not None and last[0].received == number:
+            marker, index = last
+            position = index - (events.put_count - len(items))
+            if 0 <= position < len(items) and items[position] is marker:
+                merged = GapDetected(topic, marker.expected, number + 1)
+                items[position] = merged
+                return merged, index
+        marker = GapDetected(topic, number, number + 1)
+        self._deliver_control(marker)
+        return marker, events.put_count - 1
 
     async def _deliver_message(self, event: Message, size: int) -> None:
         """Deliver a data message under the configured overflow policy.
 
-        The reader has already counted it, and delivers it itself when no
-        policy applies (no topic streams, no per-topic policy, room in the
-        queue); this is the general path.
+        The reader has already counted and charged it, and delivers it itself
+        when no policy applies (no topic streams, no per-topic policy, room in
+        the queue); this is the general path. The queue may grow past
+        ``event_buffer`` (the reader keeps reading, so pings stay answered)
+        until the byte budget is spent: the reader enforces that.
         """
         topic = event.topic
         if self._streams and topic in self._streams:
@@ -674,19 +781,6 @@ class Connection:
                 return
             if policy == "drop_oldest" and len(self.events) >= self._capacity:
                 self._drop_oldest(topic)
-        queued = len(self.events)
-        if queued >= self._capacity:
-            # The consumer lags. Keep reading (pings stay answered) while the
-            # byte budget lasts; then the policy decides.
-            self._overflow_bytes += size
-            if self._overflow_bytes > self.config.max_queued_bytes:
-                if self.config.overflow_policy == "disconnect":
-                    self._finish(SlowConsumer(queued))
-                    return
-                await self.events.wait_for_room(self._capacity)
-                self._overflow_bytes = 0
-        elif self._overflow_bytes:
-            self._overflow_bytes = 0
         self.events.put(event)
         self._track_queue()
 
@@ -704,23 +798,36 @@ class Connection:
         """Drop the oldest queued message of ``topic``, leaving a ``GapDetected`` marker.
 
         Messages of a topic are numbered from 1 in arrival order; the marker
-        says messages ``expected`` to ``received - 1`` were dropped. Adjacent
-        drops merge into one marker, so the topic's share of the queue shrinks.
+        says messages ``expected`` to ``received - 1`` were dropped. A topic
+        has at most one marker queued before its first queued message: the
+        next drop (always of the message right after the previous one) grows
+        it, whatever other topics are interleaved, so the queue stays bounded.
         """
         items = self.events.items()
-        positions = [i for i, q in enumerate(items) if isinstance(q, Message) and q.topic == topic]
-        if not positions:
+        marker_at = first = -1
+        held = 0
+        for i, queued in enumerate(items):
+            if isinstance(queued, Message):
+                if queued.topic == topic:
+                    if first < 0:
+                        first = i
+                    held += 1
+            elif first < 0 and isinstance(queued, GapDetected) and queued.topic == topic:
+                marker_at = i
+        if first < 0:
             return
         # The reader's per-topic count already includes the incoming message.
-        number = self._topic_stats[topic][0] - len(positions)
-        i = positions[0]
-        del items[i]
+        number = self._topic_stats[topic][0] - held
+        del items[first]
+        # Keep put_count - len(queue) equal to what the consumer took.
+        self.events.put_count -= 1
         self._dropped += 1
-        prev = items[i - 1] if i > 0 else None
-        if isinstance(prev, GapDetected) and prev.topic == topic and prev.received == number:
-            items[i - 1] = GapDetected(topic, prev.expected, number + 1)
+        marker = items[marker_at] if marker_at >= 0 else None
+        if isinstance(marker, GapDetected) and marker.received == number:
+            items[marker_at] = GapDetected(topic, marker.expected, number + 1)
         else:
-            items.insert(i, GapDetected(topic, number, number + 1))
+            items.insert(first, GapDetected(topic, number, number + 1))
+            self.events.put_count += 1
 
     # -- internals: lifecycle ------------------------------------------------------
 
@@ -845,7 +952,8 @@ class Connection:
         # (what _deliver_message and _track_queue would do); anything else goes
         # through _deliver_message. Locals hold objects that are never replaced
         # (the dicts and the deque are mutated in place, so a new stream is
-        # seen at once).
+        # seen at once). The byte budget costs one addition per message here;
+        # its bookkeeping runs at each hand-off (_checkpoint) and after each read.
         core = self.core
         decode = core.decode
         hb = self._heartbeat
@@ -861,12 +969,15 @@ class Connection:
         # Hand over before the queue reaches the Backpressure threshold: a
         # consumer that is only waiting for its turn is not lagging.
         handoff_at = max(1, min(warn_at - 1, _HANDOFF_EVENTS))
+        handoff_bytes = _HANDOFF_BYTES
+        event_cost = _EVENT_COST
         while True:
             batch = await transport.receive_batch()
             now = trio.current_time()
             # Every item is a sign of life, and they all share this `now`.
             hb.last_received = now
-            # Bytes queued since the consumer last had its turn (see _HANDOFF_BYTES).
+            # Bytes charged since the last hand-off (see _HANDOFF_BYTES and
+            # _EVENT_COST), not yet added to self._charged.
             queued_bytes = 0
             for item in batch:
                 kind = type(item)
@@ -877,6 +988,20 @@ class Connection:
                     size = len(data)
                     self._bytes_in += size
                     self._last_message_at = now
+                    # Charged before decoding (a decompressed message too).
+                    queued_bytes += size + event_cost
+                    if queued_bytes >= handoff_bytes:
+                        # Let a ready consumer drain the queue first and check
+                        # the byte budget (it may stop reading here). Without the
+                        # hand-off a burst (one read can hold ~1,300 trades)
+                        # would fill the queue while the consumer waits for its
+                        # turn, raise Backpressure and spend the byte budget: up
+                        # to 16 MB of events (~80,000 trades) parked, each message
+                        # ~1.4 us dearer through the garbage collector and CPU caches.
+                        await self._checkpoint(queued_bytes, size + event_cost)
+                        queued_bytes = 0
+                        if self._reason is not None:
+                            return
                     try:
                         outputs = decode(data, now)
                     except DecodeError as exc:
@@ -884,7 +1009,7 @@ class Connection:
                         if self.config.message_policy == "strict":
                             self._finish(InvalidMessage(str(exc)))
                             return
-                        self._deliver_control(ErrorEvent(exc))
+                        self._deliver_control(ErrorEvent(exc.detach()))
                         continue
                     for out in outputs:
                         if type(out) is Message or isinstance(out, Message):
@@ -897,25 +1022,14 @@ class Connection:
                                 counters[1] += size
                                 # The last message: stats() reads its times.
                                 counters[2] = out
-                            if queued_bytes >= _HANDOFF_BYTES or len(queue) >= handoff_at:
-                                # Let a ready consumer drain the queue first
-                                # (EventChannel.wait_for_consumer: returns at once
-                                # when the consumer is elsewhere). Without this a
-                                # burst (one read can hold ~1,300 trades) would
-                                # fill the queue while the consumer waits for its
-                                # turn, raise Backpressure and spend the byte
-                                # budget: up to 16 MB of events (~80,000 trades)
-                                # parked, each message ~1.4 us dearer through the
-                                # garbage collector and CPU caches.
-                                queued_bytes = 0
+                            if len(queue) >= handoff_at:
+                                # EventChannel.wait_for_consumer: returns at once
+                                # when the consumer is elsewhere.
                                 await events.wait_for_consumer(1)
                             if streams or topic_overflow or len(queue) >= capacity:
                                 await self._deliver_message(out, size)
                                 continue
-                            if self._overflow_bytes:
-                                self._overflow_bytes = 0
                             put(out)
-                            queued_bytes += size
                             # _track_queue, inlined.
                             n = len(queue)
                             if n > self._peak_queued:
@@ -933,13 +1047,32 @@ class Connection:
                     # _finish() was called (it sets the reason, then the end event).
                     if self._reason is not None:
                         return
-                elif isinstance(item, Ping):
-                    self._pings_received += 1
-                    self._send_control("pong", item.payload)
-                    self._deliver_control(PingReceived(item.payload))
                 else:
-                    rtt = hb.on_pong(item.payload, now)
-                    self._deliver_control(PongReceived(item.payload, rtt))
+                    if isinstance(item, Ping):
+                        self._pings_received += 1
+                        self._send_control("pong", item.payload)
+                        self._deliver_control(PingReceived(item.payload))
+                    else:
+                        rtt = hb.on_pong(item.payload, now)
+                        self._deliver_control(PongReceived(item.payload, rtt))
+                    # One read can hold 100,000 control frames: a storm that
+                    # does not coalesce (pings and pongs alternating) meets the
+                    # budget here, not only at the end of the read.
+                    if self._charged - self._freed > self._budget:
+                        await self._checkpoint(queued_bytes, 0)
+                        queued_bytes = 0
+                        if self._reason is not None:
+                            return
+            # Everything this read queued is charged and marked; past the
+            # budget the reader stops here (or disconnects).
+            self._charged += queued_bytes
+            marks = self._marks
+            if not marks or self._charged - marks[-1][1] >= _MARK_BYTES:
+                marks.append((events.put_count, self._charged))
+            if self._charged - self._freed > self._budget:
+                await self._make_room()
+                if self._reason is not None:
+                    return
             # Let a ready consumer take this batch before we read again. On a
             # quiet feed this hands each message over before the next socket
             # read (which finds nothing and parks) instead of after it: the
@@ -948,6 +1081,96 @@ class Connection:
             # The price is one more scheduler pass per quiet read: measured
             # +10-20% of a core at 1,000 connections x 5 msgs/s (none at 500).
             await events.wait_for_consumer(1)
+
+    # -- the byte budget (see _EVENT_COST) -----------------------------------------
+
+    async def _checkpoint(self, pending: int, current: int) -> None:
+        """Hand over to a ready consumer, then apply the byte budget.
+
+        ``pending`` bytes were charged since the last checkpoint; the last
+        ``current`` of them belong to the message about to be decoded, whose
+        events are not queued yet (so they are charged, but not marked).
+        """
+        self._charged += pending - current
+        self._mark()
+        self._charged += current
+        await self.events.wait_for_consumer(1)
+        if self._charged - self._freed > self._budget:
+            await self._make_room()
+
+    def _mark(self) -> None:
+        """Every byte charged so far belongs to the events put so far."""
+        marks = self._marks
+        count = self.events.put_count
+        if marks and marks[-1][0] == count:
+            marks[-1] = (count, self._charged)
+        else:
+            marks.append((count, self._charged))
+
+    def _queued_bytes(self) -> int:
+        """Bytes charged for events the consumer has not taken yet (an upper bound)."""
+        events = self.events
+        taken = events.put_count - len(events)
+        marks = self._marks
+        while marks and marks[0][0] <= taken:
+            self._freed = marks.popleft()[1]
+        return self._charged - self._freed
+
+    def _byte_limit(self) -> int:
+        return self._budget + (_REQUEST_ALLOWANCE if self._pending else 0)
+
+    async def _make_room(self) -> None:
+        """Past the byte budget: end with ``SlowConsumer`` or stop reading until there is room.
+
+        Under ``block`` the reader waits (TCP backpressure) until the consumer
+        has taken enough events to bring the queue under the budget, or until
+        the queue is empty (a single message larger than the budget still
+        gets through). A request that starts meanwhile wakes it: the reader
+        then reads on within ``_REQUEST_ALLOWANCE`` to find the response.
+        While it waits, the heartbeat does not blame the peer for pongs that
+        it is not reading (see ``_pause``).
+        """
+        events = self.events
+        if self._queued_bytes() <= self._byte_limit():
+            return
+        if not self._warned:
+            self._warned = True
+            events.put(Backpressure(len(events), self._capacity))
+        if self.config.overflow_policy == "disconnect":
+            self._finish(SlowConsumer(len(events)))
+            return
+        self._pause()
+        try:
+            while len(events) and self._queued_bytes() > self._byte_limit():
+                limit = self._byte_limit()
+                # The fewest events the consumer must take: up to the first
+                # mark after which the rest fits the budget (or all of them).
+                target = events.put_count
+                for count, charged in self._marks:
+                    if self._charged - charged <= limit:
+                        target = count
+                        break
+                await events.wait_for_room(events.put_count - target + 1)
+        finally:
+            self._resume()
+
+    def _pause(self) -> None:
+        """The reader stops reading for the consumer: suspend the heartbeat's deadlines.
+
+        Pongs (and all data) wait unread in the socket meanwhile, so a missing
+        pong says nothing about the peer; the deadlines start again from the
+        moment reading resumes (see ``Heartbeat.resume``).
+        """
+        self._paused = True
+        if self._hb_sleep is not None:
+            self._hb_sleep.cancel()
+
+    def _resume(self) -> None:
+        self._paused = False
+        if self._heartbeat is not None:
+            self._heartbeat.resume(trio.current_time())
+        if self._hb_sleep is not None:
+            self._hb_sleep.cancel()
 
     def _route(self, out: Any, now: float) -> None:
         # Any output but an event may have changed the core's timer.
@@ -1138,19 +1361,31 @@ class Connection:
     async def _heartbeat_task(self, transport: Transport) -> None:
         hb = self._heartbeat
         assert hb is not None
+        # Reads that completed no message (FastTransport.partial_reads): part
+        # of a large message arrived, which is proof of life (Heartbeat.on_progress).
+        partial = getattr(transport, "partial_reads", 0)
         while True:
-            deadline = hb.next_deadline()
-            if deadline == math.inf:
+            # While the reader is paused for the consumer, nothing is due: the
+            # pause ends by cancelling this sleep (_resume), which restarts it.
+            deadline = math.inf if self._paused else hb.next_deadline()
+            with trio.CancelScope(deadline=deadline) as self._hb_sleep:
                 await trio.sleep_forever()
-            await trio.sleep_until(deadline)
-            for action in hb.on_timer(trio.current_time()):
+            self._hb_sleep = None
+            if self._paused:
+                continue
+            now = trio.current_time()
+            seen = getattr(transport, "partial_reads", 0)
+            if seen != partial:
+                partial = seen
+                hb.on_progress(now)
+            for action in hb.on_timer(now):
                 if isinstance(action, HeartbeatTimeout):
                     self._finish(action)
                     return
                 if isinstance(action, SendPing):
                     self._send_control("ping", action.payload)
                 elif isinstance(action, SendVenuePing):
-                    frame = self.core.venue_ping(trio.current_time())
+                    frame = self.core.venue_ping(now)
                     if frame is not None:
                         self._send_control("venue", frame)
 

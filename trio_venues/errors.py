@@ -259,16 +259,46 @@ class AuthenticationError(VenueError):
     """The venue rejected our credentials or signature. Not retryable."""
 
 
+#: The most of a rejected message a :class:`DecodeError` keeps (``raw``), and
+#: the longest message text it carries: an error must never hold on to a
+#: multi-megabyte document it refused.
+DECODE_EXCERPT = 1024
+
+
 class DecodeError(TrioVenuesError):
     """A message could not be decoded into a typed event.
 
+    A ``DecodeError`` never keeps the document it rejects: ``raw`` is an
+    excerpt of at most 1 KiB, the message text is cut to 1 KiB, and when the
+    connection reports it (an ``ErrorEvent``, or ``InvalidMessage`` under the
+    ``strict`` policy) its ``__cause__``, ``__context__`` and traceback are
+    dropped (they would hold the parser's copy of the whole document, e.g.
+    ``JSONDecodeError.doc``, and the decoder's frames); what the cause said is
+    already part of the message.
+
     Attributes:
-        raw: the message as received (possibly truncated to 1 KiB).
+        raw: the start of the message as received (at most 1 KiB).
     """
 
     def __init__(self, message: str, raw: str | bytes = b"") -> None:
+        if len(message) > DECODE_EXCERPT:
+            message = message[:DECODE_EXCERPT] + f"... ({len(message)} characters)"
         super().__init__(message)
-        self.raw = raw[:1024]
+        excerpt = raw[:DECODE_EXCERPT]
+        # A slice of a memoryview or bytearray would keep (or be) a buffer of its own type.
+        self.raw: str | bytes = excerpt if isinstance(excerpt, str) else bytes(excerpt)
+
+    def detach(self) -> DecodeError:
+        """Drop the chained exceptions and the traceback; return ``self``.
+
+        The session calls this before an error is queued, so an event holds
+        nothing but this object's excerpt and text.
+        """
+        self.__cause__ = None
+        self.__context__ = None
+        self.__suppress_context__ = True
+        self.__traceback__ = None
+        return self
 
 
 class RetriesExhausted(TrioVenuesError):

@@ -2,6 +2,15 @@
 
 ``Connected`` is the first event of every connection and ``Disconnected``
 always the last. No event carries a Trio object or an I/O handle.
+
+**Storms coalesce.** A server can send pings, pongs or broken messages far
+faster than any consumer reads events. So a :class:`PingReceived`,
+:class:`PongReceived` or :class:`ErrorEvent` that arrives while an event of
+the same kind (same ``level``; for errors, the same error type) is the last
+one queued merges into it instead of queuing behind it: its ``count`` says
+how many it stands for. Order is kept (only adjacent events merge) and
+nothing is lost silently: ``count`` adds up to what arrived, and
+``ws.stats`` counts each ping. A consumer that keeps up sees ``count == 1``.
 """
 
 from __future__ import annotations
@@ -93,19 +102,30 @@ class Authenticated(Event):
 
 @attrs.frozen
 class PingReceived(Event):
-    """The peer pinged us (``level`` is ``"frame"`` or ``"venue"``); we answered."""
+    """The peer pinged us (``level`` is ``"frame"`` or ``"venue"``); we answered.
+
+    Coalesced (see the module docstring): ``count`` pings arrived in a row
+    while this event waited at the end of ``ws.events``; ``payload`` is the
+    newest one's.
+    """
 
     payload: bytes
     level: str = "frame"
+    count: int = attrs.field(default=1, kw_only=True)
 
 
 @attrs.frozen
 class PongReceived(Event):
-    """A pong arrived; ``rtt`` is the round trip in seconds when it answered our ping."""
+    """A pong arrived; ``rtt`` is the round trip in seconds when it answered our ping.
+
+    Coalesced: ``count`` pongs in a row; ``payload`` is the newest one's and
+    ``rtt`` the newest round trip among them.
+    """
 
     payload: bytes
     rtt: float | None
     level: str = "frame"
+    count: int = attrs.field(default=1, kw_only=True)
 
 
 @attrs.frozen
@@ -113,9 +133,12 @@ class ErrorEvent(Event):
     """A non-fatal problem: a venue error not tied to a request, an undecodable message.
 
     The connection stays open; ``error`` is a :class:`~trio_venues.errors.TrioVenuesError`.
+    Coalesced: ``count`` errors of the same type came in a row while this
+    event waited at the end of ``ws.events``; ``error`` is the first of them.
     """
 
     error: Exception = attrs.field(eq=False)
+    count: int = attrs.field(default=1, kw_only=True)
 
 
 @attrs.frozen
@@ -151,11 +174,21 @@ class GapDetected(Event):
 
 @attrs.frozen
 class Reconnecting(Event):
-    """``retry_scope``: waiting ``delay`` seconds before ``attempt`` because of ``reason``."""
+    """``retry_scope``: waiting ``delay`` seconds before ``attempt`` because of ``reason``.
+
+    Attributes:
+        retry_after: the delay the server asked for (a rejected handshake's
+            ``Retry-After``), ``None`` when it asked for none; ``inf`` for a
+            value too long to mean anything.
+        retry_after_cap: set when ``retry_after`` exceeded the policy's
+            ``max_retry_after``: the cap that was waited instead.
+    """
 
     attempt: int
     delay: float
     reason: DisconnectReason
+    retry_after: float | None = attrs.field(default=None, kw_only=True)
+    retry_after_cap: float | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen

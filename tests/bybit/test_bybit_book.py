@@ -155,3 +155,35 @@ async def test_update_id_jump_resyncs_one_symbol(
         update = await _next(feed, BookUpdate, "CUSDT")
         assert update.book.best_bid == (D("99.0"), D("5"))
         assert feed.books["AUSDT"].book.best_bid == (D("100.0"), D("1"))
+
+
+async def test_level_one_snapshots_every_three_seconds_are_accepted(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """Level-1 books are re-sent as snapshots with the same u: each one resets, none is a gap."""
+    async with bybit(fake, "linear") as ws, book_feed(ws, BybitBook(1), ["BTCUSDT"]) as feed:
+        first = await _next(feed, BookResynced, "BTCUSDT")
+        peer = await fake.wait_connected()
+        level = {
+            "topic": "orderbook.1.BTCUSDT",
+            "type": "snapshot",
+            "ts": 1,
+            "data": {
+                "s": "BTCUSDT",
+                "b": [["100.5", "2"]],
+                "a": [["100.6", "1"]],
+                "u": 7,
+                "seq": 9,
+            },
+            "cts": 1,
+        }
+        events: list[Any] = []
+        for _ in range(3):
+            await trio.sleep(3)
+            await peer.send_text(orjson.dumps(level).decode())
+            events.append(await _next(feed, BookResynced, "BTCUSDT"))
+        assert first.last_update_id == 0
+        assert [e.last_update_id for e in events] == [7, 7, 7]
+        assert events[-1].book.best_bid == (D("100.5"), D("2"))
+        stats = feed.books["BTCUSDT"].stats()
+        assert (stats.resyncs, stats.gaps, stats.snapshots_requested) == (4, 0, 0)

@@ -283,6 +283,25 @@ async def test_spot_helper_splits_into_requests_of_ten(
         assert sizes == [10, 10, 5]
 
 
+@pytest.mark.parametrize(
+    ("category", "topic", "invalid"),
+    [
+        ("spot", "orderbook.50.BTCUSDT", 25),
+        ("option", "orderbook.25.BTCUSDT", 200),
+        ("spread", "orderbook.25.BTCUSDT", 50),
+    ],
+)
+async def test_orderbook_helper_picks_the_category_depth(
+    started: Any, category: str, topic: str, invalid: int, autojump_clock: trio.abc.Clock
+) -> None:
+    """Without depth=, books subscribe at 50 levels, or 25 where the category has no 50."""
+    fake = await started(serve(category))
+    async with bybit(fake, category) as ws:
+        assert await ws.subscribe_orderbook("BTCUSDT") == [topic]
+        with pytest.raises(ValueError, match=f"depth {invalid} on {category}"):
+            await ws.subscribe_orderbook("BTCUSDT", depth=invalid)
+
+
 async def test_refused_topic_raises_subscription_error(
     started: Any, autojump_clock: trio.abc.Clock
 ) -> None:
@@ -385,13 +404,13 @@ async def test_orders_round_trip_through_the_trade_endpoint(
     }
     async with bybit(fake, "trade") as ws:
         placed = await ws.place_order(order)
-        order_id = placed["orderId"]
-        assert placed["orderLinkId"] == "mine-1"
+        order_id = placed.order_id
+        assert placed.order_link_id == "mine-1"
         assert fake.behaviour.orders[order_id]["qty"] == "0.01"
         amended = await ws.amend_order(
             {"category": "linear", "symbol": "BTCUSDT", "orderId": order_id, "qty": "0.02"}
         )
-        assert amended["orderId"] == order_id
+        assert amended.order_id == order_id
         assert fake.behaviour.orders[order_id]["qty"] == "0.02"
         await ws.cancel_order({"category": "linear", "symbol": "BTCUSDT", "orderId": order_id})
         assert fake.behaviour.orders == {}

@@ -27,6 +27,7 @@ def _without_times(lines: list[str]) -> list[dict[str, object]]:
     records = [json.loads(line) for line in lines]
     for record in records:
         del record["received_at"]
+        record.pop("wall_time", None)
     return records
 
 

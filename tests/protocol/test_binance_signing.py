@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
+import pickle
 import random
 from decimal import Decimal
 from pathlib import Path
@@ -222,3 +224,18 @@ def test_repr_and_str_never_show_credentials() -> None:
             assert raw.hex()[:8] not in shown
         assert not hasattr(signer, "__dict__")
     assert repr(HmacSigner("abc", "s")) == "HmacSigner(api_key='...')"
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_signers_refuse_pickling(protocol: int) -> None:
+    """No signer pickles (its secret would be in the bytes); copies are the signer itself."""
+    signers = [
+        HmacSigner(API_KEY, SECRET),
+        Ed25519Signer(API_KEY, ed25519.Ed25519PrivateKey.generate()),
+        RsaSigner(API_KEY, rsa.generate_private_key(public_exponent=65537, key_size=1024)),
+    ]
+    for signer in signers:
+        with pytest.raises(TypeError, match="cannot be pickled"):
+            pickle.dumps(signer, protocol)
+        assert copy.copy(signer) is signer
+        assert copy.deepcopy([signer])[0] is signer

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trio_venues import Credentials
 from trio_venues._core import EndConnection, Response, SendContext, UsageReport, VenuePong
@@ -490,3 +492,69 @@ def test_order_errors_are_typed(code: int, error: type[VenueError]) -> None:
         assert isinstance(outputs[1].reason, ServerRequested)
     else:
         assert len(outputs) == 1
+
+
+# -- bad input never escapes as anything but DecodeError --
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.floats(allow_nan=False),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_KEYS = st.sampled_from(
+    [
+        "topic",
+        "type",
+        "ts",
+        "data",
+        "op",
+        "success",
+        "ret_msg",
+        "req_id",
+        "retCode",
+        "reqId",
+        "args",
+    ]
+)
+_VALUES = (
+    st.sampled_from(
+        [
+            "publicTrade.X",
+            "orderbook.1.X",
+            "tickers.X",
+            "kline.1.X",
+            "order",
+            "wallet",
+            "system.status",
+            "snapshot",
+            "delta",
+            "pong",
+            "ping",
+            "auth",
+            "subscribe",
+            "COMMAND_RESP",
+            "order.create",
+        ]
+    )
+    | _JSON
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    category=st.sampled_from(["spot", "linear", "option", "private", "trade"]),
+    obj=st.dictionaries(_KEYS, _VALUES, max_size=6),
+)
+def test_any_object_decodes_or_raises_decode_error(category: str, obj: dict[str, Any]) -> None:
+    """Whatever object arrives, the core returns outputs or raises DecodeError, nothing else."""
+    core = BybitCore(category)
+    if category in ("private", "trade"):
+        core.encode_login("1", CTX)
+    text = json.dumps(obj)
+    try:
+        outputs = core.decode(text, 0.0)
+    except DecodeError:
+        return
+    assert isinstance(outputs, tuple | list)

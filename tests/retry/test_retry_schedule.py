@@ -178,7 +178,8 @@ async def test_stable_after_boundary(
         (503, None, True, 10.0),
         (503, 2.0, True, 10.0),
         (418, None, True, 300.0),
-        (418, 3600.0, True, 3600.0),
+        (418, 3600.0, True, 300.0),
+        (429, math.inf, True, 300.0),
         (502, None, True, 0.5),
     ],
 )
@@ -196,6 +197,36 @@ async def test_rejected_handshake_floors_and_retry_after(
     async with retry_scope(factory, policy=exact(honour_retry_after=honour)) as ws:
         events = await read_until(ws, Connected)
     assert waits(events) == [(1, expected)]
+    assert factory.calls == [0, expected]
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "cap", "expected", "shown_cap"),
+    [
+        (120.0, 300.0, 120.0, None),
+        (3600.0, 300.0, 300.0, 300.0),
+        (math.inf, 300.0, 300.0, 300.0),
+        (3600.0, 7200.0, 3600.0, None),
+        (3600.0, 10.0, 30.0, 10.0),
+    ],
+)
+async def test_retry_after_is_capped_and_the_cap_is_shown(
+    autojump_clock: Clock,
+    nursery: trio.Nursery,
+    retry_after: float,
+    cap: float,
+    expected: float,
+    shown_cap: float | None,
+) -> None:
+    """Retry-After waits at most max_retry_after; Reconnecting shows what was asked and the cap."""
+    rejected = HandshakeRejected("rejected", status=429, retry_after=retry_after)
+    factory = FakeFactory(nursery, Fail(rejected), Up())
+    async with retry_scope(factory, policy=exact(max_retry_after=cap)) as ws:
+        events = await read_until(ws, Connected)
+    [reconnecting] = [e for e in events if isinstance(e, Reconnecting)]
+    assert reconnecting.delay == expected
+    assert reconnecting.retry_after == retry_after
+    assert reconnecting.retry_after_cap == shown_cap
     assert factory.calls == [0, expected]
 
 

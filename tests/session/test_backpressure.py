@@ -58,8 +58,9 @@ async def test_block_stops_reading_past_the_byte_budget(server: Server, kind: st
 
 async def test_disconnect_policy_ends_with_slow_consumer(server: Server, kind: str) -> None:
     """Under 'disconnect', exhausting the buffer and byte budget ends with SlowConsumer."""
+    # Each queued event costs its size plus 256 bytes: 2,000 bytes hold ~6 of them.
     async with connect(
-        server, kind, event_buffer=5, max_queued_bytes=200, overflow_policy="disconnect"
+        server, kind, event_buffer=5, max_queued_bytes=2000, overflow_policy="disconnect"
     ) as ws:
         await ws.subscribe("t")
         for i in range(60):

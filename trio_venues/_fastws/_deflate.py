@@ -90,14 +90,28 @@ def client_offer() -> str:
 def _window_bits(name: str, value: str | None) -> int:
     # RFC 7692 7.1.2.1/7.1.2.2: 1*DIGIT, 8..15, no leading zeros; in a response
     # both window-bits parameters must carry a value.
+    # At most two ASCII digits: int() of a 5,000-digit (or Unicode-digit) value
+    # would raise its own ValueError, and 8..15 never needs more.
     if value is None:
         raise NegotiationError(f"{name} in the server's response has no value")
-    if not value.isdigit() or (len(value) > 1 and value.startswith("0")):
-        raise NegotiationError(f"{name}={value!r} is not a decimal number")
+    if (
+        not 0 < len(value) <= 2
+        or not value.isascii()
+        or not value.isdigit()
+        or (len(value) > 1 and value.startswith("0"))
+    ):
+        raise NegotiationError(f"{name}={_excerpt(value)} is not a number in 8..15")
     bits = int(value)
     if not _MIN_WINDOW_BITS <= bits <= _MAX_WINDOW_BITS:
         raise NegotiationError(f"{name}={bits} is outside 8..15")
     return bits
+
+
+def _excerpt(value: str, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters: a hostile header can be megabytes."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"
 
 
 def accept_response(params: Sequence[tuple[str, str | None]]) -> DeflateParams:
@@ -135,7 +149,7 @@ def accept_response(params: Sequence[tuple[str, str | None]]) -> DeflateParams:
         elif name == "client_max_window_bits":
             client_bits = _window_bits(name, value)
         else:
-            raise NegotiationError(f"unknown parameter {raw_name!r}")
+            raise NegotiationError(f"unknown parameter {_excerpt(raw_name)}")
     return DeflateParams(
         server_no_context_takeover=server_nct,
         client_no_context_takeover=client_nct,

@@ -97,6 +97,14 @@ _MORE: Final = -2  # an incomplete control frame: wait for more bytes
 
 _C = TypeVar("_C")
 
+#: Decompressed bytes one :meth:`FrameDecoder.receive_data` call produces
+#: before it stops at the next message boundary and keeps the rest of the read
+#: for the next call (:attr:`FrameDecoder.backlog`). A 256 KiB read of small
+#: compressed frames can inflate to hundreds of megabytes; decoding it in
+#: steps lets the session charge each step against its byte budget (and stop
+#: reading) before the next one is inflated.
+INFLATE_PER_CALL: Final = 1024 * 1024
+
 
 @attrs.frozen
 class CloseReceived:
@@ -268,11 +276,22 @@ class FrameDecoder(Generic[_C]):
         self._msg_size = 0  # decompressed bytes so far (compressed messages)
         self._parts: list[str] | list[bytes] = []
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        # Decompressed bytes produced by the current receive_data call.
+        self._inflated = 0
 
     @property
     def outcome(self) -> Outcome | None:
         """``None`` while open; then the close frame or the violation that ended it."""
         return self._outcome
+
+    @property
+    def backlog(self) -> bool:
+        """Whether bytes of an earlier read wait to be decoded (``receive_data(b"")`` does it).
+
+        True after a call stopped at :data:`INFLATE_PER_CALL`; also while a
+        partial header waits for more bytes (then the call returns nothing).
+        """
+        return len(self._tail) >= 2 and self._outcome is None
 
     def receive_data(self, data: bytes | bytearray | memoryview) -> list[str | bytes | _C]:
         """Feed bytes from the server; return every item they complete, in order.
@@ -284,6 +303,7 @@ class FrameDecoder(Generic[_C]):
         out: list[str | bytes | _C] = []
         if self._outcome is not None:
             return out
+        self._inflated = 0
         if self._tail:
             data = self._tail + data
             self._tail = b""
@@ -353,6 +373,9 @@ class FrameDecoder(Generic[_C]):
             if after == _MORE:
                 break
             pos = after
+            if self._inflated >= INFLATE_PER_CALL and not self._msg_opcode:
+                # Enough decompressed for one call: the rest waits (backlog).
+                break
         if pos < n:
             self._tail = data[pos:]
         return out
@@ -442,6 +465,7 @@ class FrameDecoder(Generic[_C]):
                 self._fail(exc.close_code, exc.details)
                 return False
             self._msg_size += len(chunk)
+            self._inflated += len(chunk)
         if self._msg_opcode == OP_TEXT:
             try:
                 text = self._utf8.decode(chunk, final)

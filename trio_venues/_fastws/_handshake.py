@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import os
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -37,7 +38,14 @@ import attrs
 import h11
 
 from ..errors import ConfigError, ConnectFailed, HandshakeRejected
-from ._deflate import EXTENSION_NAME, DeflateParams, NegotiationError, accept_response, client_offer
+from ._deflate import (
+    EXTENSION_NAME,
+    DeflateParams,
+    NegotiationError,
+    _excerpt,
+    accept_response,
+    client_offer,
+)
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -62,6 +70,8 @@ MAX_HEAD_BYTES: Final = 16 * 1024
 MAX_HEADERS: Final = 128
 #: Most bytes of a rejection's body we keep.
 MAX_BODY_BYTES: Final = 64 * 1024
+# Retry-After delay-seconds longer than this many digits count as infinite.
+_MAX_DELAY_DIGITS: Final = 15
 
 # Headers the handshake itself sets; a user header may not replace them.
 _RESERVED_HEADERS: Final = frozenset(
@@ -167,17 +177,21 @@ def parse_retry_after(
         Seconds (never negative), or ``None`` when the value is not valid.
     """
     value = value.strip()
-    if value.isdigit():
-        return float(int(value))
+    if value.isascii() and value.isdigit():
+        # RFC 9110 10.2.3: delay-seconds is 1*DIGIT. More than 15 digits is
+        # longer than any clock runs (and int() refuses 4,300+ digits, float()
+        # overflows past ~308): it means "a very long time", which the retry
+        # policy caps (RetryPolicy.max_retry_after).
+        return float(int(value)) if len(value) <= _MAX_DELAY_DIGITS else math.inf
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     reference: datetime | None = None
     if date is not None:
         try:
             reference = parsedate_to_datetime(date.strip())
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             reference = None
     if reference is None:
         reference = now if now is not None else datetime.now(UTC)
@@ -256,13 +270,13 @@ def parse_extensions(values: Iterable[str]) -> list[tuple[str, list[tuple[str, s
             name, *raw_params = _split_outside_quotes(element, ";")
             name = name.strip()
             if not name:
-                raise ValueError(f"an extension without a name in {value!r}")
+                raise ValueError(f"an extension without a name in {_excerpt(value)}")
             params: list[tuple[str, str | None]] = []
             for raw in raw_params:
                 key, sep, val = raw.partition("=")
                 key = key.strip()
                 if not key:
-                    raise ValueError(f"an extension parameter without a name in {value!r}")
+                    raise ValueError(f"an extension parameter without a name in {_excerpt(value)}")
                 if not sep:
                     params.append((key, None))
                     continue
@@ -291,7 +305,7 @@ def _split_outside_quotes(text: str, sep: str) -> list[str]:
             continue
         current.append(ch)
     if quoted:
-        raise ValueError(f"an unterminated quoted string in {text!r}")
+        raise ValueError(f"an unterminated quoted string in {_excerpt(text)}")
     parts.append("".join(current))
     return parts
 

@@ -125,6 +125,9 @@ class FastTransport:
         # Items decoded but not yet returned: frames that came in the same read
         # as the 101, or a batch whose close-frame send was cancelled.
         self._ready: list[TransportItem] = []
+        #: Reads that completed no item: part of a message arrived (the session's
+        #: heartbeat counts that as a sign of life while a large frame trickles in).
+        self.partial_reads = 0
         leftover = accepted.leftover
         if leftover:
             self._ready = self._decoder.receive_data(leftover)
@@ -167,6 +170,19 @@ class FastTransport:
             await trio.lowlevel.checkpoint()
             items, self._ready = self._ready, []
             return items
+        if self._decoder.backlog and self._reason is None:
+            # The previous read stopped decoding at its inflation budget
+            # (FrameDecoder.receive_data): finish it before reading more.
+            await trio.lowlevel.checkpoint()
+            items = self._decoder.receive_data(b"")
+            if self._decoder.outcome is not None:
+                self._ready = items
+                frame = self._record_outcome()
+                if frame is not None:
+                    await self._send_close_bounded(frame)
+                items, self._ready = self._ready, []
+            if items:
+                return items
         lock = self._recv_lock
         try:
             lock.acquire_nowait()
@@ -201,6 +217,7 @@ class FastTransport:
                     items, self._ready = self._ready, []
                 if items:
                     return items
+                self.partial_reads += 1
         finally:
             lock.release()
 

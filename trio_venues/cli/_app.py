@@ -16,7 +16,9 @@ as usual, which :func:`main` also turns into exit status 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Sequence
@@ -95,9 +97,16 @@ class _Parser(argparse.ArgumentParser):
         super()._print_message(message, file)
 
 
+def _ws_url(text: str) -> str:
+    """``--url``: a ``ws://`` or ``wss://`` URL (anything else is a usage error, exit 2)."""
+    if not text.lower().startswith(("ws://", "wss://")):
+        raise argparse.ArgumentTypeError(f"expected a ws:// or wss:// URL, got {text!r}")
+    return text
+
+
 def _add_source_options(parser: argparse.ArgumentParser, *, url_help: str) -> None:
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--url", help=url_help)
+    source.add_argument("--url", type=_ws_url, help=url_help)
     source.add_argument(
         "--fake",
         action="store_true",
@@ -406,15 +415,33 @@ async def run(
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     stopper = Stopper()
     if not handle_sigint:
-        return await _command(args, output, stopper)
+        return await _quiet_on_broken_pipe(args, output, stopper)
     # Ctrl-C stops the command's work; leaving this block restores Trio's own
     # handler, so a second Ctrl-C (after the work stopped) raises KeyboardInterrupt.
     with trio.open_signal_receiver(signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_watch_sigint, signals, stopper)
-            code = await _command(args, output, stopper)
+            code = await _quiet_on_broken_pipe(args, output, stopper)
             nursery.cancel_scope.cancel(reason="the command finished")
     return code
+
+
+async def _quiet_on_broken_pipe(args: Any, output: Output, stopper: Stopper) -> int:
+    """Run the command; a reader that went away (``| head -1``) ends it quietly.
+
+    Like a Unix tool killed by SIGPIPE: no traceback, exit status 141; stdout
+    is pointed at ``/dev/null`` so the interpreter's last flush stays silent.
+    """
+    broken = False
+    try:
+        return await _command(args, output, stopper)
+    except* BrokenPipeError:
+        broken = True
+    if broken and output.stdout is sys.stdout:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+    return ExitCode.BROKEN_PIPE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

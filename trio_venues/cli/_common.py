@@ -62,6 +62,8 @@ class ExitCode(enum.IntEnum):
     LISTEN_FAILED = 5
     #: interrupted by Ctrl-C (128 + SIGINT); what was written so far is complete
     INTERRUPTED = 130
+    #: stdout was closed by its reader (``| head -1``): stopped quietly (128 + SIGPIPE)
+    BROKEN_PIPE = 141
 
 
 EXIT_CODES_HELP = """\
@@ -74,6 +76,7 @@ exit status:
   4    the connection ended before --count messages (or at all, without --count)
   5    replay --port N: 127.0.0.1:N cannot be listened on (in use, or not allowed)
   130  interrupted by Ctrl-C (output written so far is complete)
+  141  stdout was closed by its reader (e.g. | head -1): stopped quietly
 """
 
 

@@ -9,6 +9,7 @@ only. :func:`stream_events` is shared with ``replay --stream``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
@@ -118,11 +119,15 @@ class MessageSink:
         self._file = file
 
     async def put(self, message: Message) -> None:
-        """Write one message."""
-        if self._file is not None:
-            await self._file.write(message_json(message))
-        elif self._json:
-            self._output.line(message_json(message))
+        """Write one message (JSON lines carry the wall-clock time it was read)."""
+        if self._file is not None or self._json:
+            # The wall clock when the frame was read: now, less its time queued.
+            wall = time.time() - (trio.current_time() - message.received_at)
+            line = message_json(message, wall_time=round(wall, 6))
+            if self._file is not None:
+                await self._file.write(line)
+            else:
+                self._output.line(line)
         else:
             self._output.line(format_message(message))
 

@@ -165,12 +165,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def message_json(message: Message) -> str:
-    """One JSON line (no newline): ``{"topic", "type", "data", "received_at"}``.
+def message_json(message: Message, *, wall_time: float | None = None) -> str:
+    """One JSON line (no newline): ``{"topic", "type", "data", "received_at"[, "wall_time"]}``.
 
     ``data`` is the typed message as an object with its readable field names;
     prices and quantities are exact decimal strings, never JSON numbers.
-    ``received_at`` is the ``trio.current_time()`` at which the frame was read.
+    ``received_at`` is the ``trio.current_time()`` at which the frame was read
+    (monotonic: only differences mean something); ``wall_time``, when given,
+    is when it was read in seconds since the epoch (UTC), meaningful in a file.
     """
     record = {
         "topic": message.topic,
@@ -178,6 +180,8 @@ def message_json(message: Message) -> str:
         "data": _plain(message.data),
         "received_at": message.received_at,
     }
+    if wall_time is not None:
+        record["wall_time"] = wall_time
     return orjson.dumps(record, default=_json_default).decode()
 
 

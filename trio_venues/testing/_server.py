@@ -426,6 +426,8 @@ class ServerConnection:
         self._end_mode = "graceful"
         self._close_sent = False
         self._fin_after_close = True
+        # Our FIN went out (drop()): nothing more may be written.
+        self._eof_sent = False
         # Fragments of the message being received (bounded by max_message_size).
         self._partial: list[Any] = []
         self._partial_size = 0
@@ -624,16 +626,20 @@ class ServerConnection:
         The client sees EOF without a close frame (RFC 6455 1006). The server
         then discards what the client sends until it closes its side.
         """
-        if mid_message:
-            await self._write(self._half_frame())
         transport = _innermost(self._stream)
+        # One hold of the send lock for the half frame and the FIN: a push()
+        # waiting for the lock must not slip a whole frame in between (the
+        # client would then see garbage, 1002/1007, instead of EOF mid-message).
         async with self._send_lock:
+            if mid_message and not await self._write_locked(self._half_frame()):
+                return
             if isinstance(transport, trio.abc.HalfCloseableStream):
                 try:
                     await transport.send_eof()
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     self._end("broken", "abort")
                     return
+                self._eof_sent = True
                 self._end("server-fin", "fin")
             else:
                 self._end("server-fin", "abort")
@@ -648,7 +654,14 @@ class ServerConnection:
             RuntimeError: the stream is neither TCP nor one of our memory streams.
         """
         if mid_message:
-            await self._write(self._half_frame())
+            # Held until the reset, so no push() lands after the half frame.
+            await self._send_lock.acquire()
+            try:
+                if not await self._write_locked(self._half_frame()):
+                    return
+                self._eof_sent = True
+            finally:
+                self._send_lock.release()
         sock_stream = _socket_stream(self._stream)
         if sock_stream is not None:
             # SO_LINGER on with a 0 timeout makes close() send RST, not FIN.
@@ -698,13 +711,17 @@ class ServerConnection:
 
     async def _write(self, data: bytes) -> bool:
         async with self._send_lock:
-            if self.closed:
-                return False
-            try:
-                await self._stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                self._end("broken", "abort")
-                return False
+            return await self._write_locked(data)
+
+    async def _write_locked(self, data: bytes) -> bool:
+        """Write ``data``; the caller holds the send lock. Nothing goes out after our FIN."""
+        if self.closed or self._eof_sent:
+            return False
+        try:
+            await self._stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self._end("broken", "abort")
+            return False
         return True
 
     def _end(self, why: str, mode: str) -> None:
@@ -756,9 +773,19 @@ class ServerConnection:
         transport = _innermost(self._stream)
         if mode == "graceful":
             if transport is self._stream and isinstance(transport, trio.abc.HalfCloseableStream):
-                try:
-                    await transport.send_eof()
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                # Under the send lock: a push() still writing (its task is not
+                # ours to cancel) would make send_eof raise BusyResourceError.
+                # Bounded: a writer stuck on a peer that stopped reading gets
+                # ``linger``, then the stream is closed at once.
+                with trio.move_on_after(self.server.linger) as scope:
+                    async with self._send_lock:
+                        try:
+                            if not self._eof_sent:
+                                await transport.send_eof()
+                                self._eof_sent = True
+                        except (trio.BrokenResourceError, trio.ClosedResourceError):
+                            return
+                if scope.cancelled_caught:
                     return
                 mode = "fin"
             else:

@@ -121,3 +121,26 @@ def fault_proxy(nursery: trio.Nursery) -> FaultProxyFactory:
 def tls_certs() -> TLSCerts:
     """A test CA with good and bad server contexts and a trusting client context."""
     return make_tls_certs()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Say what to do when pytest-trio's trio mode is off (our fixtures need it).
+
+    Without ``trio_mode = true`` every test using ``fake_binance`` & co. fails
+    with pytest-trio's "Trio fixtures can only be used by Trio tests" and then
+    pytest-internal errors; this names the fix up front, in the test header.
+    """
+    try:
+        trio_mode = config.getini("trio_mode")
+    except ValueError:
+        trio_mode = None  # pytest-trio is not installed: its own import fails first
+    if trio_mode is not None and not trio_mode:
+        config.issue_config_time_warning(pytest.PytestConfigWarning(_TRIO_MODE_HINT), stacklevel=2)
+
+
+_TRIO_MODE_HINT = (
+    "trio_venues' fixtures (fake_binance, fake_venue, fault_proxy ...) are Trio fixtures: "
+    "turn on pytest-trio's trio mode with 'trio_mode = true' under [tool.pytest.ini_options] "
+    "(or [pytest] in pytest.ini), or mark each test with @pytest.mark.trio; install the "
+    "test dependencies with pip install 'trio_venues[testing]'"
+)

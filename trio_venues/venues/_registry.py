@@ -45,6 +45,7 @@ _BUILTIN: Final[dict[str, str]] = {
     "binance": "trio_venues.venues.binance._venue",
     "bybit": "trio_venues.venues.bybit._venue",
     "generic": "trio_venues.venues.generic._venue",
+    "okx": "trio_venues.venues.okx._venue",
 }
 
 _modules: dict[str, str] = dict(_BUILTIN)

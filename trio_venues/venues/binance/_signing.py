@@ -25,7 +25,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol, Self
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
@@ -74,7 +74,32 @@ def _key_bytes(key: str | bytes) -> bytes:
     return key.encode() if isinstance(key, str) else bytes(key)
 
 
-class HmacSigner:
+class _NoPickle:
+    """Signers hold secrets: pickling one (a process pool, a cache, a crash dump) must fail.
+
+    ``copy.copy``/``deepcopy`` return the signer itself (it is immutable), so
+    only serialisation is refused.
+    """
+
+    __slots__ = ()
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError(
+            f"{type(self).__name__} holds a secret key and cannot be pickled; "
+            "build a new signer from your key store in the other process"
+        )
+
+    def __reduce__(self) -> NoReturn:
+        self.__reduce_ex__(2)
+
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Self:
+        return self
+
+
+class HmacSigner(_NoPickle):
     """HMAC-SHA256 signing with an API key and its secret key.
 
     Args:
@@ -113,7 +138,7 @@ def _load_private_key(key: str | bytes, password: bytes | None) -> Any:
     return serialization.load_der_private_key(data, password=password)
 
 
-class Ed25519Signer:
+class Ed25519Signer(_NoPickle):
     """Ed25519 signing: the key type Binance recommends, and the only one for ``session.logon``.
 
     Args:
@@ -158,7 +183,7 @@ class Ed25519Signer:
     __str__ = __repr__
 
 
-class RsaSigner:
+class RsaSigner(_NoPickle):
     """RSA signing (RSASSA-PKCS1-v1_5, SHA-256).
 
     Args:

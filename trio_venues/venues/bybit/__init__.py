@@ -80,6 +80,7 @@ from ._wire import OptionTicker as OptionTicker
 from ._wire import Order as Order
 from ._wire import OrderbookMessage as OrderbookMessage
 from ._wire import OrderMessage as OrderMessage
+from ._wire import OrderResult as OrderResult
 from ._wire import Position as Position
 from ._wire import PositionMessage as PositionMessage
 from ._wire import SpotTicker as SpotTicker

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Final
 
+import msgspec
+
 from ..._client import VenueClient
 from ..._config import ConnectionConfig
 from ..._core import VenueCore
@@ -34,7 +36,7 @@ from ._topics import (
     ticker_topic,
     trade_topic,
 )
-from ._wire import TradeResponse
+from ._wire import OrderResult, TradeResponse
 
 __all__ = [
     "Bybit",
@@ -110,14 +112,16 @@ class BybitConnection(Connection):
         """Subscribe to trades (``TradeMessage``): ``"publicTrade.BTCUSDT"`` per symbol."""
         return await self._subscribe_all([trade_topic(s) for s in _symbols(symbols)])
 
-    async def subscribe_orderbook(self, *symbols: str, depth: int = 50) -> list[str]:
+    async def subscribe_orderbook(self, *symbols: str, depth: int | None = None) -> list[str]:
         """Subscribe to books (``OrderbookMessage``): ``"orderbook.50.BTCUSDT"`` per symbol.
 
         ``depth`` must be one the endpoint offers (spot/linear/inverse 1, 50,
-        200, 1000; option 25, 100; spread 25). Feed them to ``book_feed`` for
-        local books.
+        200, 1000; option 25, 100; spread 25); ``None`` takes 50, or 25 on
+        option and spread. Feed them to ``book_feed`` for local books.
         """
         category = self.category
+        if depth is None:
+            depth = 25 if category in ("option", "spread") else 50
         return await self._subscribe_all(
             [orderbook_topic(s, depth, category) for s in _symbols(symbols)]
         )
@@ -158,21 +162,28 @@ class BybitConnection(Connection):
         op: str,
         params: Mapping[str, Any],
         timeout: float | None,  # noqa: ASYNC109 - a per-request timeout is the feature
-    ) -> Any:
+    ) -> OrderResult:
         if self.category != "trade":
             raise VenueError(
                 None, f"{op} goes to the order-entry endpoint: Bybit.connect(endpoint='trade')"
             )
         reply = await self.request(op, params, timeout=timeout)
-        return reply.data if isinstance(reply, TradeResponse) else reply
+        if not isinstance(reply, TradeResponse):
+            raise VenueError(None, f"{op} answered {reply!r}")
+        try:
+            return msgspec.convert(reply.data, OrderResult)
+        except msgspec.ValidationError as exc:
+            raise VenueError(
+                None, f"{op} answered {reply.data!r}, not an order's ids ({exc})"
+            ) from None
 
     async def place_order(
         self,
         params: Mapping[str, Any],
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
-    ) -> Any:
-        """``order.create``: place one order; returns Bybit's ``data`` (``orderId`` ...).
+    ) -> OrderResult:
+        """``order.create``: place one order; returns its ids (:class:`OrderResult`).
 
         Args:
             params: Bybit's create-order parameters, camelCase keys
@@ -194,7 +205,7 @@ class BybitConnection(Connection):
         params: Mapping[str, Any],
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
-    ) -> Any:
+    ) -> OrderResult:
         """``order.amend``: amend one order (by ``orderId`` or ``orderLinkId``).
 
         As :meth:`place_order`.
@@ -206,7 +217,7 @@ class BybitConnection(Connection):
         params: Mapping[str, Any],
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
-    ) -> Any:
+    ) -> OrderResult:
         """``order.cancel``: cancel one order; as :meth:`place_order`."""
         return await self._order("order.cancel", params, timeout)
 

@@ -61,6 +61,7 @@ __all__ = [
     "OptionTicker",
     "Order",
     "OrderMessage",
+    "OrderResult",
     "OrderbookMessage",
     "Position",
     "PositionMessage",
@@ -715,6 +716,13 @@ class TradeResponse(WireStruct, frozen=True, gc=False, kw_only=True):
     ret_ext_info: Any = msgspec.field(default=None, name="retExtInfo")
     header: dict[str, str] | None = None
     conn_id: str = msgspec.field(default="", name="connId")
+
+
+class OrderResult(WireStruct, frozen=True, gc=False, kw_only=True, rename="camel"):
+    """The ``data`` of an ``order.create``/``amend``/``cancel`` reply: the order's ids."""
+
+    order_id: str
+    order_link_id: str = ""
 
 
 class UnknownMessage(WireStruct, frozen=True, gc=False):

@@ -33,7 +33,7 @@ from typing import Final
 
 from ._wire import INST_TYPES, Arg
 
-__all__ = ["arg_key", "arg_topic", "topic_arg"]
+__all__ = ["arg_key", "arg_topic", "dict_topic", "topic_arg"]
 
 # Argument keys written as key=value, in this order, after the bare part.
 _KEYED: Final = ("instFamily", "instId", "ccy")
@@ -114,3 +114,21 @@ def arg_topic(arg: Arg) -> str:
 def arg_key(arg: Arg) -> tuple[str, str | None, str | None, str | None, str | None]:
     """What identifies a subscription in an argument (``uid`` left out), for matching acks."""
     return (arg.channel, arg.inst_type, arg.inst_family, arg.inst_id, arg.ccy)
+
+
+def dict_topic(arg: Mapping[str, object]) -> str:
+    """The topic of an argument object as sent on the wire (``uid`` left out).
+
+    Raises:
+        ValueError: no ``channel``, or a key a topic cannot spell.
+    """
+    channel = arg.get("channel")
+    if not isinstance(channel, str):
+        raise ValueError(f"an OKX argument needs a string 'channel': {dict(arg)!r}")
+    fields = {str(k): str(v) for k, v in arg.items() if k not in ("channel", "uid")}
+    unknown = sorted(set(fields) - _ALLOWED_KEYS)
+    if unknown:
+        raise ValueError(f"OKX argument keys {unknown} have no topic spelling")
+    topic = _spell(channel, fields)
+    topic_arg(topic)
+    return topic

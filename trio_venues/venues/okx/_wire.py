@@ -1,7 +1,10 @@
 """OKX v5 wire models: frozen msgspec Structs for every channel, ack and event we decode.
 
 Every class documents each field with its wire key in brackets (``price``
-[``px``]). Prices, sizes and amounts are :class:`~decimal.Decimal`; order-book
+[``px``]). The classes are :class:`~trio_venues._wirecodec.WireStruct`
+subclasses, so every ``Decimal`` field is checked (finite, bounded exponent)
+and a bad frame is a ``DecodeError`` naming the field's path.
+Prices, sizes and amounts are :class:`~decimal.Decimal`; order-book
 levels keep the exact strings OKX sent (``("8476.98", "415", "0", "13")``), as
 the book parses each level once itself and the legacy checksum is computed over
 the raw strings. OKX sends its millisecond timestamps and counters as JSON
@@ -35,7 +38,7 @@ from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 
 import msgspec
 
-from ...errors import DecodeError
+from ..._wirecodec import DECODE_ERRORS, WireStruct, decode_error, plain_decimal
 
 __all__ = [
     "INST_TYPES",
@@ -75,6 +78,7 @@ __all__ = [
     "book_checksum",
     "checksum_string",
     "decode_frame",
+    "decode_push",
 ]
 
 #: ``instType`` values OKX accepts in subscription arguments [OKX-WS "Subscribe"].
@@ -170,19 +174,12 @@ _KEYS: Final[Mapping[str, str]] = {
 _RENAME: Final = _rename(_KEYS)
 
 
-def _finite(*values: Decimal | None) -> None:
-    # msgspec parses "NaN" and "Infinity" into Decimal; a price never is one.
-    for value in values:
-        if value is not None and not value.is_finite():
-            raise ValueError(f"a price or size must be finite, got {value!r}")
-
-
 # --------------------------------------------------------------------------------------
 # Subscription arguments
 # --------------------------------------------------------------------------------------
 
 
-class Arg(msgspec.Struct, frozen=True, gc=False, omit_defaults=True, rename=_RENAME):
+class Arg(WireStruct, frozen=True, gc=False, omit_defaults=True, rename=_RENAME):
     """A subscription argument, as sent in ``args`` and echoed in ``arg``.
 
     Attributes:
@@ -208,7 +205,7 @@ class Arg(msgspec.Struct, frozen=True, gc=False, omit_defaults=True, rename=_REN
 # --------------------------------------------------------------------------------------
 
 
-class Trade(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class Trade(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """One trade from ``trades`` (aggregated per taker order and price) or ``trades-all``.
 
     Attributes:
@@ -233,11 +230,8 @@ class Trade(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     source: str | None = None
     seq_id: int | None = None
 
-    def __post_init__(self) -> None:
-        _finite(self.price, self.size)
 
-
-class Ticker(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class Ticker(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """The latest price, best bid/ask and 24 h figures from ``tickers``.
 
     Attributes:
@@ -279,25 +273,8 @@ class Ticker(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     sod_utc8: Decimal | None
     ts: int
 
-    def __post_init__(self) -> None:
-        _finite(
-            self.last,
-            self.last_size,
-            self.ask_price,
-            self.ask_size,
-            self.bid_price,
-            self.bid_size,
-            self.open_24h,
-            self.high_24h,
-            self.low_24h,
-            self.volume_ccy_24h,
-            self.volume_24h,
-            self.sod_utc0,
-            self.sod_utc8,
-        )
 
-
-class Candle(msgspec.Struct, frozen=True, gc=False, array_like=True):
+class Candle(WireStruct, frozen=True, gc=False, array_like=True):
     """One candle row of a ``candle<bar>`` channel (the bar is in the topic).
 
     OKX sends each row as an array of strings: nine items today
@@ -330,20 +307,12 @@ class Candle(msgspec.Struct, frozen=True, gc=False, array_like=True):
     confirmed: bool | None = None
 
     def __post_init__(self) -> None:
+        # Runs after WireStruct's Decimal checks.
         if self.volume_quote is not None and self.confirmed is None:
             raise ValueError("a candle row has 7 or 9 items, not 8")
-        _finite(
-            self.open,
-            self.high,
-            self.low,
-            self.close,
-            self.volume,
-            self.volume_ccy,
-            self.volume_quote,
-        )
 
 
-class BookMessage(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class BookMessage(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """Order-book data from ``books``, ``books5``, ``bbo-tbt`` and the ``*-l2-tbt`` channels.
 
     Levels are exact strings, ``(price, size, "0", order_count)`` as OKX sends
@@ -384,13 +353,11 @@ class BookMessage(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
 
 
 def _decimal_levels(levels: Iterable[WireLevel]) -> tuple[BookLevel, ...]:
-    try:
-        return tuple([(Decimal(level[0]), Decimal(level[1])) for level in levels])
-    except ArithmeticError as exc:  # decimal.InvalidOperation
-        raise ValueError(f"a book level is not a decimal number: {exc!r}") from exc
+    """Parse levels strictly (plain notation only); ValueError names the bad one."""
+    return tuple([(plain_decimal(lv[0], "price"), plain_decimal(lv[1], "size")) for lv in levels])
 
 
-class MarkPrice(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class MarkPrice(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """The mark price from ``mark-price``.
 
     Attributes:
@@ -405,11 +372,8 @@ class MarkPrice(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     mark_price: Decimal
     ts: int
 
-    def __post_init__(self) -> None:
-        _finite(self.mark_price)
 
-
-class IndexTicker(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class IndexTicker(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """An index price from ``index-tickers`` (``inst_id`` is the index, e.g. ``"BTC-USDT"``).
 
     Attributes:
@@ -432,18 +396,8 @@ class IndexTicker(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     sod_utc0: Decimal | None = None
     sod_utc8: Decimal | None = None
 
-    def __post_init__(self) -> None:
-        _finite(
-            self.index_price,
-            self.open_24h,
-            self.high_24h,
-            self.low_24h,
-            self.sod_utc0,
-            self.sod_utc8,
-        )
 
-
-class FundingRate(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class FundingRate(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """A perpetual swap's funding from ``funding-rate``.
 
     Attributes:
@@ -476,18 +430,8 @@ class FundingRate(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     premium: Decimal | None = None
     ts: int | None = None
 
-    def __post_init__(self) -> None:
-        _finite(
-            self.funding_rate,
-            self.next_funding_rate,
-            self.min_funding_rate,
-            self.max_funding_rate,
-            self.sett_funding_rate,
-            self.premium,
-        )
 
-
-class OpenInterest(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class OpenInterest(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """Open interest from ``open-interest``.
 
     Attributes:
@@ -506,16 +450,13 @@ class OpenInterest(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     ts: int
     open_interest_usd: Decimal | None = None
 
-    def __post_init__(self) -> None:
-        _finite(self.open_interest, self.open_interest_ccy, self.open_interest_usd)
-
 
 # --------------------------------------------------------------------------------------
 # Private channels (login first)
 # --------------------------------------------------------------------------------------
 
 
-class Order(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class Order(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """An order update from ``orders``.
 
     Fields OKX sends as ``""`` when they do not apply are ``None`` (the price
@@ -584,21 +525,8 @@ class Order(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     error_code: str | None = None
     message: str | None = None
 
-    def __post_init__(self) -> None:
-        _finite(
-            self.size,
-            self.price,
-            self.acc_fill_size,
-            self.avg_price,
-            self.fill_price,
-            self.fill_size,
-            self.fee,
-            self.pnl,
-            self.lever,
-        )
 
-
-class AccountDetail(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class AccountDetail(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """One currency of an :class:`Account` update [``details``].
 
     Attributes:
@@ -623,19 +551,8 @@ class AccountDetail(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     upl: Decimal | None = None
     updated_time: int | None = None
 
-    def __post_init__(self) -> None:
-        _finite(
-            self.eq,
-            self.cash_bal,
-            self.avail_bal,
-            self.frozen_bal,
-            self.avail_eq,
-            self.eq_usd,
-            self.upl,
-        )
 
-
-class Account(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class Account(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """An account update from ``account``.
 
     Attributes:
@@ -662,20 +579,8 @@ class Account(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     notional_usd: Decimal | None = None
     upl: Decimal | None = None
 
-    def __post_init__(self) -> None:
-        _finite(
-            self.total_eq,
-            self.iso_eq,
-            self.adj_eq,
-            self.imr,
-            self.mmr,
-            self.mgn_ratio,
-            self.notional_usd,
-            self.upl,
-        )
 
-
-class Position(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class Position(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """A position update from ``positions``.
 
     Attributes:
@@ -720,21 +625,8 @@ class Position(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     updated_time: int | None = None
     push_time: int | None = None
 
-    def __post_init__(self) -> None:
-        _finite(
-            self.position,
-            self.avail_position,
-            self.avg_price,
-            self.upl,
-            self.lever,
-            self.liq_price,
-            self.mark_price,
-            self.margin,
-            self.mgn_ratio,
-        )
 
-
-class BalanceData(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class BalanceData(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """One balance of a :class:`BalanceAndPosition` [``balData``].
 
     Attributes:
@@ -747,11 +639,8 @@ class BalanceData(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     cash_bal: Decimal
     updated_time: int
 
-    def __post_init__(self) -> None:
-        _finite(self.cash_bal)
 
-
-class PositionData(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class PositionData(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """One position of a :class:`BalanceAndPosition` [``posData``].
 
     Attributes:
@@ -778,18 +667,15 @@ class PositionData(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     trade_id: str | None = None
     updated_time: int | None = None
 
-    def __post_init__(self) -> None:
-        _finite(self.position, self.avg_price)
 
-
-class TradeRef(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class TradeRef(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """A trade that caused a :class:`BalanceAndPosition` push [``trades``]."""
 
     inst_id: str
     trade_id: str
 
 
-class BalanceAndPosition(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class BalanceAndPosition(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """Balances and positions changed together, from ``balance_and_position``.
 
     Attributes:
@@ -813,7 +699,7 @@ class BalanceAndPosition(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
 # --------------------------------------------------------------------------------------
 
 
-class Push(msgspec.Struct, Generic[T], frozen=True, gc=False):
+class Push(WireStruct, Generic[T], frozen=True, gc=False):
     """A data push: ``{"arg": {...}, ["action": ...,] "data": [...]}``.
 
     ``decode_frame`` returns one for every channel it knows; the core turns
@@ -825,7 +711,7 @@ class Push(msgspec.Struct, Generic[T], frozen=True, gc=False):
     action: str | None = None
 
 
-class UnknownMessage(msgspec.Struct, frozen=True, gc=False):
+class UnknownMessage(WireStruct, frozen=True, gc=False):
     """A message this version does not know (a new channel or event); never dropped.
 
     Attributes:
@@ -838,7 +724,7 @@ class UnknownMessage(msgspec.Struct, frozen=True, gc=False):
     arg: Arg | None = None
 
 
-class _Event(msgspec.Struct, frozen=True, gc=False, tag_field="event", rename=_RENAME):
+class _Event(WireStruct, frozen=True, gc=False, tag_field="event", rename=_RENAME):
     pass
 
 
@@ -947,7 +833,7 @@ class ChannelConnCountError(_Event, frozen=True, gc=False, tag="channel-conn-cou
     conn_id: str | None = None
 
 
-class OrderResult(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class OrderResult(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """One order's outcome in an order-entry reply (``order``, ``batch-orders`` ...).
 
     Attributes:
@@ -969,7 +855,7 @@ class OrderResult(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
     ts: int | None = None
 
 
-class OpResponse(msgspec.Struct, frozen=True, gc=False, rename=_RENAME):
+class OpResponse(WireStruct, frozen=True, gc=False, rename=_RENAME):
     """The reply to an order-entry request: ``{"id", "op", "code", "msg", "data": [...]}``.
 
     Attributes:
@@ -1045,17 +931,17 @@ _CONVERTED: Final[dict[str, type[Any]]] = {
 }
 
 
-class _HeadArg(msgspec.Struct, frozen=True, gc=False):
+class _HeadArg(WireStruct, frozen=True, gc=False):
     channel: str
 
 
-class _Head(msgspec.Struct, frozen=True, gc=False):
+class _Head(WireStruct, frozen=True, gc=False):
     event: str | None = None
     op: str | None = None
     arg: _HeadArg | None = None
 
 
-class _PlainPush(msgspec.Struct, frozen=True, gc=False):
+class _PlainPush(WireStruct, frozen=True, gc=False):
     arg: Arg
     data: list[Any]
     action: str | None = None
@@ -1107,6 +993,47 @@ def _decode_push(text: str | bytes, channel: str) -> Decoded:
     return UnknownMessage(_PLAIN.decode(text), plain.arg)
 
 
+def _fast_push(text: str) -> Push[Any] | None:
+    """A push whose text starts with its channel (as OKX sends them), decoded in one go.
+
+    ``None`` when the channel is not one decoded straight from the text, or
+    when the decoded argument does not confirm the channel read from the text.
+
+    Raises:
+        msgspec.DecodeError, msgspec.ValidationError: the push is malformed.
+    """
+    end = text.find('"', _PREFIX_LEN)
+    channel = text[_PREFIX_LEN:end]
+    decoder = _DIRECT.get(channel)
+    if decoder is None:
+        if not channel.startswith("candle"):
+            return None
+        decoder = _CANDLES
+    push = decoder.decode(text)
+    if push.arg.channel != channel:
+        return None
+    if push.action == "update":
+        # The action belongs to the message; the book data reads it.
+        for item in push.data:
+            msgspec.structs.force_setattr(item, "action", "update")
+    return push
+
+
+def decode_push(text: str) -> Push[Any] | None:
+    """The fast path of :func:`decode_frame` alone: a push at rate, or ``None`` for the rest.
+
+    Raises:
+        DecodeError: the push is malformed (the message names the field).
+    """
+    if not text.startswith(_PREFIX):
+        return None
+    try:
+        return _fast_push(text)
+    except DECODE_ERRORS as exc:
+        error = decode_error(exc, text, "OKX message")
+    raise error
+
+
 def decode_frame(text: str | bytes) -> Decoded:
     """Decode one OKX JSON message (not the text ``pong``) into its typed form.
 
@@ -1126,16 +1053,9 @@ def decode_frame(text: str | bytes) -> Decoded:
         # The fast path: pushes start with the channel name (as OKX sends
         # them); the decoded argument must confirm it, else the slow path runs.
         if type(text) is str and text.startswith(_PREFIX):
-            end = text.find('"', _PREFIX_LEN)
-            channel = text[_PREFIX_LEN:end]
-            decoder = _push_decoder(channel)
-            if decoder is not None:
-                push = decoder.decode(text)
-                if push.arg.channel == channel:
-                    if push.action == "update":
-                        for item in push.data:
-                            msgspec.structs.force_setattr(item, "action", "update")
-                    return push
+            push = _fast_push(text)
+            if push is not None:
+                return push
         head = _HEAD.decode(text)
         if head.event is not None:
             if head.event in _EVENT_NAMES:
@@ -1149,8 +1069,10 @@ def decode_frame(text: str | bytes) -> Decoded:
                 return msgspec.convert(_blank_to_none(plain), OpResponse, strict=False)
             return UnknownMessage(plain)
         return UnknownMessage(_PLAIN.decode(text))
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise DecodeError(f"OKX message: {exc}", text) from None
+    except DECODE_ERRORS as exc:
+        error = decode_error(exc, text, "OKX message")
+    # Raised outside the handler: no __context__ keeps msgspec's error alive.
+    raise error
 
 
 # --------------------------------------------------------------------------------------

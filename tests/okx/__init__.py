@@ -1,0 +1,1 @@
+"""OKX session tests against the fake OKX."""
