@@ -215,6 +215,8 @@ async def book_feed(
         ConfigError: no adapter for ``venue``, or a fetching venue without ``snapshots``.
     """
     adapter, source = _resolve(venue, snapshots)
+    # The venue's spelling (Binance: "btcusdt" -> "BTCUSDT"), or no diff would match.
+    symbols = list(dict.fromkeys(adapter.symbol(s) for s in symbols))
     books = BookSet(
         symbols,
         rules if rules is not None else adapter.rules,

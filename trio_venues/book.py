@@ -730,6 +730,14 @@ class BookAdapter(abc.ABC):
         (Binance: the speed ``"100ms"``/``"1000ms"``); None: the adapter's default.
         """
 
+    def symbol(self, symbol: str) -> str:
+        """``symbol`` as the venue spells it in its book messages (default: unchanged).
+
+        ``book_feed`` keys its books by this spelling, so a user's spelling
+        that differs only in case still matches the venue's diffs.
+        """
+        return symbol
+
     @abc.abstractmethod
     def parse(self, message: Message) -> Sequence[DepthDiff | DepthSnapshot]:
         """The diffs and snapshots in one ``Message`` of a book topic (empty: none).

@@ -183,3 +183,20 @@ async def test_books_resync_after_a_reconnect(fake: Fake, autojump_clock: trio.a
         # Data resumes on the new connection: every book resyncs from a fresh snapshot.
         await _synced_feed(fake, feed)
         await caught_up(fake, feed, SYMBOLS)
+
+
+async def test_lower_case_symbols_are_normalised(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """book_feed(ws, ..., ["btcusdt"]) keeps the BTCUSDT book (the diffs' spelling)."""
+    async with (
+        spot(fake, "default") as ws,
+        api(fake) as rest,
+        book_feed(ws, binance_depth_snapshots(rest), ["btcusdt"]) as feed,
+    ):
+        synced = False
+        while not synced:
+            await push_all(fake, ["BTCUSDT"])
+            for event in await next_events(feed, 0, until=BookResynced):
+                synced = synced or isinstance(event, BookResynced)
+        assert feed.book("BTCUSDT") is not None

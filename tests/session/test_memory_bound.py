@@ -22,7 +22,7 @@ import pytest
 import trio
 import trio.testing
 
-from trio_venues import Connection, RawWebSocket
+from trio_venues import BinanceSpot, Connection, RawWebSocket
 from trio_venues.errors import DecodeError, UnexpectedResponse
 from trio_venues.events import (
     Disconnected,
@@ -166,11 +166,12 @@ async def test_unsolicited_pongs_coalesce(tcp_server: Server) -> None:
     assert peak.bytes < 4 * MiB
 
 
-async def test_responses_with_unknown_ids_coalesce(tcp_server: Server) -> None:
+@pytest.mark.parametrize("cls", [GenericJson, BinanceSpot], ids=["generic", "binance"])
+async def test_responses_with_unknown_ids_coalesce(tcp_server: Server, cls: Any) -> None:
     """20k responses nobody waits for: one ErrorEvent(UnexpectedResponse, count=20000)."""
-    frame = encode_frame(OP_TEXT, b'{"id": 424242, "result": {"ok": true}}')
+    frame = encode_frame(OP_TEXT, b'{"id": 424242, "result": null}')
     with traced() as peak:
-        async with client(tcp_server) as ws:
+        async with client(tcp_server, cls) as ws:
             await send_blob(tcp_server, frame * STORM)
             events = await until(ws, lambda got: counted(got, ErrorEvent) == STORM)
     errors = [e for e in events if isinstance(e, ErrorEvent)]
@@ -179,11 +180,12 @@ async def test_responses_with_unknown_ids_coalesce(tcp_server: Server) -> None:
     assert peak.bytes < 4 * MiB
 
 
-async def test_malformed_json_coalesces(tcp_server: Server) -> None:
+@pytest.mark.parametrize("cls", [GenericJson, BinanceSpot], ids=["generic", "binance"])
+async def test_malformed_json_coalesces(tcp_server: Server, cls: Any) -> None:
     """20k malformed messages: one ErrorEvent(DecodeError, count=20000) holding a short excerpt."""
-    frame = encode_frame(OP_TEXT, b'{"topic": "t", "seq": ')
+    frame = encode_frame(OP_TEXT, b'{"stream": "t", "topic": "t", "seq": ')
     with traced() as peak:
-        async with client(tcp_server) as ws:
+        async with client(tcp_server, cls) as ws:
             await send_blob(tcp_server, frame * STORM)
             events = await until(ws, lambda got: counted(got, ErrorEvent) == STORM)
     errors = [e for e in events if isinstance(e, ErrorEvent)]
@@ -257,7 +259,10 @@ async def test_compressed_bombs_are_charged_before_decoding(
     assert peak.bytes < 64 * MiB
 
 
-async def test_undecodable_compressed_bombs_keep_only_an_excerpt(tcp_server: Server) -> None:
+@pytest.mark.parametrize("cls", [GenericJson, BinanceSpot], ids=["generic", "binance"])
+async def test_undecodable_compressed_bombs_keep_only_an_excerpt(
+    tcp_server: Server, cls: Any
+) -> None:
     """Undecodable 4 MiB messages: one coalesced DecodeError with a 1 KiB excerpt and no cause."""
     size = 4 * MiB - 64
     payload = zlib.compressobj(wbits=-15)
@@ -266,7 +271,7 @@ async def test_undecodable_compressed_bombs_keep_only_an_excerpt(tcp_server: Ser
     count = 40
     tcp_server.fail_handshakes(AcceptWith([("Sec-WebSocket-Extensions", "permessage-deflate")]))
     with traced() as peak:
-        async with client(tcp_server) as ws:
+        async with client(tcp_server, cls) as ws:
             await send_blob(tcp_server, frame * count)
             events = await until(ws, lambda got: counted(got, ErrorEvent) == count)
     errors = [e.error for e in events if isinstance(e, ErrorEvent)]

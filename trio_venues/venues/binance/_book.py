@@ -63,6 +63,10 @@ class BinanceBook(BookAdapter):
     def __repr__(self) -> str:
         return f"BinanceBook(speed={self.speed!r})"
 
+    def symbol(self, symbol: str) -> str:
+        """Binance names symbols in upper case in depth messages: ``"btcusdt"`` -> ``"BTCUSDT"``."""
+        return symbol.upper()
+
     def topic(self, symbol: str, variant: str | None = None) -> str:
         """``<symbol>@depth@100ms`` (``variant``: the speed)."""
         return depth_topic(symbol, speed=variant or self.speed)
