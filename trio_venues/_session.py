@@ -1287,6 +1287,15 @@ class Connection:
             deadline = core.next_timer()
             if deadline is not None and deadline <= trio.current_time():
                 await self._handle_outputs(core.on_timer(self._context()))
+                after = core.next_timer()
+                if after is not None and after <= deadline:
+                    # on_timer must move its timer on or clear it; otherwise this
+                    # loop would fire it again at once, forever, without yielding.
+                    raise InternalError(
+                        f"venue core {core.name!r}: on_timer() left its timer at {after} "
+                        f"(not after {deadline}); please report this"
+                    )
+                await trio.lowlevel.checkpoint()
                 continue
             with trio.move_on_at(math.inf if deadline is None else deadline):
                 await self._core_lot.park()

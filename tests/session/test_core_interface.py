@@ -203,6 +203,35 @@ async def test_core_sends_unprompted_frames_and_runs_its_timer(
         assert sum(getattr(e, "count", 1) for e in unexpected) == 3
 
 
+class _StuckTimer(GenericJsonCore):
+    """A buggy core: its timer never moves on after firing."""
+
+    def next_timer(self) -> float | None:
+        return 1.0
+
+    def on_timer(self, ctx: SendContext) -> Sequence[Output]:
+        return ()
+
+
+class _StuckClient(GenericJson):
+    @classmethod
+    def make_core(cls, config: ConnectionConfig, url: str, **kwargs: Any) -> VenueCore:
+        return _StuckTimer()
+
+
+async def test_a_core_timer_that_never_advances_ends_the_connection(
+    server: FakeVenueServer[GenericVenue], autojump_clock: trio.abc.Clock
+) -> None:
+    """A core bug in on_timer ends the connection with a reason, instead of a busy loop."""
+    async with _StuckClient.connect(
+        server.url, transport=server.memory_transport("default"), ping_interval=None
+    ) as ws:
+        with trio.fail_after(5):
+            events = [e async for e in ws.events]
+    reason = events[-1].reason  # type: ignore[attr-defined]
+    assert "on_timer() left its timer" in str(reason)
+
+
 # -- batching and endpoints ------------------------------------------------------------
 
 

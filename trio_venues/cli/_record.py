@@ -117,10 +117,14 @@ async def record_frames(
         async with RawWebSocket.connect(url, transport=transport) as ws:
             started = trio.current_time()
             deadline = started + duration if duration is not None else math.inf
-            with stopper.scope(), trio.move_on_at(deadline):
+            with stopper.scope(), trio.move_on_at(deadline) as window:
                 async for event in ws.events:
                     if isinstance(event, Connected):
+                        # Frame times count from the handshake: so does the duration
+                        # (else a slow start lets frames past --duration in).
                         started = event.at
+                        if duration is not None:
+                            window.deadline = started + duration
                         output.note(f"recording {url}")
                         if subscribe is not None:
                             core, topics = subscribe
