@@ -2,8 +2,8 @@
 
 In one process, with no sockets, the same Binance trade frames go through
 growing slices of the path, so each layer's cost per message is the
-difference between two rows (medians of interleaved rounds; prints figures,
-asserts nothing):
+difference between two rows (CPU time per message, medians of interleaved
+rounds; prints figures, asserts nothing):
 
 - ``minimal``: the minimal frame splitter of the Trio-limit client
   (``benchmarks.clients.trio_rawsock_orjson``) + ``orjson.loads`` + the
@@ -255,10 +255,16 @@ def _pieces(count: int) -> dict[str, Callable[[], None]]:
 
 
 def _timed(fn: Callable[[], object]) -> tuple[float, object]:
-    """Seconds ``fn()`` took, and what it returned."""
-    t0 = time.perf_counter()
+    """CPU seconds ``fn()`` took, and what it returned.
+
+    CPU time of this process, not wall time: everything here runs in one
+    thread with no I/O wait, and on a shared machine CPU time leaves out the
+    time other processes held the core (the figures stay comparable between
+    runs made under different loads; caches still suffer).
+    """
+    t0 = time.process_time()
     result = fn()
-    return time.perf_counter() - t0, result
+    return time.process_time() - t0, result
 
 
 def run(count: int, rounds: int) -> dict[str, float]:

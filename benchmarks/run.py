@@ -7,8 +7,11 @@ client to CPU 1 (``--no-pin`` to disable), clients interleaved A B C ... C B A
 over several rounds, medians reported, ratios taken median / median.
 
 Scenarios: ``trade`` and ``depth`` (throughput, msgs/s), ``latency`` (one-way,
-at a fixed rate), ``idle`` (RSS per idle connection) and ``scale`` (many
-connections with ten subscriptions each: CPU and memory as it grows).
+at a fixed rate), ``venues`` (each venue's typed trades against the Trio
+limit on that venue's own frames: one row per entry of
+``benchmarks.venues.VENUES``), ``idle`` (RSS per idle connection) and
+``scale`` (many connections with ten subscriptions each: CPU and memory as it
+grows).
 Results are printed, never asserted: this machine is noisy (see README.md).
 """
 
@@ -30,10 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from .payloads import close_frame, payloads, sentinel_payload, server_frame, streams_path
+from .venues import VENUES
 
 ROOT = Path(__file__).resolve().parent.parent
 THROUGHPUT = ("trade", "depth")
-SCENARIOS = ("trade", "depth", "latency", "idle", "scale")
+SCENARIOS = ("trade", "depth", "latency", "venues", "idle", "scale")
 Result = dict[str, Any]
 
 
@@ -283,6 +287,22 @@ def measure(client: Client, scenario: str, settings: Settings, frames: dict[str,
     return result
 
 
+def measure_venue(venue: str, typed: bool, settings: Settings, frames_file: str) -> Result:
+    """One run of ``venue``'s typed client (or the Trio limit) on that venue's trade frames."""
+    server_cpu, client_cpu = _cpus(settings)
+    lifetime = str(int(settings.timeout) + 30)
+    server_args = ["stream", "--frames-file", frames_file, "--lifetime", lifetime]
+    server, port = start_server(server_args, server_cpu)
+    try:
+        args = ["--mode", "trade", "--url", f"ws://127.0.0.1:{port}{VENUES[venue].path}"]
+        args += ["--count", str(settings.counts["venues"]), "--venue", venue]
+        module = "tv_venue" if typed else "trio_rawsock_orjson"
+        result = run_client(module, args, client_cpu, settings.timeout)
+    finally:
+        stop_server(server)
+    return result
+
+
 def measure_scale(settings: Settings) -> Result:
     """One scale run of trio_venues over the default transport (RawWebSocket: no venue limits)."""
     server_cpu, client_cpu = _cpus(settings)
@@ -449,9 +469,36 @@ def scale_table(settings: Settings, result: Result) -> None:
         print(f"server counters: {result['server']}")
 
 
-def ratio_table(results: dict[str, dict[str, list[Result]]]) -> None:
-    """Print the ratios issue 9 sets targets for (printed, never asserted)."""
-    print("\n== Issue 9 targets (medians; printed, never asserted) ==")
+#: Issue 17's target for each venue's typed trades against the Trio limit on its frames.
+VENUE_TARGET = 0.45
+
+
+def venue_table(settings: Settings, results: dict[str, list[Result]]) -> None:
+    """Print each venue's typed trades against the Trio limit on the same frames."""
+    count = settings.counts["venues"]
+    print(
+        f"\n== Typed trades per venue: {count:,} of each venue's own trade frames, "
+        f"{settings.rounds} round(s) =="
+    )
+    print(f"{'venue':<12}{'typed msgs/s':>14}{'limit msgs/s':>14}{'typed/limit':>13}  target  met")
+    for venue in VENUES:
+        typed = median_rate(results.get(f"{venue}:typed", []))
+        limit = median_rate(results.get(f"{venue}:limit", []))
+        if not typed or not limit:
+            errors = [
+                r.get("error", "") for k in ("typed", "limit") for r in results[f"{venue}:{k}"]
+            ]
+            print(f"{venue:<12}{'failed':>14}  {next((e for e in errors if e), '')}")
+            continue
+        ratio = typed / limit
+        met = "yes" if ratio >= VENUE_TARGET else "no"
+        target = f">={VENUE_TARGET:.2f}x"
+        print(f"{venue:<12}{typed:>14,.0f}{limit:>14,.0f}{ratio:>12.2f}x  {target}  {met}")
+
+
+def ratio_table(results: dict[str, dict[str, list[Result]]], settings: Settings) -> None:
+    """Print the ratios issue 17 sets targets for (printed, never asserted)."""
+    print("\n== Issue 17 targets (medians of one run; printed, never asserted) ==")
     print(f"{'ratio':<62}{'value':>10}{'target':>10}  met")
 
     def line(label: str, num: float, den: float, target: float, higher: bool = True) -> None:
@@ -463,23 +510,57 @@ def ratio_table(results: dict[str, dict[str, list[Result]]]) -> None:
         sign = ">=" if higher else "<="
         print(f"{label:<62}{value:>9.2f}x{sign:>4}{target:>5.2f}x  {'yes' if met else 'no'}")
 
+    trade = results.get("trade", {})
+    typed_trades = median_rate(trade.get("tv_typed_default", []))
+    line(
+        "trade: typed async for / Trio minimal-framing limit",
+        typed_trades,
+        median_rate(trade.get("trio_rawsock_orjson", [])),
+        0.5,
+    )
+    line(
+        "trade: typed async for / websockets + orjson raw dicts",
+        typed_trades,
+        median_rate(trade.get("websockets_orjson", [])),
+        1.5,
+    )
+    depth = results.get("depth", {})
+    line(
+        "depth (20+ levels a side): typed / websockets + orjson raw dicts",
+        median_rate(depth.get("tv_typed_default", [])),
+        median_rate(depth.get("websockets_orjson", [])),
+        1.0,
+    )
+    lat = results.get("latency", {})
+    line(
+        f"latency p50 at {settings.latency_rate:,.0f} msg/s: typed / websockets (lower is better)",
+        median_of(lat.get("tv_typed_default", []), "p50_us"),
+        median_of(lat.get("websockets_orjson", []), "p50_us"),
+        1.05,
+        higher=False,
+    )
+    venues = results.get("venues", {})
+    for venue in VENUES:
+        line(
+            f"{venue}: typed trades / Trio limit on its own frames",
+            median_rate(venues.get(f"{venue}:typed", [])),
+            median_rate(venues.get(f"{venue}:limit", [])),
+            VENUE_TARGET,
+        )
+    idle = _ok_runs(results.get("idle", {}).get("tv_raw_orjson", []))
+    if idle:
+        kb = statistics.median(r["rss_after"] - r["rss_before"] for r in idle)
+        kb = kb / idle[0]["conns"] / 1024
+        met = "yes" if kb <= IDLE_TARGET_KB else "no"
+        print(
+            f"{'memory per idle connection, KB (lower is better)':<62}{kb:>10.1f}"
+            f"{'<=':>4}{IDLE_TARGET_KB:>6.1f}  {met}"
+        )
+    print("\nAlso measured (earlier targets):")
     for kind in THROUGHPUT:
         r = results.get(kind, {})
-        typed = median_rate(r.get("tv_typed_default", []))
         line(
-            f"{kind}: typed default / websockets+orjson raw-dict",
-            typed,
-            median_rate(r.get("websockets_orjson", [])),
-            1.0,
-        )
-        line(
-            f"{kind}: typed default / Trio minimal-framing limit",
-            typed,
-            median_rate(r.get("trio_rawsock_orjson", [])),
-            0.5,
-        )
-        line(
-            f"{kind}: typed batches() default / websockets+orjson (extra)",
+            f"{kind}: typed batches() default / websockets+orjson",
             median_rate(r.get("tv_typed_batches", [])),
             median_rate(r.get("websockets_orjson", [])),
             1.0,
@@ -491,25 +572,15 @@ def ratio_table(results: dict[str, dict[str, list[Result]]]) -> None:
             median_rate(r.get("trio_ws_orjson", [])),
             1 / 1.2,
         )
-        line(
-            f"{kind}: RawWebSocket trio-websocket transport / raw trio-ws",
-            median_rate(r.get("tv_raw_tws_orjson", [])),
-            median_rate(r.get("trio_ws_orjson", [])),
-            1 / 1.2,
-        )
-    lat = results.get("latency", {})
-    line(
-        "latency p50: typed default / websockets+orjson (lower is better)",
-        median_of(lat.get("tv_typed_default", []), "p50_us"),
-        median_of(lat.get("websockets_orjson", []), "p50_us"),
-        1.0,
-        higher=False,
-    )
     marked = any(
         "fallback" in run for runs in results.values() for rs in runs.values() for run in rs
     )
     if marked:
         print("* typed rows fell back to RawWebSocket + orjson: BinanceSpot is not available yet")
+
+
+#: Memory per idle connection must stay at or below the figure of the last release.
+IDLE_TARGET_KB = 29.0
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -542,6 +613,35 @@ def available(settings: Settings) -> list[Client]:
     return chosen
 
 
+def build_venue_frames(venue: str, count: int, directory: str) -> str:
+    """Write ``venue``'s trade stream (``count`` frames, its sentinel, a close) to a file."""
+    entry = VENUES[venue]
+    frames = b"".join(server_frame(p) for p in entry.frames(count))
+    frames += server_frame(entry.sentinel) + close_frame()
+    path = os.path.join(directory, f"venue-{venue}.frames")
+    with open(path, "wb") as fh:
+        fh.write(frames)
+    return path
+
+
+def run_venues(settings: Settings, directory: str) -> dict[str, list[Result]]:
+    """Each venue's typed client and the Trio limit on its frames, interleaved round by round."""
+    files = {v: build_venue_frames(v, settings.counts["venues"], directory) for v in VENUES}
+    pairs = [(venue, typed) for venue in VENUES for typed in (True, False)]
+    results: dict[str, list[Result]] = {
+        f"{venue}:{'typed' if typed else 'limit'}": [] for venue, typed in pairs
+    }
+    for rnd in range(settings.rounds):
+        print(f"[bench] venues round {rnd + 1}/{settings.rounds}", flush=True)
+        for venue, typed in pairs if rnd % 2 == 0 else pairs[::-1]:
+            result = measure_venue(venue, typed, settings, files[venue])
+            key = f"{venue}:{'typed' if typed else 'limit'}"
+            if "error" in result:
+                print(f"[bench]   {key}: {result['error']}", flush=True)
+            results[key].append(result)
+    return results
+
+
 def run_suite(settings: Settings) -> dict[str, Any]:
     """Run every scenario, interleaving clients round by round; print tables as they finish."""
     settings.clients = available(settings)
@@ -565,6 +665,9 @@ def run_suite(settings: Settings) -> dict[str, Any]:
                 print("[bench] scale run", flush=True)
                 scale_result = measure_scale(settings)
                 continue
+            if scenario == "venues":
+                everything[scenario] = run_venues(settings, tmp)
+                continue
             clients = [c for c in settings.clients if scenario in c.modes]
             rounds = 1 if scenario == "idle" else settings.rounds
             results: dict[str, list[Result]] = {c.name: [] for c in clients}
@@ -585,12 +688,14 @@ def run_suite(settings: Settings) -> dict[str, Any]:
             throughput_table(scenario, settings, everything[scenario])
         elif scenario == "latency":
             latency_table(settings, everything[scenario])
+        elif scenario == "venues":
+            venue_table(settings, everything[scenario])
         elif scenario == "idle":
             idle_table(settings, everything[scenario])
         elif scenario == "scale" and scale_result is not None:
             scale_table(settings, scale_result)
-    if set(settings.scenarios) & {"trade", "depth", "latency"}:
-        ratio_table(everything)
+    if set(settings.scenarios) & {"trade", "depth", "latency", "venues", "idle"}:
+        ratio_table(everything, settings)
     print(
         f"\n[bench] {elapsed:.0f} s; machine busy before/after: {busy:.0f}% / {busy_after:.0f}%;"
         f" pinned: {_cpus(settings) != (None, None)}; asyncio loop: {settings.loop}"
@@ -613,6 +718,7 @@ def parse(argv: Sequence[str] | None = None) -> tuple[Settings, argparse.Namespa
     p.add_argument("--trade-count", type=int)
     p.add_argument("--depth-count", type=int)
     p.add_argument("--latency-count", type=int)
+    p.add_argument("--venue-count", type=int, help="trade frames per venue (venues scenario)")
     p.add_argument("--latency-rate", type=float, default=2000.0)
     p.add_argument("--idle-conns", type=int)
     p.add_argument("--scale-steps", help="connection counts, e.g. 250,500,1000")
@@ -634,6 +740,7 @@ def parse(argv: Sequence[str] | None = None) -> tuple[Settings, argparse.Namespa
         "trade": pick(a.trade_count, 100_000, 30_000, 300),
         "depth": pick(a.depth_count, 20_000, 6_000, 300),
         "latency": pick(a.latency_count, 3_000, 2_000, 200),
+        "venues": pick(a.venue_count, 50_000, 20_000, 300),
     }
     clients = list(CLIENTS)
     if a.clients:
@@ -650,7 +757,7 @@ def parse(argv: Sequence[str] | None = None) -> tuple[Settings, argparse.Namespa
         if set(scenarios) - set(SCENARIOS):
             p.error(f"scenarios are {SCENARIOS}")
     elif a.smoke:
-        scenarios = ["trade", "latency", "idle", "scale"]
+        scenarios = ["trade", "latency", "venues", "idle", "scale"]
     settings = Settings(
         rounds=pick(a.rounds, 5, 3, 1),
         counts=counts,

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 
 from benchmarks.payloads import (
     close_frame,
@@ -66,6 +67,7 @@ def test_upgrade_response_uses_the_rfc_accept_key() -> None:
     assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in upgrade_response(request)
 
 
+@pytest.mark.timeout(200)
 def test_smoke_run_prints_figures_for_every_trio_venues_client() -> None:
     """`python -m benchmarks.run --smoke` exits 0 and prints a figure per trio_venues row."""
     done = subprocess.run(
@@ -73,7 +75,7 @@ def test_smoke_run_prints_figures_for_every_trio_venues_client() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=55,
+        timeout=180,
     )
     out = done.stdout
     assert done.returncode == 0, out[-3000:] + done.stderr[-3000:]
@@ -91,7 +93,11 @@ def test_smoke_run_prints_figures_for_every_trio_venues_client() -> None:
     assert re.search(r"^tv_raw_orjson\s+[\d.]+\s+[\d.]+$", idle, re.MULTILINE), idle
     scale = out.split("== Scale:")[1].split("==")[1]
     assert re.search(r"^\s+10\s+[\d,]+\s+[\d.]+\s+[\d.]+", scale, re.MULTILINE), scale
-    assert "== Issue 9 targets" in out
+    venues = out.split("== Typed trades per venue")[1].split("==")[1]
+    assert re.search(r"^binance\s+[\d,]+\s+[\d,]+\s+[\d.]+x", venues, re.MULTILINE), venues
+    targets = out.split("== Issue 17 targets")[1]
+    assert re.search(r"^binance: typed trades / Trio limit.*\d+\.\d+x", targets, re.MULTILINE)
+    assert re.search(r"^memory per idle connection.*\d+\.\d", targets, re.MULTILINE), targets
 
 
 def test_path_breakdown_counts_every_message_in_every_row() -> None:

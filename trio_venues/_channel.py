@@ -269,8 +269,19 @@ class EventChannel(trio.abc.ReceiveChannel[Event]):
             except trio.EndOfChannel:
                 raise StopAsyncIteration from None
         # An event is queued (so this side is open: aclose() empties the queue
-        # and put() drops events after it). Same steps as receive().
-        await checkpoint_if_cancelled()
+        # and put() drops events after it). Same steps as receive(), with
+        # checkpoint_if_cancelled() inlined: its coroutine alone cost about as
+        # much as everything else here (~0.15 us per event). The check reads
+        # trio's per-task cancel status, which is internal: a trio without it
+        # takes the public checkpoint_if_cancelled() every time. One difference:
+        # a pending Ctrl-C in the main task arrives at the consumer's next
+        # scheduler yield (at most _YIELD_EVERY events later), not at once.
+        try:
+            cancelled = current_task()._cancel_status.effectively_cancelled
+        except AttributeError:
+            cancelled = True
+        if cancelled:
+            await checkpoint_if_cancelled()
         item = items.popleft()
         if self._room_below:
             self._taken()

@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeAlias
 
 import attrs
 
+from ._wirecodec import DECIMAL_EXPONENT_LIMIT
 from .errors import ConfigError, DecodeError
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ Items after the quantity are ignored (OKX sends four: price, size, "0", order co
 """
 
 _ZERO: Final = Decimal(0)
+_EXPONENT_LIMIT: Final = DECIMAL_EXPONENT_LIMIT
 _TWO: Final = Decimal(2)
 
 # spread, mid and depth sums are computed in this context rather than the caller's thread
@@ -151,11 +153,18 @@ def _parse_levels(levels: Iterable[RawLevel]) -> list[Level]:
         except (InvalidOperation, IndexError, TypeError, ValueError) as exc:
             raise InvalidLevel(f"unparsable price level {level!r}: {exc!r}") from exc
         # Decimal("NaN") and Decimal("Infinity") parse fine, and a NaN would break the
-        # sort order (comparisons with it raise or are always False), so reject them here.
-        if not (price.is_finite() and qty.is_finite()) or price <= _ZERO or qty < _ZERO:
+        # sort order (comparisons with it raise or are always False), so reject them here;
+        # so is an absurd exponent ("1e9999999999"), on which user arithmetic overflows.
+        if (
+            not (price.is_finite() and qty.is_finite())
+            or price <= _ZERO
+            or qty < _ZERO
+            or not -_EXPONENT_LIMIT <= price.adjusted() <= _EXPONENT_LIMIT
+            or not -_EXPONENT_LIMIT <= qty.adjusted() <= _EXPONENT_LIMIT
+        ):
             raise InvalidLevel(
-                f"invalid price level {level!r}: the price must be finite and positive, "
-                "the quantity finite and not negative"
+                f"invalid price level {level!r:.80}: the price must be finite and positive, "
+                "the quantity finite and not negative, both within 1e-100 and 1e100"
             )
         append((price, qty))
     return parsed

@@ -56,6 +56,11 @@ def client_args(description: str, argv: Sequence[str] | None = None) -> argparse
         help="typed trio_venues client: `async for event in ws.events` or ws.events.batches()",
     )
     p.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop", help="asyncio peers")
+    p.add_argument(
+        "--venue",
+        default="",
+        help="venues scenario: the benchmarks.venues.VENUES entry whose frames are streamed",
+    )
     return p.parse_args(argv)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import os
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -44,21 +46,28 @@ async def open_raw(url: str) -> tuple[trio.SocketStream, bytes]:
     return stream, rest
 
 
-async def stream_loop(url: str, mode: str, count: int) -> Result:
-    """Receive and decode until the sentinel; latency mode records ``E``."""
+async def stream_loop(url: str, mode: str, count: int, venue: str = "") -> Result:
+    """Receive and decode until the sentinel; latency mode records ``E``.
+
+    With ``venue`` (a ``benchmarks.venues.VENUES`` name) the frames are that
+    venue's and its entry recognises the sentinel; otherwise they are Binance
+    combined-stream frames.
+    """
     sentinel = sentinel_for(mode)
+    is_sentinel: Callable[[Any], bool] | None = None
+    if venue:
+        from ..venues import VENUES
+
+        is_sentinel = VENUES[venue].raw_is_sentinel
     latency = LatencyRecorder(count) if mode == "latency" else None
     n = nbytes = 0
     stream, buf = await open_raw(url)
     t0 = time.perf_counter()
     pos = 0
     done = False
-    while not done:
-        chunk = await stream.receive_some(READ_SIZE)
-        if not chunk:
-            break
-        buf = buf[pos:] + chunk if pos < len(buf) else chunk
-        pos = 0
+    while True:
+        # Frames first: the bytes that came with the handshake response may
+        # already hold the whole stream.
         end_of_buf = len(buf)
         while end_of_buf - pos >= 2:
             length = buf[pos + 1] & 0x7F
@@ -81,13 +90,20 @@ async def stream_loop(url: str, mode: str, count: int) -> Result:
                 done = True
                 break
             obj = orjson.loads(payload)
-            if obj["stream"] == sentinel:
+            if obj["stream"] == sentinel if is_sentinel is None else is_sentinel(obj):
                 done = True
                 break
             n += 1
             nbytes += len(payload)
             if latency is not None:
                 latency.add(obj["data"]["E"])
+        if done:
+            break
+        chunk = await stream.receive_some(READ_SIZE)
+        if not chunk:
+            break
+        buf = buf[pos:] + chunk if pos < len(buf) else chunk
+        pos = 0
     seconds = time.perf_counter() - t0
     # A masked close frame (code 1000, zero mask), then close the socket.
     await stream.send_all(bytes([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8]))
@@ -103,7 +119,7 @@ def main() -> None:
     a = client_args(__doc__ or "")
     if a.mode == "idle":
         raise SystemExit("trio_rawsock_orjson has no idle mode")
-    emit(trio.run(stream_loop, a.url, a.mode, a.count))
+    emit(trio.run(stream_loop, a.url, a.mode, a.count, a.venue))
 
 
 if __name__ == "__main__":

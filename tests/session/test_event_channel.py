@@ -100,6 +100,24 @@ async def test_a_cancelled_consumer_gets_cancelled_even_with_events_queued() -> 
     assert len(channel) == 95
 
 
+async def test_without_trios_cancel_status_the_public_check_still_cancels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If trio's internal cancel status is missing, async for falls back to the public check."""
+    import trio_venues._channel as channel_module
+
+    monkeypatch.setattr(channel_module, "current_task", object)
+    channel = filled(10)
+    got = 0
+    with trio.CancelScope() as scope:
+        async for _ in channel:
+            got += 1
+            if got == 3:
+                scope.cancel()
+    assert scope.cancelled_caught
+    assert got == 3
+
+
 async def test_a_busy_consumer_lets_other_tasks_run_every_few_events() -> None:
     """A consumer that never waits still yields to the scheduler every _YIELD_EVERY events."""
     rounds = 20

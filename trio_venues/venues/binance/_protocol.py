@@ -21,7 +21,7 @@ fake speaks exactly the shapes this core decodes.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
@@ -52,6 +52,7 @@ from ._wire import (
     AggTrade,
     AvgPrice,
     BookTicker,
+    Combined,
     DepthUpdate,
     Kline,
     MarketEvent,
@@ -581,12 +582,11 @@ def _derived_topic(data: MarketEvent) -> str | None:
 _new: Final = object.__new__
 _set_topic, _set_data, _set_received_at = slot_setters(Message)
 
-# Binance writes the stream name first in every combined-stream frame: the hot
-# path reads it from the text to pick the decoder, then checks it against the
-# decoded envelope (a second "stream" key, or an escape in the name, makes them
-# differ and sends the frame to the duplicate-checking slow path).
-_STREAM_PREFIX: Final = '{"stream":"'
-_PREFIX_LENGTH: Final = len(_STREAM_PREFIX)
+# Binance writes the stream name first in every combined-stream frame
+# ('{"stream":"<name>",...'): the hot path reads it from the text to pick the
+# decoder, then checks it against the decoded envelope (a second "stream" key,
+# or an escape in the name, makes them differ and sends the frame to the
+# duplicate-checking slow path).
 # Routes are cached per stream name; names come from the wire, so the cache is bounded.
 _MAX_CACHED_ROUTES: Final = 4096
 _STREAM_WHAT: Final = "Binance stream message"
@@ -647,27 +647,19 @@ class BinanceSpotCore(VenueCore):
             self._raw_route = (
                 TAGGED_ROUTE if self._raw_topic is None else stream_route(self._raw_topic)
             )
-        self._routes: dict[str, StreamRoute] = {}
+        self._decoders: dict[str, Callable[[str], Combined[Any]]] = {}
 
     # -- incoming -----------------------------------------------------------------
 
     def decode(self, data: str | bytes, received_at: float) -> Sequence[Output]:
         """Turn one received frame into outputs (see the class docstring)."""
-        if type(data) is not str:
-            raise DecodeError(
-                "Binance market streams send JSON text frames; got a binary frame "
-                "(SBE streams are not supported)",
-                data,
-            )
-        if data.startswith(_STREAM_PREFIX):
+        if type(data) is str and data.startswith('{"stream":"'):
             # The hot path: one msgspec decode of envelope and payload, the
-            # decoder picked by the stream name.
-            stream = data[_PREFIX_LENGTH : data.find('"', _PREFIX_LENGTH)]
-            route = self._routes.get(stream)
-            if route is None:
-                route = self._route(stream)
+            # decoder picked by the stream name (it starts at offset 11).
+            stream = data[11 : data.find('"', 11)]
+            decode = self._decoders.get(stream) or self._decoder(stream)
             try:
-                frame = route.combined.decode(data)
+                frame = decode(data)
             except DECODE_ERRORS as exc:
                 return self._decode_slow(data, received_at, exc)
             if frame.stream == stream:
@@ -676,7 +668,14 @@ class BinanceSpotCore(VenueCore):
                 _set_data(message, frame.data)
                 _set_received_at(message, received_at)
                 return (message,)
-        elif self._raw_route is not None:
+            return self._decode_slow(data, received_at, None)
+        if type(data) is not str:
+            raise DecodeError(
+                "Binance market streams send JSON text frames; got a binary frame "
+                "(SBE streams are not supported)",
+                data,
+            )
+        if self._raw_route is not None:
             # A raw /ws/ connection: bare payloads, the decoder picked by the URL's stream.
             try:
                 event = self._raw_route.raw.decode(data)
@@ -685,11 +684,12 @@ class BinanceSpotCore(VenueCore):
             return (Message(self._raw_stream_topic(event), event, received_at),)
         return self._decode_slow(data, received_at, None)
 
-    def _route(self, stream: str) -> StreamRoute:
-        route = stream_route(stream)
-        if len(self._routes) < _MAX_CACHED_ROUTES:
-            self._routes[stream] = route
-        return route
+    def _decoder(self, stream: str) -> Callable[[str], Combined[Any]]:
+        """The combined-frame decoder of ``stream``, cached (a bounded number of names)."""
+        decode = stream_route(stream).combined.decode
+        if len(self._decoders) < _MAX_CACHED_ROUTES:
+            self._decoders[stream] = decode
+        return decode
 
     def _decode_slow(
         self, data: str, received_at: float, fast_error: Exception | None
