@@ -22,15 +22,30 @@ Values are exact: prices and quantities are :class:`~decimal.Decimal`
 - ``received_at``: when our reader received the message, on Trio's clock
   (``trio.current_time()``, the same clock as ``Message.received_at``).
 
-Symbols: ``symbol`` is the canonical spelling (``BTC-USDT`` for spot: base,
-dash, quote, upper case); ``venue_symbol`` is the venue's own (``BTCUSDT``,
-``BTC-USDT``, ``BTC-USD``). Mapping between them uses an instrument
-:class:`Catalogue`, never a guess: a symbol missing from the catalogue is an
-:class:`UnknownSymbol` error.
+Symbols: ``symbol`` is the canonical spelling, ``venue_symbol`` the venue's
+own (``BTCUSDT``, ``BTC-USDT``, ``BTC-USD``). The canonical spelling is upper
+case, dash-separated, and names the quote (or settlement) currency of the
+contract:
+
+=============  ==================================  ==============================
+kind           canonical spelling                  example
+=============  ==================================  ==============================
+spot           ``BASE-QUOTE``                      ``BTC-USDT``
+perpetual      ``BASE-QUOTE-PERP``                 ``BTC-USDT-PERP``, ``BTC-USD-PERP``
+future         ``BASE-QUOTE-YYYYMMDD``             ``BTC-USD-20261225``
+option         ``BASE-QUOTE-YYYYMMDD-STRIKE-C|P``  ``BTC-USD-20261225-100000-C``
+=============  ==================================  ==============================
+
+(:func:`spot_symbol`, :func:`perpetual_symbol`, :func:`future_symbol`,
+:func:`option_symbol` build them; :func:`parse_symbol` takes one apart.)
+Mapping between the two uses an instrument :class:`Catalogue`, never a guess:
+a symbol missing from the catalogue is an :class:`UnknownSymbol` error.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
@@ -53,6 +68,7 @@ __all__ = [
     "Liquidation",
     "OpenInterest",
     "Side",
+    "SymbolParts",
     "Ticker",
     "Trade",
     "UnifiedEvent",
@@ -61,6 +77,11 @@ __all__ = [
     "UnknownSymbol",
     "decode",
     "encode",
+    "future_symbol",
+    "option_symbol",
+    "parse_symbol",
+    "perpetual_symbol",
+    "spot_symbol",
 ]
 
 #: the taker's side of a trade, or the side of a liquidated position's order
@@ -244,6 +265,10 @@ class Instrument(msgspec.Struct, frozen=True, gc=False):
         tick_size: the price increment (``None`` when the venue does not say).
         lot_size: the quantity increment (``None`` when the venue does not say).
         status: the venue's trading status text (``"TRADING"``, ``"live"`` ...).
+        contract_size: for derivatives, how much of the base asset (linear)
+            or quote currency (inverse) one contract is, as the venue states it;
+            ``None`` for spot or when quantities are already in the base asset.
+        settle: the settlement currency of a derivative (``None`` for spot).
     """
 
     venue: str
@@ -255,6 +280,8 @@ class Instrument(msgspec.Struct, frozen=True, gc=False):
     tick_size: Decimal | None
     lot_size: Decimal | None
     status: str
+    contract_size: Decimal | None = None
+    settle: str | None = None
 
 
 class Catalogue:
@@ -324,6 +351,80 @@ class Catalogue:
 def spot_symbol(base: str, quote: str) -> str:
     """The canonical spot symbol: ``BASE-QUOTE`` in upper case."""
     return f"{base.upper()}-{quote.upper()}"
+
+
+def perpetual_symbol(base: str, quote: str) -> str:
+    """The canonical perpetual symbol: ``BASE-QUOTE-PERP`` (the contract's quote currency)."""
+    return f"{base.upper()}-{quote.upper()}-PERP"
+
+
+def future_symbol(base: str, quote: str, expiry: _dt.date) -> str:
+    """The canonical dated-future symbol: ``BASE-QUOTE-YYYYMMDD`` (the expiry's UTC date)."""
+    return f"{base.upper()}-{quote.upper()}-{expiry:%Y%m%d}"
+
+
+def option_symbol(
+    base: str, quote: str, expiry: _dt.date, strike: Decimal, option_type: Literal["C", "P"]
+) -> str:
+    """The canonical option symbol: ``BASE-QUOTE-YYYYMMDD-STRIKE-C`` or ``-P``.
+
+    The strike is written exactly, without exponent or trailing zeros
+    (``Decimal("100000.0")`` -> ``100000``, ``Decimal("0.50")`` -> ``0.5``).
+
+    Raises:
+        ValueError: the strike is not a positive finite number, or the type is not C or P.
+    """
+    if not strike.is_finite() or strike <= 0:
+        raise ValueError(f"option strike must be a positive number, not {strike!r}")
+    if option_type not in ("C", "P"):
+        raise ValueError(f"option type must be 'C' or 'P', not {option_type!r}")
+    text = format(strike.normalize(), "f")
+    return f"{base.upper()}-{quote.upper()}-{expiry:%Y%m%d}-{text}-{option_type}"
+
+
+class SymbolParts(msgspec.Struct, frozen=True, gc=False):
+    """A canonical symbol taken apart by :func:`parse_symbol`."""
+
+    base: str
+    quote: str
+    kind: InstrumentKind
+    expiry: _dt.date | None = None
+    strike: Decimal | None = None
+    option_type: Literal["C", "P"] | None = None
+
+
+_ASSET = r"[A-Z0-9]+"
+_SYMBOL_RE: Final = re.compile(
+    rf"(?P<base>{_ASSET})-(?P<quote>{_ASSET})"
+    r"(?:-(?P<perp>PERP)|-(?P<expiry>\d{8})(?:-(?P<strike>\d+(?:\.\d+)?)-(?P<type>[CP]))?)?"
+)
+
+
+def parse_symbol(symbol: str) -> SymbolParts:
+    """Take a canonical symbol apart (the inverse of the ``*_symbol`` builders).
+
+    Raises:
+        ValueError: ``symbol`` is not a canonical spelling.
+    """
+    match = _SYMBOL_RE.fullmatch(symbol)
+    if match is None:
+        raise ValueError(f"not a canonical symbol: {symbol!r} (e.g. BTC-USDT, BTC-USDT-PERP)")
+    base, quote = match["base"], match["quote"]
+    if match["perp"]:
+        return SymbolParts(base, quote, "perpetual")
+    if match["expiry"] is None:
+        return SymbolParts(base, quote, "spot")
+    try:
+        expiry = _dt.datetime.strptime(match["expiry"], "%Y%m%d").date()
+    except ValueError:
+        raise ValueError(f"not a canonical symbol: {symbol!r} (bad expiry date)") from None
+    if match["strike"] is None:
+        return SymbolParts(base, quote, "future", expiry)
+    strike = Decimal(match["strike"])
+    if strike <= 0 or format(strike.normalize(), "f") != match["strike"]:
+        raise ValueError(f"not a canonical symbol: {symbol!r} (strike not written exactly)")
+    option_type: Literal["C", "P"] = "C" if match["type"] == "C" else "P"
+    return SymbolParts(base, quote, "option", expiry, strike, option_type)
 
 
 #: a venue's unifier bound to one connection: ``(payload, received_at) -> event or None``
