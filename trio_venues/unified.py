@@ -82,6 +82,7 @@ __all__ = [
     "parse_symbol",
     "perpetual_symbol",
     "spot_symbol",
+    "unified_each",
 ]
 
 #: the taker's side of a trade, or the side of a liquidated position's order
@@ -427,8 +428,21 @@ def parse_symbol(symbol: str) -> SymbolParts:
     return SymbolParts(base, quote, "option", expiry, strike, option_type)
 
 
-#: a venue's unifier bound to one connection: ``(payload, received_at) -> event or None``
-Unifier: TypeAlias = Callable[[Any, float], UnifiedEvent | None]
+#: a venue's unifier bound to one connection: ``(payload, received_at) ->`` one
+#: event, a tuple of events (a venue message batching several trades, e.g. Bybit's
+#: ``publicTrade``), or ``None`` (no unified form). Use :func:`unified_each` to iterate.
+Unifier: TypeAlias = Callable[[Any, float], "UnifiedEvent | tuple[UnifiedEvent, ...] | None"]
+
+
+def unified_each(
+    result: UnifiedEvent | tuple[UnifiedEvent, ...] | None,
+) -> tuple[UnifiedEvent, ...]:
+    """A unifier's result as a tuple of events (empty for ``None``)."""
+    if result is None:
+        return ()
+    if type(result) is tuple:
+        return result
+    return (result,)  # type: ignore[return-value]
 
 
 @attrs.frozen(kw_only=True)

@@ -75,3 +75,23 @@ def test_option_strike_must_be_positive_and_finite(strike: Decimal) -> None:
     """A zero, negative or non-finite strike cannot be spelled."""
     with pytest.raises(ValueError, match="strike"):
         option_symbol("BTC", "USD", dt.date(2026, 12, 25), strike, "C")
+
+
+def test_unified_each_flattens_a_unifiers_result() -> None:
+    """None, one event and a batch all become a tuple of events."""
+    from trio_venues.unified import Trade, unified_each
+
+    trade = Trade(
+        venue="binance",
+        symbol="BTC-USDT",
+        venue_symbol="BTCUSDT",
+        side="buy",
+        price=Decimal("1.5"),
+        quantity=Decimal(2),
+        trade_id="7",
+        exchange_ns=1,
+        received_at=0.0,
+    )
+    assert unified_each(None) == ()
+    assert unified_each(trade) == (trade,)
+    assert unified_each((trade, trade)) == (trade, trade)

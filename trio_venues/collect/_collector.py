@@ -34,7 +34,7 @@ import trio
 from .._retry import RetryPolicy, retry_scope
 from .._session import unwrap_group
 from ..events import DataGap, Disconnected, Event, GapDetected, Message, Reconnecting
-from ..unified import Unifier
+from ..unified import Unifier, unified_each
 from ..venues._registry import get_venue
 from ._config import CollectorConfig, FeedConfig
 from ._jetstream import JetStreamSink
@@ -177,14 +177,15 @@ class Collector:
         if metrics is not None:
             metrics.messages.labels(feed.venue, topic).inc()
         if unify is not None:
-            unified = unify(event.data, event.received_at)
-            if unified is None:
-                return
-            stats.unifiable += 1
-            record = record_for(unified, prefix, self._fallback_id)
-            exchange_ns = getattr(unified, "exchange_ns", None)
-            if metrics is not None and exchange_ns is not None:
-                metrics.lag.labels(feed.venue).observe((self._wall_ns() - exchange_ns) / 1e9)
+            for unified in unified_each(unify(event.data, event.received_at)):
+                stats.unifiable += 1
+                record = record_for(unified, prefix, self._fallback_id)
+                exchange_ns = getattr(unified, "exchange_ns", None)
+                if metrics is not None and exchange_ns is not None:
+                    metrics.lag.labels(feed.venue).observe((self._wall_ns() - exchange_ns) / 1e9)
+                if self.buffer.offer(record):
+                    stats.published += 1
+            return
         else:
             payload = _NATIVE.encode(event.data)
             digest = hashlib.blake2b(payload, digest_size=12).hexdigest()
