@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...testing._server import FakeVenueServer
+from ...unified import UnifiedSupport
 from .._registry import FakeVenue, TopicGrammar, VenueEntry
 from ._book import BybitBook
 from ._client import (
@@ -20,6 +21,7 @@ from ._client import (
     BybitTrade,
 )
 from ._fake import bybit_server
+from ._unify import load_catalogue, unifier
 
 __all__ = ["TOPIC_PATTERN", "VENUE"]
 
@@ -31,6 +33,11 @@ TOPIC_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9_/\-]+)*")
 def _url(server: FakeVenueServer[Any], topics: Sequence[str]) -> str:
     # Bybit subscribes nothing through its URL: the caller subscribes.
     return server.url
+
+
+def _catalogue_url(server: FakeVenueServer[Any]) -> str:
+    # Every fake Bybit serves /v5/market/instruments-info on its own port.
+    return server.http_url
 
 
 def _force_book_gap(server: FakeVenueServer[Any], symbol: str) -> None:
@@ -76,5 +83,10 @@ VENUE = VenueEntry(
         close_codes={1000: True, 1001: True, 1002: False, 1008: False, 1011: True},
         book_symbol="BTCUSDT",
         force_book_gap=_force_book_gap,
+    ),
+    unified=UnifiedSupport(
+        load_catalogue=load_catalogue,
+        unifier=unifier,
+        fake_catalogue_url=_catalogue_url,
     ),
 )
