@@ -3,8 +3,10 @@
 In one process: the typed Binance decode of a combined-stream trade frame,
 then the same plus :func:`trio_venues.venues.binance._unify.unify` into a
 unified ``Trade`` (a tagged msgspec Struct), and, for the choice of type, the
-same fields built into a frozen attrs class instead. Medians of interleaved
-rounds, microseconds per message; prints figures, asserts nothing. The issue's
+same fields built into a frozen attrs class instead; then OKX's typed decode
+of a ``trades`` push with and without its bound unifier, for a spot trade
+and a swap trade (its size multiplied by the contract value). Medians of
+interleaved rounds, microseconds per message; prints figures, asserts nothing. The issue's
 target: unifying costs at most +0.3 us per trade over the venue-typed path.
 """
 
@@ -24,6 +26,8 @@ from trio_venues.venues.bybit._fake_instruments import FAKE_INSTRUMENTS
 from trio_venues.venues.bybit._protocol import BybitCore
 from trio_venues.venues.bybit._unify import catalogue_from_instruments
 from trio_venues.venues.bybit._unify import unifier as bybit_unifier
+from trio_venues.venues.okx._protocol import OkxCore
+from trio_venues.venues.okx._unify import unifier as okx_unifier
 
 FRAME = (
     '{"stream":"btcusdt@trade","data":{"e":"trade","E":1672515782136,"s":"BTCUSDT",'
@@ -34,6 +38,14 @@ BYBIT_FRAME = (
     '1672304486865,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"16578.50","L":"PlusTick","i":'
     '"20f43950-d8dd-5b31-9112-a178eb6023af","BT":false,"seq":1783284617}]}'
 )
+
+OKX_FRAME = (
+    '{"arg":{"channel":"trades","instId":"%s"},"data":[{"instId":"%s","tradeId":"130639474",'
+    '"px":"42219.9","sz":"0.12060306","side":"buy","ts":"1630048897897","count":"3",'
+    '"source":"0","seqId":1234}]}'
+)
+OKX_SPOT = OKX_FRAME % ("BTC-USDT", "BTC-USDT")
+OKX_SWAP = OKX_FRAME % ("BTC-USDT-SWAP", "BTC-USDT-SWAP")
 
 
 @attrs.frozen
@@ -109,6 +121,28 @@ def main(rounds: int = 7, n: int = 50_000) -> None:
     def bybit_typed_unified() -> object:
         return bybit_unify(bybit_decode(BYBIT_FRAME, 1.0)[0].data, 1.0)  # type: ignore[union-attr]
 
+    okx_decode = OkxCore().decode
+    okx_catalogue = Catalogue(
+        "okx",
+        [
+            Instrument("okx", "BTC-USDT", "BTC-USDT", "BTC", "USDT", "spot", None, None, ""),
+            Instrument(
+                "okx", "BTC-USDT-SWAP", "BTC-USDT-PERP", "BTC", "USDT", "perpetual", None, None,
+                "", contract_size=Decimal("0.01"), settle="USDT",
+            ),
+        ],
+    )  # fmt: skip
+    okx_bound = okx_unifier(okx_catalogue, "wss://ws.okx.com:8443/ws/v5/public")
+
+    def okx_typed() -> object:
+        return okx_decode(OKX_SPOT, 1.0)
+
+    def okx_spot() -> object:
+        return okx_bound(okx_decode(OKX_SPOT, 1.0)[0].data, 1.0)  # type: ignore[union-attr]
+
+    def okx_swap() -> object:
+        return okx_bound(okx_decode(OKX_SWAP, 1.0)[0].data, 1.0)  # type: ignore[union-attr]
+
     rows: dict[str, list[float]] = {
         "typed decode": [],
         "typed decode + unify()": [],
@@ -117,16 +151,13 @@ def main(rounds: int = 7, n: int = 50_000) -> None:
         "same fields, attrs frozen": [],
         "bybit typed decode (1 trade)": [],
         "bybit typed decode + unifier": [],
+        "okx typed decode": [],
+        "okx decode + unifier (spot)": [],
+        "okx decode + unifier (swap)": [],
     }
-    fns = [
-        typed,
-        typed_unified,
-        typed_unified_bound,
-        unify_only,
-        attrs_only,
-        bybit_typed,
-        bybit_typed_unified,
-    ]
+    fns = [typed, typed_unified, typed_unified_bound, unify_only, attrs_only]
+    fns += [bybit_typed, bybit_typed_unified]
+    fns += [okx_typed, okx_spot, okx_swap]
     for _ in range(rounds):
         for name, fn in zip(rows, fns, strict=True):
             rows[name].append(_time(fn, n))
@@ -144,6 +175,12 @@ def main(rounds: int = 7, n: int = 50_000) -> None:
         f"  bybit: the unifier adds "
         f"{med['bybit typed decode + unifier'] - med['bybit typed decode (1 trade)']:+.3f}"
         " us per publicTrade message of one trade (target <= +0.3)"
+    )
+    okx_spot_us = med["okx decode + unifier (spot)"] - med["okx typed decode"]
+    okx_swap_us = med["okx decode + unifier (swap)"] - med["okx typed decode"]
+    print(
+        f"  okx: the bound unifier adds {okx_spot_us:+.3f} us per spot trade, "
+        f"{okx_swap_us:+.3f} us per swap trade (contracts x ctVal)"
     )
 
 
