@@ -954,16 +954,9 @@ class Connection:
         # (the dicts and the deque are mutated in place, so a new stream is
         # seen at once). The byte budget costs one addition per message here;
         # its bookkeeping runs at each hand-off (_checkpoint) and after each read.
-        core = self.core
-        decode = core.decode
+        decode = self.core.decode
         hb = self._heartbeat
         assert hb is not None
-        events = self.events
-        put = events.put
-        queue = events.items()
-        streams = self._streams
-        topic_overflow = self._topic_overflow
-        topic_stats = self._topic_stats
         capacity = self._capacity
         warn_at = self._warn_at
         # Hand over before the queue reaches the Backpressure threshold: a
@@ -971,116 +964,161 @@ class Connection:
         handoff_at = max(1, min(warn_at - 1, _HANDOFF_EVENTS))
         handoff_bytes = _HANDOFF_BYTES
         event_cost = _EVENT_COST
-        while True:
-            batch = await transport.receive_batch()
-            now = trio.current_time()
-            # Every item is a sign of life, and they all share this `now`.
-            hb.last_received = now
-            # Bytes charged since the last hand-off (see _HANDOFF_BYTES and
-            # _EVENT_COST), not yet added to self._charged.
-            queued_bytes = 0
-            for item in batch:
-                kind = type(item)
-                # Exact type tests first: isinstance() with a union costs more.
-                if kind is str or kind is bytes or isinstance(item, str | bytes):
-                    data: str | bytes = item  # type: ignore[assignment]  # tested above
-                    self._messages_in += 1
-                    size = len(data)
-                    self._bytes_in += size
-                    self._last_message_at = now
-                    # Charged before decoding (a decompressed message too).
-                    queued_bytes += size + event_cost
-                    if queued_bytes >= handoff_bytes:
-                        # Let a ready consumer drain the queue first and check
-                        # the byte budget (it may stop reading here). Without the
-                        # hand-off a burst (one read can hold ~1,300 trades)
-                        # would fill the queue while the consumer waits for its
-                        # turn, raise Backpressure and spend the byte budget: up
-                        # to 16 MB of events (~80,000 trades) parked, each message
-                        # ~1.4 us dearer through the garbage collector and CPU caches.
-                        await self._checkpoint(queued_bytes, size + event_cost)
-                        queued_bytes = 0
+        # The fast path: a data message is put as it is when the queue holds
+        # fewer than `short` events, no topic stream or per-topic policy
+        # exists, Backpressure is not raised and the consumer has not closed
+        # its side. Then no policy applies and, the queue staying under the
+        # Backpressure threshold, _track_queue has nothing to do but the
+        # peak. All of that can change only while this task awaits, so `fast`
+        # is worked out again after every await (`_fast()`), and the peak is
+        # taken before every await (the queue only grows in between: its
+        # longest is its length then) and when the reader ends.
+        short = min(handoff_at, warn_at - 1, capacity)
+        events = self.events
+        put = events.put
+        queue = events.items()
+        streams = self._streams
+        topic_overflow = self._topic_overflow
+        topic_stats = self._topic_stats
+        note_peak = self._note_peak
+        try:
+            while True:
+                batch = await transport.receive_batch()
+                now = trio.current_time()
+                # Every item is a sign of life, and they all share this `now`.
+                hb.last_received = now
+                # Bytes charged since the last hand-off (see _HANDOFF_BYTES and
+                # _EVENT_COST), not yet added to self._charged.
+                queued_bytes = 0
+                fast = self._fast()
+                for item in batch:
+                    kind = type(item)
+                    # Exact type tests first: isinstance() with a union costs more.
+                    if kind is str or kind is bytes or isinstance(item, str | bytes):
+                        data: str | bytes = item  # type: ignore[assignment]  # tested above
+                        self._messages_in += 1
+                        size = len(data)
+                        self._bytes_in += size
+                        self._last_message_at = now
+                        # Charged before decoding (a decompressed message too).
+                        queued_bytes += size + event_cost
+                        if queued_bytes >= handoff_bytes:
+                            # Let a ready consumer drain the queue first and check
+                            # the byte budget (it may stop reading here). Without the
+                            # hand-off a burst (one read can hold ~1,300 trades)
+                            # would fill the queue while the consumer waits for its
+                            # turn, raise Backpressure and spend the byte budget: up
+                            # to 16 MB of events (~80,000 trades) parked, each message
+                            # ~1.4 us dearer through the garbage collector and CPU caches.
+                            note_peak()
+                            await self._checkpoint(queued_bytes, size + event_cost)
+                            queued_bytes = 0
+                            if self._reason is not None:
+                                return
+                            fast = self._fast()
+                        try:
+                            outputs = decode(data, now)
+                        except DecodeError as exc:
+                            self._decode_errors += 1
+                            if self.config.message_policy == "strict":
+                                self._finish(InvalidMessage(str(exc)))
+                                return
+                            self._deliver_control(ErrorEvent(exc.detach()))
+                            continue
+                        for out in outputs:
+                            if type(out) is Message or isinstance(out, Message):
+                                topic = out.topic
+                                if topic is not None:
+                                    counters = topic_stats.get(topic)
+                                    if counters is None:
+                                        counters = topic_stats[topic] = [0, 0, None]
+                                    counters[0] += 1
+                                    counters[1] += size
+                                    # The last message: stats() reads its times.
+                                    counters[2] = out
+                                if fast and len(queue) < short:
+                                    put(out)
+                                    continue
+                                if len(queue) >= handoff_at:
+                                    # EventChannel.wait_for_consumer: returns at once
+                                    # when the consumer is elsewhere.
+                                    note_peak()
+                                    await events.wait_for_consumer(1)
+                                    fast = self._fast()
+                                if streams or topic_overflow or len(queue) >= capacity:
+                                    note_peak()
+                                    await self._deliver_message(out, size)
+                                    fast = self._fast()
+                                    continue
+                                put(out)
+                                # _track_queue, inlined.
+                                n = len(queue)
+                                if n > self._peak_queued:
+                                    self._peak_queued = n
+                                if n >= warn_at:
+                                    if not self._warned:
+                                        self._warned = True
+                                        put(Backpressure(n, capacity))
+                                elif self._warned and n < warn_at // 2:
+                                    self._warned = False
+                            elif isinstance(out, Event):
+                                self._deliver_control(out)
+                            else:
+                                self._route(out, now)
+                        # _finish() was called (it sets the reason, then the end event).
                         if self._reason is not None:
                             return
-                    try:
-                        outputs = decode(data, now)
-                    except DecodeError as exc:
-                        self._decode_errors += 1
-                        if self.config.message_policy == "strict":
-                            self._finish(InvalidMessage(str(exc)))
-                            return
-                        self._deliver_control(ErrorEvent(exc.detach()))
-                        continue
-                    for out in outputs:
-                        if type(out) is Message or isinstance(out, Message):
-                            topic = out.topic
-                            if topic is not None:
-                                counters = topic_stats.get(topic)
-                                if counters is None:
-                                    counters = topic_stats[topic] = [0, 0, None]
-                                counters[0] += 1
-                                counters[1] += size
-                                # The last message: stats() reads its times.
-                                counters[2] = out
-                            if len(queue) >= handoff_at:
-                                # EventChannel.wait_for_consumer: returns at once
-                                # when the consumer is elsewhere.
-                                await events.wait_for_consumer(1)
-                            if streams or topic_overflow or len(queue) >= capacity:
-                                await self._deliver_message(out, size)
-                                continue
-                            put(out)
-                            # _track_queue, inlined.
-                            n = len(queue)
-                            if n > self._peak_queued:
-                                self._peak_queued = n
-                            if n >= warn_at:
-                                if not self._warned:
-                                    self._warned = True
-                                    put(Backpressure(n, capacity))
-                            elif self._warned and n < warn_at // 2:
-                                self._warned = False
-                        elif isinstance(out, Event):
-                            self._deliver_control(out)
+                    else:
+                        if isinstance(item, Ping):
+                            self._pings_received += 1
+                            self._send_control("pong", item.payload)
+                            self._deliver_control(PingReceived(item.payload))
                         else:
-                            self._route(out, now)
-                    # _finish() was called (it sets the reason, then the end event).
+                            rtt = hb.on_pong(item.payload, now)
+                            self._deliver_control(PongReceived(item.payload, rtt))
+                        # One read can hold 100,000 control frames: a storm that
+                        # does not coalesce (pings and pongs alternating) meets the
+                        # budget here, not only at the end of the read.
+                        if self._charged - self._freed > self._budget:
+                            note_peak()
+                            await self._checkpoint(queued_bytes, 0)
+                            queued_bytes = 0
+                            if self._reason is not None:
+                                return
+                            fast = self._fast()
+                # Everything this read queued is charged and marked; past the
+                # budget the reader stops here (or disconnects).
+                self._charged += queued_bytes
+                marks = self._marks
+                if not marks or self._charged - marks[-1][1] >= _MARK_BYTES:
+                    marks.append((events.put_count, self._charged))
+                note_peak()
+                if self._charged - self._freed > self._budget:
+                    await self._make_room()
                     if self._reason is not None:
                         return
-                else:
-                    if isinstance(item, Ping):
-                        self._pings_received += 1
-                        self._send_control("pong", item.payload)
-                        self._deliver_control(PingReceived(item.payload))
-                    else:
-                        rtt = hb.on_pong(item.payload, now)
-                        self._deliver_control(PongReceived(item.payload, rtt))
-                    # One read can hold 100,000 control frames: a storm that
-                    # does not coalesce (pings and pongs alternating) meets the
-                    # budget here, not only at the end of the read.
-                    if self._charged - self._freed > self._budget:
-                        await self._checkpoint(queued_bytes, 0)
-                        queued_bytes = 0
-                        if self._reason is not None:
-                            return
-            # Everything this read queued is charged and marked; past the
-            # budget the reader stops here (or disconnects).
-            self._charged += queued_bytes
-            marks = self._marks
-            if not marks or self._charged - marks[-1][1] >= _MARK_BYTES:
-                marks.append((events.put_count, self._charged))
-            if self._charged - self._freed > self._budget:
-                await self._make_room()
-                if self._reason is not None:
-                    return
-            # Let a ready consumer take this batch before we read again. On a
-            # quiet feed this hands each message over before the next socket
-            # read (which finds nothing and parks) instead of after it: the
-            # time from our read to the consumer went from ~59 to ~35 us p50
-            # on a trade feed at 2,000 msgs/s (a cold CPU between messages).
-            # The price is one more scheduler pass per quiet read: measured
-            # +10-20% of a core at 1,000 connections x 5 msgs/s (none at 500).
-            await events.wait_for_consumer(1)
+                # Let a ready consumer take this batch before we read again. On a
+                # quiet feed this hands each message over before the next socket
+                # read (which finds nothing and parks) instead of after it: the
+                # time from our read to the consumer went from ~59 to ~35 us p50
+                # on a trade feed at 2,000 msgs/s (a cold CPU between messages).
+                # The price is one more scheduler pass per quiet read: measured
+                # +10-20% of a core at 1,000 connections x 5 msgs/s (none at 500).
+                await events.wait_for_consumer(1)
+        finally:
+            note_peak()
+
+    def _note_peak(self) -> None:
+        """Record the queue's length as its peak when it is the longest so far."""
+        n = len(self.events)
+        if n > self._peak_queued:
+            self._peak_queued = n
+
+    def _fast(self) -> bool:
+        """Whether the reader's fast path holds now (see ``_reader``)."""
+        return not (
+            self._streams or self._topic_overflow or self._warned or self.events.receiver_closed
+        )
 
     # -- the byte budget (see _EVENT_COST) -----------------------------------------
 
