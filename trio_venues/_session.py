@@ -13,7 +13,9 @@ limit, opens one nursery, connects the transport (bounded by
   has something to do;
 - the **core task** sends the frames the venue core asks for unprompted
   (``SendFrame``) and runs the core's own timer (``next_timer``/``on_timer``),
-  from the moment the connection is open (after the log-on) on.
+  from the moment the connection is open (after the log-on) on. It starts the
+  first time the core has a timer or a frame to send: a core that never has
+  (Binance, Bybit) costs no task (docs/performance.md, "Memory per connection").
 
 Then it logs on when the core has a log-on frame (``encode_login``; nothing
 else is sent until the venue acknowledged it) and hands the core's
@@ -36,7 +38,6 @@ import itertools
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -227,6 +228,70 @@ class Connection:
         config: the connection's :class:`~trio_venues.ConnectionConfig`.
     """
 
+    # Slots: an idle connection's ~55 attributes in a dict cost ~1.6 KB, in
+    # slots ~0.4 KB (docs/performance.md, "Memory per connection"). ``__dict__``
+    # stays for subclasses' and tests' own attributes (created only when used).
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_budget",
+        "_bytes_in",
+        "_bytes_out",
+        "_capacity",
+        "_charged",
+        "_closed",
+        "_conflated",
+        "_connected_at",
+        "_control",
+        "_core_lot",
+        "_core_ready",
+        "_core_started",
+        "_credentials",
+        "_decode_errors",
+        "_dropped",
+        "_end",
+        "_freed",
+        "_hb_sleep",
+        "_heartbeat",
+        "_last_message_at",
+        "_limiter",
+        "_limits",
+        "_log_extra",
+        "_marks",
+        "_messages_in",
+        "_messages_out",
+        "_nursery",
+        "_outbox",
+        "_outbox_lot",
+        "_outbox_space",
+        "_paused",
+        "_peak_queued",
+        "_pending",
+        "_pending_slots",
+        "_pings_received",
+        "_pings_sent",
+        "_pongs_sent",
+        "_reason",
+        "_state",
+        "_streams",
+        "_subscribing",
+        "_subscriptions",
+        "_tasks_scope",
+        "_topic_overflow",
+        "_topic_stats",
+        "_transport",
+        "_unprompted",
+        "_unprompted_ids",
+        "_wall_clock",
+        "_warn_at",
+        "_warned",
+        "config",
+        "conn_id",
+        "core",
+        "events",
+        "url",
+    )
+
     def __init__(self, core: VenueCore, config: ConnectionConfig, url: str) -> None:
         self.core = core
         self.config = config
@@ -243,8 +308,11 @@ class Connection:
         self._subscriptions: set[str] = set(core.initial_topics(url))
         # Topics with a subscribe request in flight, and that request's "done" event.
         self._subscribing: dict[str, trio.Event] = {}
-        self._outbox: deque[_Outgoing] = deque()
-        self._control: deque[_Outgoing] = deque()
+        # Lists, not deques: they stay short (at most _OUTBOX_SIZE and about
+        # _CONTROL_BACKLOG), and an empty deque costs 760 bytes to a list's 56,
+        # on every idle connection (docs/performance.md, "Memory per connection").
+        self._outbox: list[_Outgoing] = []
+        self._control: list[_Outgoing] = []
         self._outbox_lot = trio.lowlevel.ParkingLot()
         self._outbox_space = trio.lowlevel.ParkingLot()
         limits = getattr(core, "limits", None)
@@ -261,13 +329,16 @@ class Connection:
         # Frames the core sends unprompted, and the core task's wake-up: it
         # sends them and runs the core's timers once the connection is open
         # (after the log-on), never before.
-        self._unprompted: deque[SendFrame] = deque()
+        self._unprompted: list[SendFrame] = []
         # Ids of requests the core sent on its own, oldest first: at most
         # _UNPROMPTED_MAX are tracked; an older one is abandoned (its answer,
         # if it ever comes, is reported as an UnexpectedResponse ErrorEvent).
-        self._unprompted_ids: deque[RequestId] = deque()
+        self._unprompted_ids: list[RequestId] = []
         self._core_lot = trio.lowlevel.ParkingLot()
         self._core_ready = trio.Event()
+        # The tasks' nursery, once running, and whether the core task started.
+        self._nursery: trio.Nursery | None = None
+        self._core_started = False
         # overflow bookkeeping
         self._capacity = config.event_buffer
         self._warn_at = max(1, int(config.event_buffer * config.backpressure_threshold))
@@ -279,7 +350,7 @@ class Connection:
         self._budget = config.max_queued_bytes
         self._charged = 0
         self._freed = 0
-        self._marks: deque[tuple[int, int]] = deque()
+        self._marks: list[tuple[int, int]] = []
         # The reader stopped reading for the consumer (heartbeat suspended).
         self._paused = False
         self._hb_sleep: trio.CancelScope | None = None
@@ -870,7 +941,9 @@ class Connection:
                     nursery.start_soon(self._guard, self._reader, transport)
                     nursery.start_soon(self._guard, self._writer, transport)
                     nursery.start_soon(self._guard, self._heartbeat_task, transport)
-                    nursery.start_soon(self._guard, self._core_task, transport)
+                    # The core task starts when the core first needs it (_wake_core).
+                    self._nursery = nursery
+                    self._wake_core()
                     if self.config.stats_hook is not None:
                         nursery.start_soon(self._guard, self._stats_task, transport)
                     await self._end.wait()
@@ -951,7 +1024,7 @@ class Connection:
         # overflow policy and room in the queue is counted and queued inline
         # (what _deliver_message and _track_queue would do); anything else goes
         # through _deliver_message. Locals hold objects that are never replaced
-        # (the dicts and the deque are mutated in place, so a new stream is
+        # (the dicts and the queue are mutated in place, so a new stream is
         # seen at once). The byte budget costs one addition per message here;
         # its bookkeeping runs at each hand-off (_checkpoint) and after each read.
         decode = self.core.decode
@@ -1150,8 +1223,14 @@ class Connection:
         events = self.events
         taken = events.put_count - len(events)
         marks = self._marks
-        while marks and marks[0][0] <= taken:
-            self._freed = marks.popleft()[1]
+        passed = 0
+        for count, charged in marks:
+            if count > taken:
+                break
+            passed += 1
+            self._freed = charged
+        if passed:
+            del marks[:passed]
         return self._charged - self._freed
 
     def _byte_limit(self) -> int:
@@ -1210,9 +1289,28 @@ class Connection:
         if self._hb_sleep is not None:
             self._hb_sleep.cancel()
 
+    def _wake_core(self) -> None:
+        """Let the core task look at the core's timer and frames; start it when first needed.
+
+        Called wherever the core's timer may have changed or a frame was
+        queued. Until the core has a timer or a frame to send, no task runs
+        for it; once started, it runs until the connection ends. Never after
+        the connection started ending (its nursery may be gone).
+        """
+        if self._core_started:
+            self._core_lot.unpark()
+        elif (
+            self._nursery is not None
+            and self._transport is not None
+            and self._reason is None
+            and (self._unprompted or self.core.next_timer() is not None)
+        ):
+            self._core_started = True
+            self._nursery.start_soon(self._guard, self._core_task, self._transport)
+
     def _route(self, out: Any, now: float) -> None:
         # Any output but an event may have changed the core's timer.
-        self._core_lot.unpark()
+        self._wake_core()
         if isinstance(out, Response):
             self._on_response(out)
         elif isinstance(out, SendFrame):
@@ -1225,6 +1323,7 @@ class Connection:
                 )
                 return
             self._unprompted.append(out)
+            self._wake_core()
         elif isinstance(out, VenuePing):
             self._pings_received += 1
             if out.reply is not None:
@@ -1310,7 +1409,7 @@ class Connection:
             ids = self._unprompted_ids
             ids.append(frame.request_id)
             if len(ids) > _UNPROMPTED_MAX:
-                self._pending.abandon(ids.popleft())
+                self._pending.abandon(ids.pop(0))
         payload = frame.payload
         kind = "text" if isinstance(payload, str) else "bytes"
         await self._send_data(kind, payload, "wait", frame.operation)
@@ -1321,7 +1420,7 @@ class Connection:
         core, unprompted = self.core, self._unprompted
         while True:
             while unprompted:
-                await self._send_unprompted(unprompted.popleft())
+                await self._send_unprompted(unprompted.pop(0))
             deadline = core.next_timer()
             if deadline is not None and deadline <= trio.current_time():
                 await self._handle_outputs(core.on_timer(self._context()))
@@ -1366,7 +1465,7 @@ class Connection:
         control, outbox = self._control, self._outbox
         while True:
             if control:
-                kind, payload = control.popleft()
+                kind, payload = control.pop(0)
                 # Pings, pongs and venue replies count against the venue's
                 # message rate (Binance counts them). They never raise and go
                 # ahead of queued user messages: a late pong costs the connection.
@@ -1386,7 +1485,7 @@ class Connection:
                 self._messages_out += 1
                 self._bytes_out += len(payload)
             elif outbox:
-                kind, payload = outbox.popleft()
+                kind, payload = outbox.pop(0)
                 if self._outbox_space:
                     self._outbox_space.unpark()
                 if isinstance(payload, str):
@@ -1539,6 +1638,7 @@ async def open_connection(
                 await conn._log_on()
                 await conn._handle_outputs(core.on_open(conn._context()))
                 conn._core_ready.set()
+                conn._wake_core()
                 if on_open is not None:
                     await on_open(conn)
                 yield conn
