@@ -433,7 +433,8 @@ def venue_report(us: dict[str, dict[str, float]], count: int, rounds: int) -> st
     lines = [
         f"== Typed trades per venue in process: {count:,} of each venue's frames, "
         f"{rounds} rounds, medians ==",
-        f"{'venue':<10}" + "".join(f"{row + ' us':>17}" for row in VENUE_ROWS)
+        f"{'venue':<10}"
+        + "".join(f"{row + ' us':>17}" for row in VENUE_ROWS)
         + f"{'typed/minimal':>15}{'session/minimal':>17}  target  met",
     ]
     for name, rows in us.items():

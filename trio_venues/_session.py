@@ -1056,6 +1056,11 @@ class Connection:
         topic_overflow = self._topic_overflow
         topic_stats = self._topic_stats
         note_peak = self._note_peak
+        append = queue.append
+        consumers = events.consumers()
+        # Messages and bytes received since the counters were last updated.
+        received = nbytes = 0
+        now = 0.0
         try:
             while True:
                 batch = await transport.receive_batch()
@@ -1071,10 +1076,9 @@ class Connection:
                     # Exact type tests first: isinstance() with a union costs more.
                     if kind is str or kind is bytes or isinstance(item, str | bytes):
                         data: str | bytes = item  # type: ignore[assignment]  # tested above
-                        self._messages_in += 1
+                        received += 1
                         size = len(data)
-                        self._bytes_in += size
-                        self._last_message_at = now
+                        nbytes += size
                         # Charged before decoding (a decompressed message too).
                         queued_bytes += size + event_cost
                         if queued_bytes >= handoff_bytes:
@@ -1086,6 +1090,8 @@ class Connection:
                             # to 16 MB of events (~80,000 trades) parked, each message
                             # ~1.4 us dearer through the garbage collector and CPU caches.
                             note_peak()
+                            self._count_in(received, nbytes, now)
+                            received = nbytes = 0
                             await self._checkpoint(queued_bytes, size + event_cost)
                             queued_bytes = 0
                             if self._reason is not None:
@@ -1112,8 +1118,15 @@ class Connection:
                                     # The last message: stats() reads its times.
                                     counters[2] = out
                                 if fast and len(queue) < short:
-                                    put(out)
+                                    if consumers:
+                                        put(out)
+                                    else:
+                                        # EventChannel.put, inlined: nobody to wake.
+                                        append(out)
+                                        events.put_count += 1
                                     continue
+                                self._count_in(received, nbytes, now)
+                                received = nbytes = 0
                                 if len(queue) >= handoff_at:
                                     # EventChannel.wait_for_consumer: returns at once
                                     # when the consumer is elsewhere.
@@ -1156,6 +1169,8 @@ class Connection:
                         # budget here, not only at the end of the read.
                         if self._charged - self._freed > self._budget:
                             note_peak()
+                            self._count_in(received, nbytes, now)
+                            received = nbytes = 0
                             await self._checkpoint(queued_bytes, 0)
                             queued_bytes = 0
                             if self._reason is not None:
@@ -1168,6 +1183,8 @@ class Connection:
                 if not marks or self._charged - marks[-1][1] >= _MARK_BYTES:
                     marks.append((events.put_count, self._charged))
                 note_peak()
+                self._count_in(received, nbytes, now)
+                received = nbytes = 0
                 if self._charged - self._freed > self._budget:
                     await self._make_room()
                     if self._reason is not None:
@@ -1182,6 +1199,13 @@ class Connection:
                 await events.wait_for_consumer(1)
         finally:
             note_peak()
+            self._count_in(received, nbytes, now)
+
+    def _count_in(self, messages: int, size: int, now: float) -> None:
+        if messages:
+            self._messages_in += messages
+            self._bytes_in += size
+            self._last_message_at = now
 
     def _note_peak(self) -> None:
         """Record the queue's length as its peak when it is the longest so far."""
