@@ -1,0 +1,83 @@
+"""Shared pieces of the gapless-feed tests: an id rule, connectors, and event collection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import attrs
+import trio
+
+from trio_venues.events import DataGap, Event, Message
+from trio_venues.testing import FakeVenueServer
+from trio_venues.venues.generic import GenericJson
+
+
+@attrs.frozen
+class DictIds:
+    """The id rule of the tests' generic topics: one id per message, in ``data["id"]``."""
+
+    span: Callable[[Any], tuple[int, int] | None] = lambda data: (data["id"], data["id"])
+    trim: Callable[[Any, int], Any] | None = None
+
+
+def dict_ids(topic: str) -> DictIds:
+    """Every generic test topic carries ids."""
+    return DictIds()
+
+
+def generic_connect(
+    *servers: FakeVenueServer[Any],
+) -> Callable[[str], AbstractAsyncContextManager[Any]]:
+    """``connect(url)`` to whichever of ``servers`` has that URL, in memory."""
+    by_url = {s.url: s for s in servers}
+
+    def connect(url: str) -> AbstractAsyncContextManager[Any]:
+        server = by_url[url]
+        return GenericJson.connect(
+            url, transport=server.memory_transport("default"), ping_interval=None
+        )
+
+    return connect
+
+
+class Collected:
+    """What a consumer task read from a feed."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.changed = trio.Event()
+
+    def add(self, event: Event) -> None:
+        self.events.append(event)
+        self.changed.set()
+        self.changed = trio.Event()
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def ids(self, topic: str) -> list[int]:
+        return [e.data["id"] for e in self.events if isinstance(e, Message) and e.topic == topic]
+
+    def gaps(self) -> list[DataGap]:
+        return self.of(DataGap)
+
+    async def wait_for(self, predicate: Callable[[Collected], bool]) -> None:
+        while not predicate(self):
+            await self.changed.wait()
+
+
+async def collect(feed: Any, into: Collected) -> None:
+    """Read every event of ``feed`` into ``into``."""
+    async for event in feed.events:
+        into.add(event)
+
+
+async def push_ids(
+    server: FakeVenueServer[Any], topic: str, first: int, last: int, interval: float
+) -> None:
+    """Push ``{"id": n}`` for n in first..last, one every ``interval`` seconds."""
+    for n in range(first, last + 1):
+        await server.push(topic, {"id": n})
+        await trio.sleep(interval)
