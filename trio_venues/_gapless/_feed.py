@@ -700,7 +700,8 @@ class GaplessFeed:
         if not old.down:
             old.retired = True
             since = min(old.last_received or switch_at, switch_at)
-            _, gaps = merger.remove_link(old.id, since, switch_at)
+            settled = switch_at - overlap_from >= self._overlap_timeout
+            _, gaps = merger.remove_link(old.id, since, switch_at, settled=settled)
         await self._close_link(old, "rotated")
         duplicates = (
             merger.dropped_by_link.get(old.id, 0) - before + merger.dropped_by_link.get(new.id, 0)
@@ -746,11 +747,11 @@ class GaplessFeed:
             )
 
         await self._wait_until(acked)
-        now = trio.current_time()
         for link in targets:
             for old in retiring:
                 if old.copy == link.copy and not old.down:
                     merger.fence(old.id, link.id, link.acked_at)
+        overlap_from = trio.current_time()
         with trio.move_on_after(self._overlap_timeout):
             await self._wait_until(
                 lambda: all(
@@ -763,10 +764,12 @@ class GaplessFeed:
                 )
             )
         now = trio.current_time()
+        settled = now - overlap_from >= self._overlap_timeout
         for old in retiring:
             if not old.down:
                 old.retired = True
-                merger.remove_link(old.id, min(old.last_received or now, now), now)
+                since = min(old.last_received or now, now)
+                merger.remove_link(old.id, since, now, settled=settled)
         async with trio.open_nursery() as nursery:
             for old in retiring:
                 nursery.start_soon(self._close_link, old, "rebalanced")
@@ -849,8 +852,10 @@ async def gapless_feed(
         rotate_margin: seconds before the venue's planned cut
             (``max_connection_age``) at which a connection is replaced.
         overlap_timeout: seconds a replacement may take to overlap the
-            connection it replaces before the switch is made anyway (the
-            topics that did not overlap get a ``DataGap``).
+            connection it replaces before the switch is made anyway: topics
+            whose messages did not overlap by then get a ``DataGap``; topics
+            neither connection had a message of since are quiet and switch
+            silently (anything in flight has arrived by then).
         max_connection_age: override the venue's planned connection age
             (``None``: no planned cut, no rotation by age).
         ids: override the venue's id rule per topic (``ids(topic)`` -> a

@@ -207,20 +207,21 @@ class Merger:
         return self._leave(link, states, since, now)
 
     def remove_link(
-        self, link: int, since: float, now: float
+        self, link: int, since: float, now: float, *, settled: bool = False
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """``link`` is gone (its connection dropped, or it was retired); forget its feeds.
 
         Each topic it alone covered passes to another link that has it
         acknowledged: silently when that link saw no message of it yet and
         has passed its fence with ``link`` (a rotation or a move, see
-        :meth:`fence`), otherwise with a ``DataGap`` from ``since`` (when
+        :meth:`fence`) or when ``settled`` (the caller waited long enough for
+        anything in flight on ``link`` to have arrived), otherwise with a ``DataGap`` from ``since`` (when
         ``link`` last received data) to ``now``. Topics no other link has
         acknowledged are lost until one does (:meth:`attach`). Returns (the
         topics left lost, the topics taken over with a ``DataGap``).
         """
         states = [s for s in self._topics.values() if link in s.feeds]
-        lost = self._leave(link, states, since, now)
+        lost = self._leave(link, states, since, now, settled=settled)
         self._clear_fences(link)
         return lost
 
@@ -451,7 +452,7 @@ class Merger:
     # -- losing feeds --------------------------------------------------------------
 
     def _leave(
-        self, link: int, states: list[_Topic], since: float, now: float
+        self, link: int, states: list[_Topic], since: float, now: float, *, settled: bool = False
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Remove ``link``'s feeds of ``states``; hand what it alone covered on."""
         passed = {f.new for f in self._fencing_old.get(link, ()) if f.passed}
@@ -476,13 +477,14 @@ class Merger:
                     (
                         k
                         for k, f in state.feeds.items()
-                        if f.ready and f.first is None and not f.held and k in passed
+                        if f.ready and f.first is None and not f.held and (settled or k in passed)
                     ),
                     None,
                 )
                 if quiet is not None:
-                    # The successor caught up and saw nothing of this topic:
-                    # nothing can have been sent that it will not carry.
+                    # The old link caught up with the successor (or had all the
+                    # time in the world to), and the successor saw nothing of
+                    # this topic: nothing was sent that it will not carry.
                     state.feeds[quiet].joined = True
                     state.primary = quiet
                     self.changes += 1
