@@ -10,6 +10,10 @@ with no other copy behave as under :func:`~trio_venues.retry_scope` (backoff,
 replay, ``DataGap``). Topics whose venue gives no usable id fall back to
 ``DataGap`` semantics at every switch. See ``docs/gapless.md``.
 
+A venue core says how to read its ids (``VenueCore.topic_ids``, a
+:class:`TopicIds`); ``gapless_feed(ids=...)`` overrides that for your own
+venue or stream, with :func:`single_id` or :func:`batch_ids` for the common shapes.
+
 Its events (:class:`~trio_venues.events.ConnectionOpened`,
 :class:`~trio_venues.events.ConnectionClosed`,
 :class:`~trio_venues.events.PlacementChanged`,
@@ -21,6 +25,8 @@ Its events (:class:`~trio_venues.events.ConnectionOpened`,
 
 from ._gapless._feed import GaplessFeed as GaplessFeed
 from ._gapless._feed import gapless_feed as gapless_feed
-from ._gapless._merge import IdRule as IdRule
+from ._identity import TopicIds as TopicIds
+from ._identity import batch_ids as batch_ids
+from ._identity import single_id as single_id
 
-__all__ = ["GaplessFeed", "IdRule", "gapless_feed"]
+__all__ = ["GaplessFeed", "TopicIds", "batch_ids", "gapless_feed", "single_id"]

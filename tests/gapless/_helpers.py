@@ -6,25 +6,20 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import attrs
 import trio
 
 from trio_venues.events import DataGap, Event, Message
+from trio_venues.gapless import TopicIds, single_id
 from trio_venues.testing import FakeVenueServer
 from trio_venues.venues.generic import GenericJson
 
-
-@attrs.frozen
-class DictIds:
-    """The id rule of the tests' generic topics: one id per message, in ``data["id"]``."""
-
-    span: Callable[[Any], tuple[int, int] | None] = lambda data: (data["id"], data["id"])
-    trim: Callable[[Any, int], Any] | None = None
+#: The id rule of the tests' generic topics: one id per message, in ``data["id"]``.
+DICT_IDS = single_id(lambda data: data["id"])
 
 
-def dict_ids(topic: str) -> DictIds:
+def dict_ids(topic: str) -> TopicIds:
     """Every generic test topic carries ids."""
-    return DictIds()
+    return DICT_IDS
 
 
 def generic_connect(

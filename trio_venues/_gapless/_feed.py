@@ -42,6 +42,7 @@ import trio
 from .._client import VenueClient, _build_core
 from .._config import ConnectionConfig
 from .._groups import single_exception
+from .._identity import TopicIds
 from .._retry import RetryingConnection, RetryPolicy, reason_label, retry_scope
 from ..errors import (
     ConfigError,
@@ -72,10 +73,11 @@ from ..events import (
     Reconnecting,
     Resubscribed,
     Rotated,
+    ShutdownNotice,
     Subscribed,
     Unsubscribed,
 )
-from ._merge import IdRule, Merger
+from ._merge import Merger
 from ._placement import Placement
 
 __all__ = ["GaplessFeed", "gapless_feed"]
@@ -94,7 +96,7 @@ _VENUE: Any = object()  # "ask the venue" default of max_connection_age
 class _Facts:
     """What the feed asks the venue: ids per topic, per-connection fit, planned cut."""
 
-    ids: Callable[[str], IdRule | None]
+    ids: Callable[[str], TopicIds | None]
     fits: Callable[[Sequence[str]], bool]
     max_age: float | None
 
@@ -110,21 +112,7 @@ def _venue_facts(
     config = ConnectionConfig.build(base, url, options)
     name, target = venue.resolve_endpoint(config.url, endpoint)
     core = _build_core(venue.make_core, config, target, name, None)
-    return _Facts(
-        ids=getattr(core, "topic_ids", lambda topic: None),
-        fits=getattr(core, "connection_fits", _fits_by_limits(core)),
-        max_age=getattr(core, "max_connection_age", None),
-    )
-
-
-def _fits_by_limits(core: Any) -> Callable[[Sequence[str]], bool]:
-    limits = getattr(core, "limits", None)
-    cap = None if limits is None else limits.max_subscriptions
-
-    def fits(topics: Sequence[str]) -> bool:
-        return cap is None or len(topics) <= cap
-
-    return fits
+    return _Facts(ids=core.topic_ids, fits=core.connection_fits, max_age=core.max_connection_age)
 
 
 @attrs.define(eq=False)
@@ -212,6 +200,7 @@ class GaplessFeed:
         self._backlog_ready = trio.Event()
         self._drained_event = trio.Event()
         self._merges_seen = 0
+        self._last_notice: ShutdownNotice | None = None
         self._nursery: trio.Nursery | None = None
         self._body_scope: trio.CancelScope | None = None
         self._closing = False
@@ -545,8 +534,13 @@ class GaplessFeed:
             self._deliver(event)
         elif isinstance(event, _LINK_ONLY):
             return
-        elif _is_shutdown_notice(event):
-            if self._nursery is not None and not (link.retiring or link.closing):
+        elif isinstance(event, ShutdownNotice):
+            if not event.this_connection:
+                # About the venue's service: every connection goes; nothing to switch to.
+                if event != self._last_notice:
+                    self._last_notice = event
+                    self._deliver(event)
+            elif self._nursery is not None and not (link.retiring or link.closing):
                 self._nursery.start_soon(self._rotate, link, "notice")
             return
         else:
@@ -781,10 +775,6 @@ class GaplessFeed:
             self._body_scope.cancel(reason=f"gapless feed gave up: {error}")
 
 
-def _is_shutdown_notice(event: Event) -> bool:
-    return type(event).__name__ == "ShutdownNotice"
-
-
 _DEFAULT_POLICY = RetryPolicy()
 
 
@@ -814,7 +804,7 @@ async def gapless_feed(
     rotate_margin: float = 600.0,
     overlap_timeout: float = 30.0,
     max_connection_age: float | None = _VENUE,
-    ids: Callable[[str], IdRule | None] | None = None,
+    ids: Callable[[str], TopicIds | None] | None = None,
     policy: RetryPolicy = _DEFAULT_POLICY,
     event_buffer: int = 1024,
     pending_limit: int = 10_000,
@@ -900,8 +890,7 @@ async def gapless_feed(
         facts = attrs.evolve(facts, ids=ids)
     if connect is None:
         connect_options = dict(options)
-        if "shutdown_notice" in attrs.fields_dict(ConnectionConfig):
-            connect_options.setdefault("shutdown_notice", "event")
+        connect_options.setdefault("shutdown_notice", "event")
 
         def connect(url: str) -> AbstractAsyncContextManager[Any]:
             return venue.connect(url, endpoint=endpoint, **connect_options)

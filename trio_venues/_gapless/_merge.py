@@ -215,10 +215,11 @@ class Merger:
         acknowledged: silently when that link saw no message of it yet and
         has passed its fence with ``link`` (a rotation or a move, see
         :meth:`fence`) or when ``settled`` (the caller waited long enough for
-        anything in flight on ``link`` to have arrived), otherwise with a ``DataGap`` from ``since`` (when
-        ``link`` last received data) to ``now``. Topics no other link has
-        acknowledged are lost until one does (:meth:`attach`). Returns (the
-        topics left lost, the topics taken over with a ``DataGap``).
+        anything in flight on ``link`` to have arrived), otherwise with a
+        ``DataGap`` from ``since`` (when ``link`` last received data) to
+        ``now``. Topics no other link has acknowledged are lost until one
+        does (:meth:`attach`). Returns (the topics left lost, the topics
+        taken over with a ``DataGap``).
         """
         states = [s for s in self._topics.values() if link in s.feeds]
         lost = self._leave(link, states, since, now, settled=settled)
@@ -503,11 +504,17 @@ class Merger:
         return tuple(lost), tuple(gapped)
 
     def _take_over(self, link: int, states: list[_Topic], now: float) -> None:
-        """Forced joins of lost topics by ``link``: one ``DataGap``, then the held messages."""
+        """Forced joins of lost topics by ``link``: one ``DataGap``, then the held messages.
+
+        The topic's cursor is forgotten: ids only compare between connections
+        open at the same time (a venue may renumber across a maintenance), and
+        after a gap in coverage nothing says they were.
+        """
         since = min(s.lost_since if s.lost_since is not None else now for s in states)
         self._sink(DataGap(tuple(s.name for s in states), since, max(since, now)))
         for state in states:
             state.lost_since = None
+            state.last = None
             feed = state.feeds.get(link)
             if feed is None:
                 continue
