@@ -8,9 +8,11 @@ from typing import Any
 
 import trio
 
+from trio_venues import BinanceSpot, BinanceSpotApi
 from trio_venues.events import DataGap, Event, Message
 from trio_venues.gapless import TopicIds, single_id
-from trio_venues.testing import FakeVenueServer
+from trio_venues.testing import FakeVenueServer, virtual_clock_ms
+from trio_venues.testing.binance import FakeBinance, binance_api_url, binance_server
 from trio_venues.venues.generic import GenericJson
 
 #: The id rule of the tests' generic topics: one id per message, in ``data["id"]``.
@@ -76,3 +78,36 @@ async def push_ids(
     for n in range(first, last + 1):
         await server.push(topic, {"id": n})
         await trio.sleep(interval)
+
+
+def binance_connect(
+    server: FakeVenueServer[FakeBinance],
+) -> Callable[[str], AbstractAsyncContextManager[Any]]:
+    """``connect(url)`` for a feed: BinanceSpot to the fake in memory, notices as events."""
+
+    def connect(url: str) -> AbstractAsyncContextManager[Any]:
+        return BinanceSpot.connect(
+            url,
+            transport=server.memory_transport(),
+            ping_interval=None,
+            shutdown_notice="event",
+        )
+
+    return connect
+
+
+def binance_api(server: FakeVenueServer[FakeBinance]) -> AbstractAsyncContextManager[Any]:
+    """A BinanceSpotApi connection to the fake (for book snapshots), on the virtual clock."""
+    return BinanceSpotApi.connect(
+        binance_api_url(server),
+        transport=server.memory_transport(),
+        ping_interval=None,
+        clock=virtual_clock_ms(),
+    )
+
+
+async def start_binance(nursery: trio.Nursery, **options: Any) -> FakeVenueServer[FakeBinance]:
+    """A Binance fake on the virtual clock, in memory."""
+    server = binance_server(FakeBinance(clock=virtual_clock_ms()), **options)
+    await nursery.start(server.run)
+    return server

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
-from typing import Any
-
 import trio
 
 from trio_venues import BinanceSpot
 from trio_venues.events import ConnectionClosed, ConnectionOpened, Message
 from trio_venues.gapless import gapless_feed
-from trio_venues.testing import FakeVenueServer, virtual_clock_ms
-from trio_venues.testing.binance import FakeBinance, binance_server, binance_stream_url
+from trio_venues.testing.binance import binance_stream_url
 
-from ._helpers import Collected, collect
+from ._helpers import Collected, binance_connect, collect, start_binance
 
 TOPICS = [f"c{i}usdt@trade" for i in range(1500)]
-
-
-def binance_connect(
-    server: FakeVenueServer[FakeBinance],
-) -> Any:
-    """``connect(url)`` for the feed: BinanceSpot to the fake in memory, our pings off."""
-
-    def connect(url: str) -> AbstractAsyncContextManager[Any]:
-        return BinanceSpot.connect(url, transport=server.memory_transport(), ping_interval=None)
-
-    return connect
-
-
-async def start_binance(nursery: trio.Nursery) -> FakeVenueServer[FakeBinance]:
-    """A Binance fake on the virtual clock, in memory."""
-    server = binance_server(FakeBinance(clock=virtual_clock_ms()))
-    await nursery.start(server.run)
-    return server
 
 
 async def test_1500_topics_land_on_two_connections(
