@@ -53,6 +53,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.bench_unified
 	$(BIN)/python -m benchmarks.bench_collect
 	$(BIN)/python -m benchmarks.bench_bybit
+	$(BIN)/python -m benchmarks.bench_gapless
 
 conformance: $(STAMP)
 	bash conformance/run.sh

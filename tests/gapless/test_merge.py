@@ -216,3 +216,19 @@ def test_stray_topics_are_reported() -> None:
     m, out = merger()
     assert not m.on_message(1, msg(1, "other"))
     assert out == []
+
+
+def test_last_feed_left_behind_does_not_repeat() -> None:
+    """A feed left alone while behind the cursor drops what was delivered, then leads again."""
+    m, out = merger()
+    m.attach(1, ["t"], 0)
+    for n in (1, 2, 3):
+        m.on_message(1, msg(n))  # one feed: the fast path
+    m.attach(2, ["t"], 0)
+    m.on_message(2, msg(3))  # joins at 3, a duplicate
+    m.on_message(1, msg(4))
+    m.remove_link(1, 0, 0)
+    for n in (4, 5, 6):
+        m.on_message(2, msg(n))
+    assert out.ids() == [1, 2, 3, 4, 5, 6]
+    assert m.duplicates == 2

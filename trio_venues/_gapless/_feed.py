@@ -13,15 +13,18 @@ How it is built, and why:
   the *sync* task keeps the link's acknowledged topics equal to what the
   placement wants (subscribe, unsubscribe, refusals); the *age* task starts a
   rotation ``rotate_margin`` seconds before the venue's planned cut.
-- **One event channel** (``feed.events``, capacity ``event_buffer``). The
-  merger's output goes in with ``send_nowait``; when the channel is full it
-  goes to a backlog instead, in order, that a drainer task moves into the
-  channel, and every pump waits until the backlog is empty before reading its
-  link's next event. So the overflow policy is *block*, as for
-  ``retry_scope``: a consumer that does not read holds the links, and each
-  link's own ``overflow_policy`` then applies. The backlog holds at most what
-  the pumps were handling when the channel filled. Once the feed is closing,
-  events that do not fit are dropped (nobody may be reading any more).
+- **One event channel** (``feed.events``, the connections' own
+  ``EventChannel``: it yields to the scheduler every few dozen events rather
+  than at each one). The merger's output is put on it as it is decided, in
+  order. Its capacity is ``event_buffer``: a pump that finds it that full
+  stops reading its link until the consumer has taken it down to half, so the
+  overflow policy is *block*, as for ``retry_scope``: a consumer that does
+  not read holds the links, and each link's own ``overflow_policy`` then
+  applies. What one pump adds past the capacity before it stops is bounded
+  by one message plus what a joining connection held (``pending_limit``).
+  Once the feed is closing, events that find it full are dropped (nobody may
+  be reading any more). Each pump reads its link's events without a
+  scheduler round per event too, yielding every ``_YIELD_EVERY`` events.
 - **Switches** (rotation, rebalancing) run as tasks of the feed's nursery: a
   switch outlives the link it retires.
 """
@@ -30,7 +33,6 @@ from __future__ import annotations
 
 import collections
 import math
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
@@ -39,6 +41,7 @@ from typing import Any
 import attrs
 import trio
 
+from .._channel import EventChannel
 from .._client import VenueClient, _build_core
 from .._config import ConnectionConfig
 from .._groups import single_exception
@@ -84,6 +87,9 @@ __all__ = ["GaplessFeed", "gapless_feed"]
 
 #: Events of a link that the feed handles itself and does not pass on.
 _LINK_ONLY = (DataGap, Subscribed, Unsubscribed, PingReceived, PongReceived)
+
+# A pump yields to the scheduler at least this often while events keep coming.
+_YIELD_EVERY = 64
 
 # After a subscribe the venue did not acknowledge in time, the sync task waits
 # this long before trying again (the link's connection itself stays up).
@@ -186,7 +192,9 @@ class GaplessFeed:
         self._rotate_margin = rotate_margin
         self._overlap_timeout = overlap_timeout
         self._link_buffer = link_buffer
-        self._send, self.events = trio.open_memory_channel[Event](event_buffer)
+        self._capacity = event_buffer
+        self._events = EventChannel()
+        self.events: trio.abc.ReceiveChannel[Event] = self._events
         self._merger = Merger(self._deliver, pending_limit)
         self._placement = Placement(facts.fits)
         self._links: dict[int, _Link] = {}
@@ -196,9 +204,6 @@ class GaplessFeed:
         self._changed = trio.Event()
         self._refused: dict[str, VenueError] = {}
         self._awaiting: collections.Counter[str] = collections.Counter()
-        self._backlog: deque[Event] = deque()
-        self._backlog_ready = trio.Event()
-        self._drained_event = trio.Event()
         self._merges_seen = 0
         self._last_notice: ShutdownNotice | None = None
         self._nursery: trio.Nursery | None = None
@@ -347,8 +352,7 @@ class GaplessFeed:
         if self._closing:
             return
         self._closing = True
-        self._backlog.clear()
-        self._drained_event.set()
+        self._events.wake_producer()
         self._notify()
         async with trio.open_nursery() as nursery:
             for link in list(self._links.values()):
@@ -403,42 +407,18 @@ class GaplessFeed:
     # -- delivery ----------------------------------------------------------------------
 
     def _deliver(self, event: Event) -> None:
-        """Put ``event`` on ``events`` in order (the merger's sink)."""
-        if self._backlog:
-            self._backlog.append(event)
-            return
-        try:
-            self._send.send_nowait(event)
-        except trio.WouldBlock:
-            if self._closing:
-                return  # closing: dropped, as the module docstring says
-            self._backlog.append(event)
-            self._backlog_ready.set()
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass  # the user closed events: discarded
+        """Put ``event`` on ``events``, in order (the merger's sink)."""
+        events = self._events
+        if self._closing and len(events) >= self._capacity:
+            return  # closing: dropped, as the module docstring says
+        events.put(event)
 
-    async def _drain(self) -> None:
-        """Move the backlog into the channel, waiting for room."""
-        backlog = self._backlog
-        while True:
-            if not backlog:
-                await self._backlog_ready.wait()
-                self._backlog_ready = trio.Event()
-                continue
-            try:
-                await self._send.send(backlog[0])
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                backlog.clear()
-            else:
-                if backlog:
-                    backlog.popleft()
-            if not backlog:
-                self._drained_event.set()
-                self._drained_event = trio.Event()
-
-    async def _drained(self) -> None:
-        while self._backlog and not self._closing:
-            await self._drained_event.wait()
+    async def _room(self) -> None:
+        """Wait until the consumer has taken ``events`` down to half its capacity."""
+        events = self._events
+        below = max(1, self._capacity // 2)
+        while len(events) >= below and not self._closing and not events.receiver_closed:
+            await events.wait_for_room(below)
 
     # -- links ---------------------------------------------------------------------------
 
@@ -481,7 +461,27 @@ class GaplessFeed:
         merger = self._merger
         on_message = merger.on_message
         lid = link.id
-        async for event in rs.events:
+        source = rs.events
+        receive_nowait = source.receive_nowait
+        events = self._events
+        capacity = self._capacity
+        since_yield = 0
+        while True:
+            try:
+                event = receive_nowait()
+            except trio.WouldBlock:
+                since_yield = 0
+                try:
+                    event = await source.receive()
+                except trio.EndOfChannel:
+                    return
+            except trio.EndOfChannel:
+                return
+            else:
+                since_yield += 1
+                if since_yield >= _YIELD_EVERY:
+                    since_yield = 0
+                    await trio.lowlevel.checkpoint()
             if type(event) is Message:
                 link.last_received = event.received_at
                 if not link.retired and not on_message(lid, event):
@@ -491,8 +491,8 @@ class GaplessFeed:
                     self._notify()
             else:
                 self._on_link_event(link, event)
-            if self._backlog:
-                await self._drained()
+            if len(events) >= capacity:
+                await self._room()
 
     def _stray(self, link: _Link, event: Message) -> None:
         """A message of a topic the feed does not merge: passed on from one connection only."""
@@ -914,7 +914,6 @@ async def gapless_feed(
     try:
         async with trio.open_nursery() as nursery:
             feed._nursery = nursery
-            nursery.start_soon(feed._drain)
             with trio.CancelScope() as body_scope:
                 feed._body_scope = body_scope
                 if initial:
@@ -927,7 +926,7 @@ async def gapless_feed(
         if bare is None:
             raise
     finally:
-        feed._send.close()
+        feed._events.finish()
     if bare is not None:
         raise bare
     if feed._failure is not None:

@@ -38,6 +38,13 @@ delivered from one feed only, the topic's *primary*; moving the primary to
 another link emits a ``DataGap`` for that topic, since nothing can tell what
 was missed or repeated around the switch.
 
+**One feed, no ids read.** While a topic has a single feed, joined, whose
+last message was delivered (not dropped), and no switch is under way, nothing
+can be duplicated: its messages are delivered as they come and only the last
+one is kept. Its id is read (the cursor is
+*materialised*) the moment a second feed or a fence appears. That keeps the
+cost of a one-copy feed to a dictionary lookup per message.
+
 **Rotation fence.** Before an old link is retired, the topics its successor
 saw no message of yet ("quiet" topics) are safe to switch only once the old
 link has caught up with the successor: it has carried an id, of any topic, at
@@ -49,6 +56,7 @@ live, and everything after is on the successor. See :meth:`Merger.fence`.
 
 from __future__ import annotations
 
+import collections
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
@@ -73,10 +81,13 @@ class IdRule(Protocol):
 class _Feed:
     """One link's stream of one topic."""
 
-    __slots__ = ("first", "first_at", "held", "joined", "ready")
+    __slots__ = ("first", "first_at", "head", "held", "joined", "ready")
 
     def __init__(self, ready: bool) -> None:
         self.joined = False
+        # Its last message was delivered (not dropped): it leads the topic, so
+        # everything it brings next is new (ids grow along one connection).
+        self.head = False
         self.ready = ready  # the link has the topic acknowledged
         self.first: int | None = None  # the first id this feed saw (while not joined)
         self.first_at = 0.0
@@ -86,7 +97,18 @@ class _Feed:
 class _Topic:
     """The merge state of one topic."""
 
-    __slots__ = ("feeds", "last", "lost_since", "name", "primary", "span", "trim", "waiting")
+    __slots__ = (
+        "feeds",
+        "last",
+        "last_msg",
+        "lost_since",
+        "name",
+        "primary",
+        "solo",
+        "span",
+        "trim",
+        "waiting",
+    )
 
     def __init__(self, name: str, rule: IdRule | None) -> None:
         self.name = name
@@ -97,9 +119,28 @@ class _Topic:
         self.waiting = 0  # feeds not joined yet that saw an id
         self.primary: int | None = None  # the link that delivers id-less messages
         self.lost_since: float | None = None  # when the last joined feed went
+        # The one joined feed's link while it is the only feed (the fast path),
+        # and the last message it delivered (its id is read when needed).
+        self.solo: int | None = None
+        self.last_msg: Message | None = None
 
     def covered(self) -> bool:
         return any(f.joined for f in self.feeds.values())
+
+    def settle(self) -> None:
+        """Leave the fast path: read the cursor from the last message delivered on it.
+
+        A last message carrying no id leaves the cursor where the last one
+        with an id put it (or where the fast path began).
+        """
+        msg = self.last_msg
+        if msg is not None:
+            self.last_msg = None
+            span = self.span
+            ids = None if span is None else span(msg.data)
+            if ids is not None:
+                self.last = ids[1]
+        self.solo = None
 
 
 class _Fence:
@@ -143,7 +184,7 @@ class Merger:
         self.duplicates = 0
         self.trimmed = 0
         self.straddled = 0
-        self.dropped_by_link: dict[int, int] = {}
+        self.dropped_by_link: collections.defaultdict[int, int] = collections.defaultdict(int)
         #: counts joins and passed fences: a caller waiting for them watches it
         self.changes = 0
 
@@ -178,10 +219,14 @@ class Merger:
         delivered for yet joins it with no gap.
         """
         forced: list[_Topic] = []
+        touched: list[_Topic] = []
         for topic in topics:
             state = self._topics.get(topic)
             if state is None:
                 continue
+            if state.solo is not None:
+                state.settle()
+            touched.append(state)
             feed = state.feeds.get(link)
             if feed is None:
                 feed = state.feeds[link] = _Feed(ready=True)
@@ -198,6 +243,8 @@ class Merger:
             forced.append(state)
         if forced:
             self._take_over(link, forced, now)
+        for state in touched:
+            self._refresh(state)
 
     def detach(
         self, link: int, topics: Iterable[str], since: float, now: float
@@ -240,6 +287,8 @@ class Merger:
             state = self._topics.get(name)
             if state is None:
                 continue
+            if state.solo is not None:
+                state.settle()
             feed = state.feeds.get(link)
             if feed is None or not feed.joined:
                 continue
@@ -252,6 +301,7 @@ class Merger:
             feed.held = None
             if state.primary == link:
                 state.primary = next(k for k, f in state.feeds.items() if f.joined)
+            self._refresh(state)
         return covered_all
 
     def joined(self, link: int, topics: Iterable[str]) -> bool:
@@ -289,6 +339,7 @@ class Merger:
         fence = _Fence(old, new, acked_at)
         self._fences[new] = fence
         self._fencing_old.setdefault(old, []).append(fence)
+        self._refresh_all()
 
     def fence_passed(self, new: int) -> bool:
         """Whether ``new``'s predecessor has caught up with it."""
@@ -305,6 +356,22 @@ class Merger:
                 self._fencing_old.pop(fence.old, None)
         for fence in self._fencing_old.pop(link, []):
             self._fences.pop(fence.new, None)
+        if not self._fences:
+            self._refresh_all()
+
+    def _refresh(self, state: _Topic) -> None:
+        """Take the fast path when one joined feed is all there is (see the module docstring)."""
+        if state.span is not None and len(state.feeds) == 1 and not self._fences:
+            ((link, feed),) = state.feeds.items()
+            if feed.joined and feed.head:
+                state.solo = state.primary = link
+                return
+        if state.solo is not None:
+            state.settle()
+
+    def _refresh_all(self) -> None:
+        for state in self._topics.values():
+            self._refresh(state)
 
     # -- messages ------------------------------------------------------------------
 
@@ -317,6 +384,18 @@ class Merger:
         state = self._topics.get(msg.topic)  # type: ignore[arg-type]
         if state is None:
             return False
+        if state.solo == link:
+            state.last_msg = msg
+            self._sink(msg)
+            return True
+        if state.solo is not None:
+            state.settle()
+        self._on_message(state, link, msg)
+        if len(state.feeds) == 1:
+            self._refresh(state)
+        return True
+
+    def _on_message(self, state: _Topic, link: int, msg: Message) -> None:
         span = state.span
         ids = None if span is None else span(msg.data)
         if self._fences:
@@ -335,7 +414,7 @@ class Merger:
                     state.primary = primary = link
             if primary == link:
                 self._sink(msg)
-            return True
+            return
         if feed is None:
             feed = state.feeds[link] = _Feed(ready=False)
         lo, hi = ids
@@ -343,17 +422,20 @@ class Merger:
             last = state.last
             if last is None or lo > last:
                 state.last = hi
+                feed.head = True
                 self._sink(msg)
                 if state.waiting:
                     self._check_joins(state)
             elif hi <= last:
+                feed.head = False
                 self.duplicates += 1
-                self.dropped_by_link[link] = self.dropped_by_link.get(link, 0) + 1
+                self.dropped_by_link[link] += 1
             else:
+                feed.head = True
                 self._straddle(state, msg, last, hi)
-            return True
+            return
         self._hold(state, link, feed, msg, lo, hi)
-        return True
+        return
 
     def _straddle(self, state: _Topic, msg: Message, last: int, hi: int) -> None:
         state.last = hi
@@ -372,6 +454,7 @@ class Merger:
         if state.last is None and not state.covered():
             # Nothing delivered for this topic yet: the first feed to speak joins.
             feed.joined = True
+            feed.head = True
             state.last = hi
             if state.primary is None:
                 state.primary = link
@@ -386,7 +469,7 @@ class Merger:
         last = state.last
         if state.covered() and last is not None and last >= feed.first:
             self._join(state, link, feed)
-            self.on_message(link, msg)
+            self._on_message(state, link, msg)
             return
         held = feed.held
         if held is None:
@@ -431,7 +514,7 @@ class Merger:
                 self._straddle(state, msg, last, hi)
         if dropped:
             self.duplicates += dropped
-            self.dropped_by_link[link] = self.dropped_by_link.get(link, 0) + dropped
+            self.dropped_by_link[link] += dropped
         if state.waiting:
             self._check_joins(state)
 
@@ -460,6 +543,8 @@ class Merger:
         takeovers: dict[int, list[_Topic]] = {}
         lost: list[str] = []
         for state in states:
+            if state.solo is not None:
+                state.settle()
             feed = state.feeds.pop(link, None)
             if feed is None:
                 continue
@@ -501,6 +586,8 @@ class Merger:
         for successor, taken in takeovers.items():
             self._take_over(successor, taken, now)
             gapped.extend(s.name for s in taken)
+        for state in states:
+            self._refresh(state)
         return tuple(lost), tuple(gapped)
 
     def _take_over(self, link: int, states: list[_Topic], now: float) -> None:
