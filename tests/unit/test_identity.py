@@ -51,9 +51,10 @@ def test_batch_ids_trim_keeps_later_items_in_their_order() -> None:
 
 
 def test_topic_ids_is_a_frozen_value() -> None:
-    """TopicIds is immutable, and trim defaults to None (payloads delivered whole)."""
+    """TopicIds is immutable; trim and restarts default to None (whole payloads, no restarts)."""
     ids = TopicIds(lambda data: None)
     assert ids.trim is None
+    assert ids.restarts is None
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         ids.trim = None  # type: ignore[misc]
 
