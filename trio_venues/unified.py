@@ -70,6 +70,7 @@ __all__ = [
     "FeedFailed",
     "FeedSpec",
     "FeedStatus",
+    "FakeMessage",
     "FundingRate",
     "Instrument",
     "InstrumentKind",
@@ -687,23 +688,40 @@ class UnifiedSupport:
         fake_catalogue_url: the URL ``load_catalogue`` uses against a started
             fake server of the venue (tests, the demo and the collector's
             offline mode).
-        fake_message: ``fake_message(server, event) -> (topic, data)``: how
-            the venue's fake sends a message carrying ``event``'s values
-            (``await server.push(topic, data)`` to a client subscribed to
-            ``topic``), or ``None`` when the venue has no message of that
-            kind. ``event.venue_symbol`` names the instrument. The
-            cross-venue tests push the same simulated trade, ticker, candle
-            and best bid/ask through every venue's fake with it: what the
-            client unifies must equal ``event``, apart from the venue fields,
+        fake_message: ``fake_message(server, event) ->`` a :class:`FakeMessage`:
+            how the venue's fake sends a message carrying ``event``'s values,
+            or ``None`` when the venue has no message of that kind.
+            ``event.venue_symbol`` names the instrument. The cross-venue
+            tests push the same simulated trade, ticker, candle and best
+            bid/ask through every venue's fake with it: what the client
+            unifies must equal ``event``, apart from the venue fields,
             ``received_at`` and fields the venue does not send (``None``).
     """
 
     load_catalogue: Callable[..., Awaitable[Catalogue]]
     unifier: Callable[[Catalogue, str], Unifier]
     fake_catalogue_url: Callable[[FakeVenueServer[Any]], str] | None = None
-    fake_message: Callable[[FakeVenueServer[Any], UnifiedEvent], tuple[str, Any] | None] | None = (
-        None
-    )
+    fake_message: Callable[[FakeVenueServer[Any], UnifiedEvent], FakeMessage | None] | None = None
+
+
+@attrs.frozen
+class FakeMessage:
+    """A message a venue's fake sends on request (see :attr:`UnifiedSupport.fake_message`).
+
+    A client of ``endpoint`` connected to ``url`` and subscribed to ``topic``
+    receives it after ``await server.push(topic, data)``.
+
+    Attributes:
+        topic: the venue's topic.
+        data: what ``server.push`` sends (the fake frames it as the venue does).
+        endpoint: the client endpoint (``None``: the fake's, ``FakeVenue.endpoint``).
+        url: that endpoint's URL on the started server (``None``: ``FakeVenue.url(server, ())``).
+    """
+
+    topic: str
+    data: Any
+    endpoint: str | None = None
+    url: str | None = None
 
 
 # The Trio side (adapter, many venues in one nursery) lives in its own module; its

@@ -96,7 +96,7 @@ def simulated(kind: str, symbol: str) -> UnifiedEvent:
         D("65000.5"),
         D("12.5"),
         False,
-        _EXCHANGE_MS * _NS,
+        _MINUTE_MS * _NS,  # a candle's time is its open time (OKX sends no other)
         0.0,
     )
 
@@ -167,14 +167,14 @@ async def _receive(served: Served, kind: str) -> tuple[UnifiedEvent, UnifiedEven
     pushed = support.fake_message(server, expected)
     if pushed is None:
         return None
-    topic, data = pushed
-    url = entry.fake.url(server, ())
+    url = pushed.url if pushed.url is not None else entry.fake.url(server, ())
+    client = entry.client(pushed.endpoint or entry.fake.endpoint)
     adapter = await UnifiedAdapter.for_venue(entry.name, url, catalogue=served.catalogue)
     options = {"ping_interval": None, **entry.fake.client_options}
     with trio.fail_after(30):
-        async with entry.client(entry.fake.endpoint).connect(url, **options) as ws:
-            await ws.subscribe(topic)
-            await server.push(topic, data)
+        async with client.connect(url, **options) as ws:
+            await ws.subscribe(pushed.topic)
+            await server.push(pushed.topic, pushed.data)
             async for item in adapter.stream(ws):
                 if type(item) is type(expected):
                     return expected, item

@@ -8,7 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 from ...testing._server import FakeVenueServer
-from ...unified import BestBidAsk, Candle, Ticker, Trade, UnifiedEvent, UnifiedSupport
+from ...unified import (
+    BestBidAsk,
+    Candle,
+    FakeMessage,
+    Ticker,
+    Trade,
+    UnifiedEvent,
+    UnifiedSupport,
+)
 from .._registry import FakeVenue, TopicGrammar, VenueEntry
 from ._book import BinanceBook, binance_depth_snapshots
 from ._client import BinanceSpot, BinanceSpotApi
@@ -58,7 +66,7 @@ def _ms(ns: int | None) -> int:
     return 0 if ns is None else ns // _NS_PER_MS
 
 
-def _fake_message(server: FakeVenueServer[Any], event: UnifiedEvent) -> tuple[str, Any] | None:
+def _fake_message(server: FakeVenueServer[Any], event: UnifiedEvent) -> FakeMessage | None:
     """The stream and wire payload with which the fake sends ``event``'s values."""
     symbol = event.venue_symbol
     stream = symbol.lower()
@@ -67,7 +75,7 @@ def _fake_message(server: FakeVenueServer[Any], event: UnifiedEvent) -> tuple[st
         trade = BinanceTrade(
             symbol, int(event.trade_id), event.price, event.quantity, ms, ms, event.side == "sell"
         )
-        return f"{stream}@trade", to_wire(trade)
+        return FakeMessage(f"{stream}@trade", to_wire(trade))
     if isinstance(event, BestBidAsk):
         update_id = int(event.update_id) if event.update_id is not None else 0
         book = BookTicker(
@@ -78,7 +86,7 @@ def _fake_message(server: FakeVenueServer[Any], event: UnifiedEvent) -> tuple[st
             event.ask_price,
             event.ask_quantity,
         )
-        return f"{stream}@bookTicker", to_wire(book)
+        return FakeMessage(f"{stream}@bookTicker", to_wire(book))
     if isinstance(event, Ticker):
         ms = _ms(event.exchange_ns)
         ticker = BinanceTicker(
@@ -105,7 +113,7 @@ def _fake_message(server: FakeVenueServer[Any], event: UnifiedEvent) -> tuple[st
             last_trade_id=0,
             trade_count=0,
         )
-        return f"{stream}@ticker", to_wire(ticker)
+        return FakeMessage(f"{stream}@ticker", to_wire(ticker))
     if isinstance(event, Candle):
         start = _ms(event.open_ns)
         bar = KlineBar(
@@ -126,9 +134,8 @@ def _fake_message(server: FakeVenueServer[Any], event: UnifiedEvent) -> tuple[st
             taker_buy_volume=_ZERO,
             taker_buy_quote_volume=_ZERO,
         )
-        return f"{stream}@kline_{event.interval}", to_wire(
-            Kline(symbol, _ms(event.exchange_ns), bar)
-        )
+        kline = Kline(symbol, _ms(event.exchange_ns), bar)
+        return FakeMessage(f"{stream}@kline_{event.interval}", to_wire(kline))
     return None
 
 
