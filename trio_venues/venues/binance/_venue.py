@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...testing._server import FakeVenueServer
 from ...unified import UnifiedSupport
@@ -14,7 +14,17 @@ from ._client import BinanceSpot, BinanceSpotApi
 from ._fake import _STREAM_RE, binance_api_url, binance_server, binance_stream_url
 from ._unify import load_catalogue, unifier
 
+if TYPE_CHECKING:
+    from ...cli._scenario import VenueCli
+
 __all__ = ["VENUE"]
+
+
+def _cli() -> VenueCli:
+    # Imported only by the CLI: the venue's demo and text need the CLI's modules.
+    from ._cli import CLI
+
+    return CLI
 
 
 def _stream_url(server: FakeVenueServer[Any], topics: Sequence[str]) -> str:
@@ -77,4 +87,5 @@ VENUE = VenueEntry(
         unifier=unifier,
         fake_catalogue_url=binance_api_url,
     ),
+    cli=_cli,
 )
