@@ -18,14 +18,16 @@ adds its own (a book gap, a shutdown notice, a snapshot reset ...).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
+import trio
 
 if TYPE_CHECKING:
     from .._bookfeed import SnapshotSource
+    from .._client import VenueClient
     from .._stats import ConnectionStats
     from ..book import BookAdapter
     from ..testing import FakeVenueServer, ServerConnection
@@ -44,6 +46,7 @@ __all__ = [
     "DemoTarget",
     "VenueCli",
     "connection_fault",
+    "one_connection",
 ]
 
 DemoRecovery: TypeAlias = Literal["reconnect", "heartbeat", "resync"]
@@ -198,6 +201,30 @@ class DemoSession:
     connect: Callable[[], AbstractAsyncContextManager[Any]]
     snapshots: SnapshotSource | None = None
     side_stats: tuple[Callable[[], ConnectionStats | None], ...] = ()
+
+
+def one_connection(
+    client: type[VenueClient[Any]],
+    url: Callable[[FakeVenueServer[Any]], str],
+    **options: Any,
+) -> Callable[[DemoLink], AbstractAsyncContextManager[DemoSession]]:
+    """A scenario's session for a venue whose books need nothing but the stream.
+
+    Each attempt is ``client.connect(url(server), **link.options, **options)``;
+    nothing else is opened.
+    """
+
+    @asynccontextmanager
+    async def session(link: DemoLink) -> AsyncIterator[DemoSession]:
+        target = url(link.server)
+
+        def connect() -> AbstractAsyncContextManager[Any]:
+            return client.connect(target, **link.options, **options)
+
+        await trio.lowlevel.checkpoint()
+        yield DemoSession(connect=connect)
+
+    return session
 
 
 def _any_connection(connection: ServerConnection) -> bool:

@@ -10,7 +10,7 @@ to plain periodic lines otherwise (a pipe, a CI log, a test).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
@@ -203,9 +203,12 @@ def level_text(level: tuple[Decimal | str, Decimal | str] | None) -> str:
     return f"{number(quantity)}@{number(price)}"
 
 
-def levels_text(levels: Iterable[tuple[Decimal | str, Decimal | str]], limit: int = 3) -> str:
-    """The first ``limit`` book levels as ``"qty@price qty@price ..."`` (``"-"`` for none)."""
-    shown = [f"{number(q)}@{number(p)}" for p, q in list(levels)[:limit]]
+def levels_text(levels: Iterable[Sequence[Decimal | str]], limit: int = 3) -> str:
+    """The first ``limit`` book levels as ``"qty@price qty@price ..."`` (``"-"`` for none).
+
+    A level is ``(price, quantity, ...)``: anything after the quantity is not shown.
+    """
+    shown = [f"{number(level[1])}@{number(level[0])}" for level in list(levels)[:limit]]
     return " ".join(shown) if shown else "-"
 
 

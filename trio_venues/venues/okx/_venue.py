@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...testing._server import FakeVenueServer
 from .._registry import FakeVenue, TopicGrammar, VenueEntry
@@ -13,7 +13,18 @@ from ._client import Okx, OkxBusiness, OkxPrivate
 from ._fake import FakeOkx, fake_okx_server
 from ._protocol import ENDPOINT_PATHS
 
+if TYPE_CHECKING:
+    from ...cli._scenario import VenueCli
+
 __all__ = ["VENUE"]
+
+
+def _cli() -> VenueCli:
+    # Imported only by the CLI: the venue's demo and text need the CLI's modules.
+    from ._cli import CLI
+
+    return CLI
+
 
 # "<channel>[:<instType or instId>][:key=value ...]" (docs/venues/okx.md, "Topics").
 _TOPIC_RE = re.compile(
@@ -68,4 +79,5 @@ VENUE = VenueEntry(
         book_symbol="BTC-USDT",
         force_book_gap=_force_book_gap,
     ),
+    cli=_cli,
 )
