@@ -45,6 +45,7 @@ __all__ = [
     "DemoStream",
     "DemoTarget",
     "VenueCli",
+    "book_fault",
     "connection_fault",
     "one_connection",
 ]
@@ -107,6 +108,20 @@ class DemoFault:
     names_symbol: bool = False
 
 
+def book_fault(name: str, text: str, act: Callable[[DemoTarget], object]) -> DemoFault:
+    """A fault in the first symbol's book stream, set up by ``act(target)`` on the fake.
+
+    The connection stays up; the book notices at its next message and resyncs.
+    """
+
+    async def inject(target: DemoTarget) -> bool:
+        act(target)
+        await trio.lowlevel.checkpoint()
+        return True
+
+    return DemoFault(name=name, text=text, recovery="resync", inject=inject, names_symbol=True)
+
+
 def connection_fault(
     name: str,
     text: str,
@@ -126,6 +141,7 @@ def connection_fault(
 
 async def _stall(connection: ServerConnection) -> None:
     connection.stall()
+    await trio.lowlevel.checkpoint()
 
 
 async def _close_1001(connection: ServerConnection) -> None:

@@ -31,6 +31,7 @@ from ...cli._scenario import (
     DemoStream,
     DemoTarget,
     VenueCli,
+    book_fault,
 )
 from ...cli._view import describe_reason, levels_text, number
 from ...events import Disconnected
@@ -145,10 +146,9 @@ def _market_connection(conn: ServerConnection) -> bool:
     return not conn.request.path.rstrip("/").endswith("/ws-api/v3")
 
 
-async def _book_gap(target: DemoTarget) -> bool:
+def _book_gap(target: DemoTarget) -> None:
     fake: FakeBinance = target.server.behaviour
     fake.market(target.symbol).inject_gap(5)
-    return True
 
 
 async def _server_shutdown(target: DemoTarget) -> bool:
@@ -159,13 +159,7 @@ async def _server_shutdown(target: DemoTarget) -> bool:
     return True
 
 
-_BOOK_GAP: Final = DemoFault(
-    name="book gap",
-    text="a depth stream skips 5 update ids",
-    recovery="resync",
-    inject=_book_gap,
-    names_symbol=True,
-)
+_BOOK_GAP: Final = book_fault("book gap", "a depth stream skips 5 update ids", _book_gap)
 _SERVER_SHUTDOWN: Final = DemoFault(
     name="serverShutdown",
     text="server sent Binance's serverShutdown notice",

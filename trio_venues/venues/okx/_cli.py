@@ -27,6 +27,7 @@ from ...cli._scenario import (
     DemoStream,
     DemoTarget,
     VenueCli,
+    book_fault,
     one_connection,
 )
 from ...cli._view import levels_text, number
@@ -113,15 +114,13 @@ def _public_url(server: FakeVenueServer[Any]) -> str:
     return f"ws://{host}{ENDPOINT_PATHS['public']}"
 
 
-async def _seq_gap(target: DemoTarget) -> bool:
+def _seq_gap(target: DemoTarget) -> None:
     target.server.inject_gap(target.book_topic, 3)
-    return True
 
 
-async def _bad_checksum(target: DemoTarget) -> bool:
+def _bad_checksum(target: DemoTarget) -> None:
     fake: FakeOkx = target.server.behaviour
     fake.corrupt_checksum(target.book_topic)
-    return True
 
 
 async def _notice(target: DemoTarget) -> bool:
@@ -141,12 +140,8 @@ SCENARIO: Final = DemoScenario(
     faults=(
         DROP,
         CLOSE_1001,
-        DemoFault(
-            name="seqId gap",
-            text="a books stream skips 3 updates (prevSeqId breaks the chain)",
-            recovery="resync",
-            inject=_seq_gap,
-            names_symbol=True,
+        book_fault(
+            "seqId gap", "a books stream skips 3 updates (prevSeqId breaks the chain)", _seq_gap
         ),
         STALL,
         DemoFault(
@@ -155,13 +150,7 @@ SCENARIO: Final = DemoScenario(
             recovery="reconnect",
             inject=_notice,
         ),
-        DemoFault(
-            name="bad checksum",
-            text="a books update carries a wrong checksum",
-            recovery="resync",
-            inject=_bad_checksum,
-            names_symbol=True,
-        ),
+        book_fault("bad checksum", "a books update carries a wrong checksum", _bad_checksum),
     ),
     server=_server,
     session=one_connection(Okx, _public_url),
