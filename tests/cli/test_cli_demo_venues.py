@@ -54,13 +54,18 @@ EXPECTED: dict[str, tuple[dict[str, int], Counter[str]]] = {
         # The seqId gap and the wrong checksum, both on BTC-USDT.
         Counter({"BTC-USDT": 2}),
     ),
+    "bybit": (
+        {"NetworkError": 1, "RemoteClosed 1001 GOING_AWAY": 1, "HeartbeatTimeout (pong)": 1},
+        # The u jump and the u == 1 snapshot, both on BTCUSDT.
+        Counter({"BTCUSDT": 2}),
+    ),
 }
 
 
 def test_every_demo_has_its_expectations() -> None:
     """Each venue with a demo is checked below with its own expected reasons."""
     assert set(DEMO_VENUES) == set(EXPECTED)
-    assert {"binance", "okx"} <= set(DEMO_VENUES)
+    assert {"binance", "okx", "bybit"} <= set(DEMO_VENUES)
 
 
 def _options(venue: str) -> DemoOptions:
