@@ -59,13 +59,19 @@ EXPECTED: dict[str, tuple[dict[str, int], Counter[str]]] = {
         # The u jump and the u == 1 snapshot, both on BTCUSDT.
         Counter({"BTCUSDT": 2}),
     ),
+    "coinbase": (
+        {"NetworkError": 1, "RemoteClosed 1001 GOING_AWAY": 1, "HeartbeatTimeout (pong)": 1},
+        # One sequence_num for the whole connection: each of the two gaps resyncs every book.
+        Counter({"BTC-USD": 2, "ETH-USD": 2, "SOL-USD": 2}),
+    ),
 }
 
 
-def test_every_demo_has_its_expectations() -> None:
-    """Each venue with a demo is checked below with its own expected reasons."""
-    assert set(DEMO_VENUES) == set(EXPECTED)
-    assert {"binance", "okx", "bybit"} <= set(DEMO_VENUES)
+def test_every_venue_with_a_fake_has_a_demo() -> None:
+    """Each registered venue with a fake (the generic test venue aside) has a demo scenario."""
+    with_fakes = {n for n in venue_names() if get_venue(n).fake is not None and n != "generic"}
+    assert with_fakes == set(DEMO_VENUES) == set(EXPECTED)
+    assert {"binance", "okx", "bybit", "coinbase"} <= with_fakes
 
 
 def _options(venue: str) -> DemoOptions:
@@ -126,6 +132,30 @@ async def test_demo_venue_option_over_tcp(venue: str) -> None:
     match = re.search(r"\n  reconnects: (\d+)\n", summary)
     assert match is not None
     assert int(match.group(1)) >= 1
+
+
+@pytest.mark.parametrize("venue", DEMO_VENUES)
+async def test_stream_prints_each_venue_messages_in_its_own_words(venue: str) -> None:
+    """``stream VENUE ... --fake``: the demo's streams and book read as the venue words them."""
+    scenario = demo_scenario(venue)
+    symbol = scenario.symbols[0]
+    topics = [s.topic for s in scenario.streams(symbol)] + [scenario.book().topic(symbol)]
+    out, err = WatchedText(), WatchedText()
+    with trio.fail_after(30):
+        code = await run(
+            ["stream", venue, *topics, "--fake", "--count", "12"], stdout=out, stderr=err
+        )
+    assert code == ExitCode.OK, err.getvalue()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 12
+    seen = set()
+    for line in lines:
+        topic, _, text = line.partition("  ")
+        seen.add(topic)
+        # The venue's words, not the fallback's "TypeName {json}".
+        assert "{" not in text, line
+        assert text.strip(), line
+    assert seen >= set(topics)
 
 
 async def test_demo_of_a_venue_without_one_is_a_usage_error() -> None:
