@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...testing._server import FakeVenueServer
 from ...unified import (
@@ -32,7 +32,18 @@ from ._client import (
 from ._fake import bybit_server
 from ._unify import KLINE_INTERVALS, load_catalogue, unifier
 
+if TYPE_CHECKING:
+    from ...cli._scenario import VenueCli
+
 __all__ = ["TOPIC_PATTERN", "VENUE"]
+
+
+def _cli() -> VenueCli:
+    # Imported only by the CLI: the venue's demo and text need the CLI's modules.
+    from ._cli import CLI
+
+    return CLI
+
 
 #: Bybit's topics: a family, then dot-separated parts (depth, interval, symbol):
 #: ``publicTrade.BTCUSDT``, ``orderbook.50.BTCUSDT``, ``tickers.SOLUSDT_SOL/USDT``, ``order``.
@@ -160,4 +171,5 @@ VENUE = VenueEntry(
         fake_catalogue_url=_catalogue_url,
         fake_message=_fake_message,
     ),
+    cli=_cli,
 )
