@@ -120,6 +120,13 @@ class ConnectionConfig:
             :class:`~trio_venues.events.Backpressure` event warns.
         message_policy: ``"report"`` turns an undecodable message into an
             ``ErrorEvent``; ``"strict"`` ends the connection with ``InvalidMessage``.
+        shutdown_notice: what a venue's planned-shutdown notice (Binance
+            ``serverShutdown``, OKX 64008, Bybit maintenance) does:
+            ``"disconnect"`` (default) ends the connection with
+            ``ServerRequested``; ``"event"`` queues a
+            :class:`~trio_venues.events.ShutdownNotice` and keeps the
+            connection open until the venue closes it (so that a replacement
+            can be opened first).
         headers: extra HTTP headers for the handshake.
         subprotocols: subprotocols to offer.
         ssl_context: TLS settings for ``wss://``; ``None`` uses the system defaults.
@@ -161,6 +168,9 @@ class ConnectionConfig:
     backpressure_threshold: float = attrs.field(default=0.8)
     message_policy: Literal["report", "strict"] = attrs.field(
         default="report", validator=_one_of("report", "strict")
+    )
+    shutdown_notice: Literal["disconnect", "event"] = attrs.field(
+        default="disconnect", validator=_one_of("disconnect", "event")
     )
     headers: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_headers)
     subprotocols: tuple[str, ...] = attrs.field(default=(), converter=_strings)

@@ -58,8 +58,17 @@ request ids, sequence numbers, pending acks).
 - :class:`VenuePing`: the venue pinged at application level; the shell sends
   ``reply`` (through the rate limiter) and emits ``PingReceived(level="venue")``;
 - :class:`VenuePong`: the answer to our application-level ping;
-- :class:`EndConnection`: the venue announced the end (e.g. Binance
-  ``serverShutdown``); the shell closes with 1000 and ``Disconnected(reason)``;
+- :class:`EndConnection`: this connection cannot go on (a revoked session,
+  a venue that stopped answering); the shell closes with 1000 and
+  ``Disconnected(reason)``;
+- :class:`PlannedShutdown`: the venue announced a planned end (Binance
+  ``serverShutdown``, OKX notice 64008, Bybit ``system.status``
+  maintenance). Under the connect option ``shutdown_notice="disconnect"``
+  (the default) the shell ends the connection as for ``EndConnection`` when
+  the notice is about this connection, and does nothing more for a
+  venue-wide one; under ``"event"`` it queues a
+  :class:`~trio_venues.events.ShutdownNotice` and the connection stays open
+  until the venue closes it (a helper can open the replacement first);
 - :class:`UsageReport`: the venue reported limit usage; the shell updates
   the rate limiter.
 
@@ -68,6 +77,13 @@ under the default ``message_policy="report"`` the shell turns it into an
 ``ErrorEvent`` and carries on. An ``encode_*`` that raises (a bad topic name,
 missing credentials) fails the caller's operation with that exception;
 nothing is sent.
+
+**Feeds across connections** (for helpers that keep several connections:
+make-before-break rotation, redundant copies, sharding): ``topic_ids(topic)``
+says how to read the venue's ids of a topic's messages (see
+:mod:`trio_venues._identity`), ``max_connection_age`` when the venue cuts
+every connection, and ``connection_fits(topics)`` whether one connection
+may carry a set of topics.
 
 **Limits.** ``limits`` (a :class:`~trio_venues.ratelimit.VenueLimits`) is the
 one source of the venue's limits and per-operation costs: the shell charges
@@ -83,6 +99,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
+from ._identity import TopicIds
 from .errors import ConfigError, VenueError
 from .events import Event, Message
 from .reasons import DisconnectReason, RemoteClosed
@@ -94,6 +111,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EndConnection",
     "Output",
+    "PlannedShutdown",
     "RawCore",
     "RequestId",
     "Response",
@@ -219,6 +237,28 @@ class EndConnection:
 
 
 @attrs.frozen
+class PlannedShutdown:
+    """The venue announced a planned end: a restart, an upgrade, a maintenance.
+
+    Attributes:
+        reason: what the connection ends with when the shell ends it (a
+            :class:`~trio_venues.reasons.ServerRequested`), also the reason of
+            the :class:`~trio_venues.events.ShutdownNotice`.
+        deadline: when the venue said it will close (``received_at`` units,
+            ``trio.current_time()``), or ``None`` when it gave no time
+            (Binance ``serverShutdown``).
+        this_connection: ``True`` when the notice is about this connection;
+            ``False`` for a notice about the venue's service (Bybit
+            ``system.status`` maintenance, read on a connection of its own),
+            which never ends the connection it arrived on.
+    """
+
+    reason: DisconnectReason
+    deadline: float | None = None
+    this_connection: bool = True
+
+
+@attrs.frozen
 class UsageReport:
     """The venue reported its view of a limit: ``used`` of ``limit`` per ``window`` seconds."""
 
@@ -229,7 +269,14 @@ class UsageReport:
 
 
 Output: TypeAlias = (
-    Event | Response | SendFrame | VenuePing | VenuePong | EndConnection | UsageReport
+    Event
+    | Response
+    | SendFrame
+    | VenuePing
+    | VenuePong
+    | EndConnection
+    | PlannedShutdown
+    | UsageReport
 )
 
 
@@ -279,6 +326,10 @@ class VenueCore:
     #: the venue's published limits and per-operation costs; the session
     #: enforces them and ``split_topics`` batches under them (``None``: none)
     limits: VenueLimits | None = None
+    #: seconds after which the venue ends every connection (Binance: 24 h), or
+    #: ``None`` when it documents no such cut; a helper that rotates
+    #: connections opens the replacement before this age
+    max_connection_age: float | None = None
 
     def __init__(self) -> None:
         self._ids = itertools.count(1)
@@ -364,6 +415,33 @@ class VenueCore:
     def on_timer(self, ctx: SendContext) -> Sequence[Output]:
         """The core's timer is due (``ctx.now >= next_timer()``): outputs to handle."""
         return ()
+
+    # -- feeds across connections -------------------------------------------------
+
+    def topic_ids(self, topic: str) -> TopicIds | None:
+        """How to read the venue's ids of ``topic``'s messages, or ``None`` when it has none.
+
+        See :mod:`trio_venues._identity` for what the ids promise. ``None``
+        (the default) means no id names the same data on every connection: a
+        helper switching connections cannot de-duplicate this topic and falls
+        back to ``DataGap`` semantics. Pure: it depends on the topic name
+        only, never on the connection's state.
+        """
+        return None
+
+    def connection_fits(self, topics: Sequence[str]) -> bool:
+        """Whether one connection may carry all of ``topics`` under the venue's per-connection caps.
+
+        The default checks the ``"subscriptions"`` cap of :attr:`limits`
+        (Binance: 1,024 streams); venues with other rules (OKX's recommended
+        30 depth channels, Bybit's 21,000 characters of arguments) override
+        it. Per-request rules (Bybit spot's 10 arguments per subscribe) are
+        :meth:`split_topics`' business, not this. Pure; topics are counted
+        once however often they are named.
+        """
+        limits = self.limits
+        cap = limits.max_subscriptions if limits is not None else None
+        return cap is None or len(set(topics)) <= cap
 
     # -- lifecycle --------------------------------------------------------------
 

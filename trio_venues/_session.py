@@ -51,6 +51,7 @@ from ._config import ConnectionConfig
 from ._core import (
     EndConnection,
     Output,
+    PlannedShutdown,
     RequestId,
     Response,
     SendContext,
@@ -94,6 +95,7 @@ from .events import (
     PingReceived,
     PongReceived,
     RateLimited,
+    ShutdownNotice,
     Subscribed,
     Unsubscribed,
 )
@@ -1198,6 +1200,14 @@ class Connection:
             self._deliver_control(PongReceived(out.payload, rtt, level="venue"))
         elif isinstance(out, EndConnection):
             self._finish(out.reason)
+        elif isinstance(out, PlannedShutdown):
+            if self.config.shutdown_notice == "event":
+                notice = ShutdownNotice(
+                    out.reason, out.deadline, this_connection=out.this_connection
+                )
+                self._deliver_control(notice)
+            elif out.this_connection:
+                self._finish(out.reason)
         elif isinstance(out, UsageReport):
             if self._limiter is not None:
                 self._limiter.update_usage(out.kind, out.used, out.limit, out.window)

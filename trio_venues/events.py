@@ -36,6 +36,7 @@ __all__ = [
     "RateLimited",
     "Reconnecting",
     "Resubscribed",
+    "ShutdownNotice",
     "Subscribed",
     "Unsubscribed",
 ]
@@ -209,6 +210,32 @@ class DataGap(Event):
     topics: tuple[str, ...]
     since: float
     until: float
+
+
+@attrs.frozen
+class ShutdownNotice(Event):
+    """The venue announced a planned end; the connection stays open until the venue closes it.
+
+    Delivered only under the connect option ``shutdown_notice="event"``
+    (the default, ``"disconnect"``, ends the connection at the notice with
+    ``Disconnected(reason)`` instead). Sent for Binance ``serverShutdown``,
+    OKX notice 64008 and Bybit ``system.status`` maintenance (see
+    ``docs/reliability.md``, "Planned shutdowns").
+
+    Attributes:
+        reason: the :class:`~trio_venues.reasons.ServerRequested` the
+            connection would have ended with, naming the notice.
+        deadline: when the venue said it will close, in
+            ``trio.current_time()`` units, or ``None`` when it gave no time
+            (Binance: "reconnect as soon as possible").
+        this_connection: ``False`` for a notice about the venue's service
+            rather than this connection (Bybit ``system.status`` maintenance,
+            read on the status endpoint).
+    """
+
+    reason: DisconnectReason
+    deadline: float | None = None
+    this_connection: bool = attrs.field(default=True, kw_only=True)
 
 
 @attrs.frozen

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from trio_venues._core import EndConnection, Response, SendContext, UsageReport
+from trio_venues._core import EndConnection, PlannedShutdown, Response, SendContext, UsageReport
 from trio_venues.errors import AuthenticationError, DecodeError, VenueError
 from trio_venues.events import ErrorEvent, Message
 from trio_venues.reasons import AuthenticationFailed, RemoteClosed, ServerRequested
@@ -218,10 +218,10 @@ def test_other_errors_without_an_id_are_error_events() -> None:
     assert event.error.code == -1100
 
 
-def test_server_shutdown_ends_the_connection() -> None:
-    """{"event": {"e": "serverShutdown"}} ends the connection with ServerRequested."""
+def test_server_shutdown_is_a_planned_end() -> None:
+    """{"event": {"e": "serverShutdown"}} is a planned end of the connection (ServerRequested)."""
     (output,) = decode(text("wsapi_server_shutdown"))
-    assert output == EndConnection(
+    assert output == PlannedShutdown(
         ServerRequested("Binance serverShutdown (E=1770123456789): reconnect now")
     )
     assert decode(encode_api_server_shutdown(1770123456789)) == [output]

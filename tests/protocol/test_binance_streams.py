@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trio_venues._core import EndConnection, Response
+from trio_venues._core import PlannedShutdown, Response
 from trio_venues.errors import DecodeError, VenueError
 from trio_venues.events import ErrorEvent, Message
 from trio_venues.reasons import RemoteClosed, ServerRequested
@@ -229,10 +229,12 @@ def test_bare_error_objects_and_null_ids_are_handled() -> None:
 
 
 @pytest.mark.parametrize("name", ["server_shutdown_raw", "server_shutdown_combined"])
-def test_server_shutdown_ends_the_connection(name: str) -> None:
-    """serverShutdown, raw or combined, ends the connection with a retryable reason."""
+def test_server_shutdown_is_a_planned_end_without_deadline(name: str) -> None:
+    """serverShutdown, raw or combined, is a planned end of this connection, with no lead time."""
     output = only(BinanceSpotCore().decode(text(name), 0.0))
-    assert isinstance(output, EndConnection)
+    assert isinstance(output, PlannedShutdown)
+    assert output.this_connection
+    assert output.deadline is None
     assert isinstance(output.reason, ServerRequested)
     assert output.reason.retryable
     assert "1770123456789" in output.reason.details
@@ -252,7 +254,7 @@ def test_server_frame_builders_produce_what_the_core_decodes() -> None:
     assert orjson.loads(encode_server_shutdown(1770123456789, combined=False)) == sample(
         "server_shutdown_raw"
     )
-    assert isinstance(only(core.decode(encode_server_shutdown(5), 0.0)), EndConnection)
+    assert isinstance(only(core.decode(encode_server_shutdown(5), 0.0)), PlannedShutdown)
 
 
 # -- never another exception than DecodeError ----------------------------------------------

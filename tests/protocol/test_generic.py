@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from trio_venues._core import EndConnection, Response, VenuePing, VenuePong
+from trio_venues._core import PlannedShutdown, Response, VenuePing, VenuePong
 from trio_venues.errors import ConfigError, DecodeError, VenueError
 from trio_venues.events import ErrorEvent, GapDetected, Message
 from trio_venues.reasons import ServerRequested
@@ -108,10 +108,32 @@ def test_server_ping_needs_a_pong_reply() -> None:
     assert orjson.loads(ping.reply) == {"op": "pong", "ts": 17}
 
 
-def test_shutdown_notice_ends_the_connection() -> None:
-    """{"op": "shutdown"} becomes EndConnection(ServerRequested(msg))."""
+def test_shutdown_notice_is_a_planned_end() -> None:
+    """{"op": "shutdown"} becomes PlannedShutdown(ServerRequested(msg)) without a deadline."""
     out = GenericJsonCore().decode('{"op":"shutdown","msg":"restart in 5s"}', 0.0)
-    assert out == [EndConnection(ServerRequested("restart in 5s"))]
+    assert out == [PlannedShutdown(ServerRequested("restart in 5s"))]
+
+
+def test_shutdown_notice_lead_and_scope() -> None:
+    """ "in" sets the deadline from the receive time; "scope": "venue" names the service."""
+    frame = '{"op":"shutdown","msg":"upgrade","in":60,"scope":"venue"}'
+    out = GenericJsonCore().decode(frame, 12.5)
+    assert out == [PlannedShutdown(ServerRequested("upgrade"), 72.5, this_connection=False)]
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '{"op":"shutdown","in":"60"}',
+        '{"op":"shutdown","in":-1}',
+        '{"op":"shutdown","in":true}',
+        '{"op":"shutdown","scope":"world"}',
+    ],
+)
+def test_malformed_shutdown_notice_is_a_decode_error(frame: str) -> None:
+    """A shutdown notice with a bad lead or scope raises DecodeError."""
+    with pytest.raises(DecodeError):
+        GenericJsonCore().decode(frame, 0.0)
 
 
 def test_unsolicited_error_is_an_error_event() -> None:

@@ -149,6 +149,8 @@ def test_candle_sample_nine_fields() -> None:
             volume_ccy=Decimal("529.5858061"),
             volume_quote=Decimal("5529.5858061"),
             confirmed=False,
+            inst_id="BTC-USDT",
+            bar="1D",
         ),
     )
 
@@ -168,6 +170,8 @@ def test_candle_seven_field_row() -> None:
         Decimal("1.5"),
         Decimal(10),
         Decimal(15),
+        inst_id="BTC-USDT",
+        bar="1m",
     )
     assert candle.volume_quote is None
     assert candle.confirmed is None
@@ -180,6 +184,16 @@ def test_candle_confirmed_row() -> None:
         "data": [["1", "1", "1", "1", "1", "1", "1", "1", "1"]],
     }
     assert push(frame).data[0].confirmed is True
+
+
+def test_candle_ten_field_row_refused() -> None:
+    """A row longer than nine items is refused, not read with its extra items dropped."""
+    frame = {
+        "arg": {"channel": "candle1m", "instId": "BTC-USDT"},
+        "data": [["1", "1", "1", "1", "1", "1", "1", "1", "1", "X"]],
+    }
+    with pytest.raises(DecodeError, match="7 or 9"):
+        decode_frame(json.dumps(frame))
 
 
 def test_candle_eight_field_row_refused() -> None:
@@ -205,6 +219,7 @@ def test_books_snapshot_sample() -> None:
             checksum=0,
             seq_id=123456,
             prev_seq_id=-1,
+            inst_id="BTC-USDT",
         ),
     )
     book = decoded.data[0]
@@ -253,6 +268,7 @@ def test_bbo_tbt_sample() -> None:
             bids=(("111.05", "57745", "0", "2"),),
             ts=1670324386802,
             seq_id=363996337,
+            inst_id="BCH-USDT-SWAP",
         ),
     )
 

@@ -34,12 +34,14 @@ from ..._codec import DECODE_FAILURES, decimal_to_wire, raise_decode_error, slot
 from ..._core import (
     EndConnection,
     Output,
+    PlannedShutdown,
     RequestId,
     Response,
     SendContext,
     UsageReport,
     VenueCore,
 )
+from ..._identity import TopicIds, single_id
 from ..._wirecodec import DECODE_ERRORS, decode_error, loads_unique
 from ...errors import AuthenticationError, DecodeError, VenueError
 from ...events import ErrorEvent, Message
@@ -78,6 +80,7 @@ __all__ = [
     "DEPTH_LEVELS",
     "DEPTH_SPEEDS",
     "KLINE_TIMEZONES",
+    "MAX_CONNECTION_AGE",
     "MAX_STREAMS_PER_CONNECTION",
     "MAX_TOPICS_PER_REQUEST",
     "STREAM_METHODS",
@@ -91,6 +94,7 @@ __all__ = [
     "all_mini_tickers_topic",
     "all_tickers_topic",
     "avg_price_topic",
+    "binance_topic_ids",
     "book_ticker_topic",
     "classify_binance_close",
     "decode_api_request",
@@ -124,6 +128,10 @@ API_URL: Final = "wss://ws-api.binance.com:443/ws-api/v3"
 TESTNET_API_URL: Final = "wss://ws-api.testnet.binance.vision/ws-api/v3"
 #: Binance's cap on streams per connection; enforced by the rate limiter, not here.
 MAX_STREAMS_PER_CONNECTION: Final = 1024
+#: "A single connection ... is only valid for 24 hours; expect to be
+#: disconnected at the 24 hour mark" (market streams and the WebSocket API)
+#: [BN-S, BN-A; docs/venues/binance.md section 3].
+MAX_CONNECTION_AGE: Final = 24 * 3600.0
 #: Topics per SUBSCRIBE/UNSUBSCRIBE frame (our choice; Binance documents no
 #: cap). 200 names of ~25 chars keep a frame near 5 KB; 1024 streams then take
 #: 6 requests, well inside the 5 messages/s budget. The session batches under
@@ -596,10 +604,55 @@ def _is_server_shutdown(payload: Any) -> bool:
     return type(payload) is dict and payload.get("e") == "serverShutdown"
 
 
-def _shutdown(payload: Mapping[str, Any]) -> EndConnection:
-    return EndConnection(
+def _shutdown(payload: Mapping[str, Any]) -> PlannedShutdown:
+    # Binance gives no lead time ("reconnect as soon as possible"; the "10
+    # minutes before" wording was withdrawn): no deadline [docs/venues/binance.md].
+    return PlannedShutdown(
         ServerRequested(f"Binance serverShutdown (E={payload.get('E')}): reconnect now")
     )
+
+
+def _trade_id(data: Any) -> int | None:
+    return data.trade_id if type(data) is Trade else None
+
+
+def _agg_trade_id(data: Any) -> int | None:
+    return data.agg_trade_id if type(data) is AggTrade else None
+
+
+def _depth_span(data: Any) -> tuple[int, int] | None:
+    if type(data) is DepthUpdate:
+        return data.first_update_id, data.final_update_id
+    return None
+
+
+# Streams whose messages carry an id that is the same on every connection
+# (docs/venues/binance.md, "Ids across connections"): trade ``t``, aggregate
+# trade ``a``, and a diff depth message's update ids ``U..u`` (a diff holds
+# absolute levels: delivered whole, never trimmed).
+_TRADE_IDS: Final = single_id(_trade_id)
+_AGG_TRADE_IDS: Final = single_id(_agg_trade_id)
+_DEPTH_IDS: Final = TopicIds(_depth_span)
+
+
+def binance_topic_ids(topic: str) -> TopicIds | None:
+    """The venue ids of a Binance market stream, or ``None`` (see ``VenueCore.topic_ids``).
+
+    ``<symbol>@trade`` (trade id ``t``), ``<symbol>@aggTrade`` (aggregate
+    trade id ``a``) and ``<symbol>@depth[@100ms]`` (update ids ``U..u``)
+    have one; other streams (tickers, klines, book tickers, partial depth)
+    carry none that de-duplicates across connections.
+    """
+    symbol, _, kind = topic.partition("@")
+    if not symbol or symbol.startswith("!"):
+        return None
+    if kind == "trade":
+        return _TRADE_IDS
+    if kind == "aggTrade":
+        return _AGG_TRADE_IDS
+    if kind in ("depth", "depth@100ms", "depth@1000ms"):
+        return _DEPTH_IDS
+    return None
 
 
 class BinanceSpotCore(VenueCore):
@@ -618,7 +671,8 @@ class BinanceSpotCore(VenueCore):
       "id"}`` -> ``Response(error=VenueError(code, msg, retryable=False))``
       (codes 0-3 are malformed requests, ``docs/venues/binance.md`` section 5), or an ``ErrorEvent``
       when the id is null;
-    - ``serverShutdown`` (raw or combined) -> ``EndConnection(ServerRequested)``.
+    - ``serverShutdown`` (raw or combined) -> ``PlannedShutdown(ServerRequested)``
+      (no deadline: Binance gives no lead time).
 
     Binary frames, malformed JSON and known payloads of the wrong shape raise
     :class:`~trio_venues.errors.DecodeError`.
@@ -630,6 +684,7 @@ class BinanceSpotCore(VenueCore):
 
     name = "binance"
     venue_ping_interval = None
+    max_connection_age = MAX_CONNECTION_AGE
 
     def __init__(self, url: str | None = None) -> None:
         super().__init__()
@@ -824,6 +879,16 @@ class BinanceSpotCore(VenueCore):
             raise TypeError(f"params of {method} must be a list, not {type(params).__name__}")
         return _dumps({"method": method, "params": list(params), "id": request_id})
 
+    # -- feeds across connections ---------------------------------------------------
+
+    def topic_ids(self, topic: str) -> TopicIds | None:
+        """Trade ``t``, aggregate trade ``a``, diff depth ``U..u`` (:func:`binance_topic_ids`)."""
+        return binance_topic_ids(topic)
+
+    def connection_fits(self, topics: Sequence[str]) -> bool:
+        """At most :data:`MAX_STREAMS_PER_CONNECTION` (1,024) distinct streams [BN-S]."""
+        return len(set(topics)) <= MAX_STREAMS_PER_CONNECTION and super().connection_fits(topics)
+
     # -- lifecycle ----------------------------------------------------------------
 
     def initial_topics(self, url: str) -> tuple[str, ...]:
@@ -921,7 +986,7 @@ class BinanceApiCore(VenueCore):
     - a 401 with ``"id": null`` (the session's key was revoked) ->
       ``EndConnection(AuthenticationFailed)``; another error with a null id
       -> ``ErrorEvent``;
-    - ``{"event": {"e": "serverShutdown"}}`` -> ``EndConnection(ServerRequested)``;
+    - ``{"event": {"e": "serverShutdown"}}`` -> ``PlannedShutdown(ServerRequested)``;
     - ``{"subscriptionId": N, "event": {...}}`` -> ``Message("userData",
       UserDataEvent(N, typed_event))`` (``eventStreamTerminated`` included);
     - any other JSON object -> ``Message(None, UnknownMessage(obj))``.
@@ -938,6 +1003,7 @@ class BinanceApiCore(VenueCore):
 
     name = "binance-api"
     venue_ping_interval = None
+    max_connection_age = MAX_CONNECTION_AGE
 
     def __init__(
         self, *, logon_signer: Signer | None = None, recv_window: int | Decimal | None = None

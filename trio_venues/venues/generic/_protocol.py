@@ -29,7 +29,11 @@ Server to client::
     {"topic": "a", "seq": 7, "snapshot": true, "data": ...}
                                                 a book snapshot (see below)
     {"op": "ping", "ts": 17}                    venue ping; answer {"op": "pong", "ts": 17}
-    {"op": "shutdown", "msg": "..."}            the server is about to go away
+    {"op": "shutdown", "msg": "..."}            the server is about to go away (a
+                                                planned end); optional "in": seconds
+                                                until it closes, and "scope": "venue"
+                                                for a notice about the service rather
+                                                than this connection
     {"op": "error", "code": 400, "msg": "..."}  an error not tied to a request
 
 By default the fake refuses a subscribe naming any unknown topic as a whole
@@ -64,8 +68,8 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 from ..._core import (
-    EndConnection,
     Output,
+    PlannedShutdown,
     RequestId,
     Response,
     SendContext,
@@ -163,7 +167,7 @@ class GenericJsonCore(VenueCore):
         if "topic" in obj:
             return self._decode_data(obj, data, received_at)
         if "op" in obj:
-            return self._decode_op(obj, data)
+            return self._decode_op(obj, data, received_at)
         if "id" in obj:
             return (self._decode_response(obj, data),)
         raise DecodeError("message has neither 'topic', 'op' nor 'id'", data)
@@ -192,7 +196,23 @@ class GenericJsonCore(VenueCore):
         out.append(Message(topic, obj["data"], received_at))
         return out
 
-    def _decode_op(self, obj: dict[str, Any], raw: str) -> list[Output]:
+    @staticmethod
+    def _shutdown(obj: dict[str, Any], raw: str, received_at: float) -> PlannedShutdown:
+        lead = obj.get("in")
+        if lead is not None and (
+            not isinstance(lead, int | float) or isinstance(lead, bool) or lead < 0
+        ):
+            raise DecodeError("'in' must be a number of seconds >= 0", raw)
+        scope = obj.get("scope", "connection")
+        if scope not in ("connection", "venue"):
+            raise DecodeError("'scope' must be 'connection' or 'venue'", raw)
+        return PlannedShutdown(
+            ServerRequested(str(obj.get("msg", ""))),
+            None if lead is None else received_at + lead,
+            this_connection=scope == "connection",
+        )
+
+    def _decode_op(self, obj: dict[str, Any], raw: str, received_at: float) -> list[Output]:
         op = obj["op"]
         if op == "pong":
             return [VenuePong(str(obj.get("id")).encode())]
@@ -200,7 +220,7 @@ class GenericJsonCore(VenueCore):
             ts = obj.get("ts")
             return [VenuePing(str(ts).encode(), reply=_dumps({"op": "pong", "ts": ts}))]
         if op == "shutdown":
-            return [EndConnection(ServerRequested(str(obj.get("msg", ""))))]
+            return [self._shutdown(obj, raw, received_at)]
         if op == "error":
             return [ErrorEvent(self._venue_error(obj, raw))]
         raise DecodeError(f"unknown op {op!r}", raw)

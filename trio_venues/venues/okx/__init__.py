@@ -60,6 +60,10 @@ from ._wire import Decoded as Decoded
 from ._wire import ErrorMessage as ErrorMessage
 from ._wire import FundingRate as FundingRate
 from ._wire import IndexTicker as IndexTicker
+from ._wire import Instrument as Instrument
+from ._wire import Instruments as Instruments
+from ._wire import LiquidationDetail as LiquidationDetail
+from ._wire import LiquidationOrder as LiquidationOrder
 from ._wire import LoginAck as LoginAck
 from ._wire import MarkPrice as MarkPrice
 from ._wire import Notice as Notice

@@ -20,9 +20,15 @@ What it speaks (``docs/venues/okx.md``):
 - order entry (``order``, ``batch-orders``, ``cancel-order``, ``amend-order``)
   after login, with OKX's replies, and an ``orders`` push per change;
 - market data from a small simulated market: ``trades``, ``tickers``,
-  candles, and books with ``seqId``/``prevSeqId`` and, when
-  :attr:`FakeOkx.checksums` is on, the legacy checksum (else 0, as OKX sends
-  since 2026). A new book subscriber gets a snapshot first.
+  candles, ``funding-rate``, ``open-interest``, ``mark-price``,
+  ``index-tickers``, ``liquidation-orders`` (by instType), and books with
+  ``seqId``/``prevSeqId`` and, when :attr:`FakeOkx.checksums` is on, the
+  legacy checksum (else 0, as OKX sends since 2026). A new book subscriber
+  gets a snapshot first;
+- the ``instruments`` channel (by instType): the full list of the fake's
+  instruments of that type in one push after the ack, from the same table
+  as the instruments it accepts (:func:`instrument_spec`), so a catalogue
+  loaded from the fake maps every symbol it simulates.
 
 Faults, besides the server's own (``conn.close(4004, ...)``, ``conn.stall()``,
 ``server.reject(...)`` ...): ``server.inject_gap(topic)`` skips a ``seqId``,
@@ -34,9 +40,10 @@ notice, :meth:`FakeOkx.close_with` any OKX close code, and
 
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
@@ -57,10 +64,27 @@ __all__ = [
     "OkxAccount",
     "fake_okx_server",
     "fake_okx_url",
+    "instrument_spec",
 ]
 
-#: Instruments the fake lists unless told otherwise.
-DEFAULT_INSTRUMENTS: Final = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "BTC-USDT-SWAP")
+#: Instruments the fake lists unless told otherwise: spot pairs, linear and
+#: inverse swaps and futures, and options (see :func:`instrument_spec`).
+DEFAULT_INSTRUMENTS: Final = (
+    "BTC-USDT",
+    "ETH-USDT",
+    "SOL-USDT",
+    "ETH-BTC",
+    "BTC-USDT-SWAP",
+    "ETH-USDT-SWAP",
+    "BTC-USD-SWAP",
+    "BTC-USDT-261225",
+    "BTC-USD-261225",
+    "BTC-USD-261225-100000-C",
+    "BTC-USD-261225-100000-P",
+)
+# instTypes the instrument-keyed channels take [docs/venues/okx.md, "Unified events"].
+_INSTRUMENTS_TYPES: Final = frozenset({"SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"})
+_LIQUIDATION_TYPES: Final = frozenset({"SWAP", "FUTURES", "MARGIN", "OPTION"})
 #: OKX's close reasons by code [docs/venues/okx.md, "Close codes"].
 CLOSE_REASONS: Final = {
     4001: "Login Failed",
@@ -138,11 +162,62 @@ def _endpoint(request: HandshakeRequest) -> str:
     return "public"
 
 
+def _expiry_ms(yymmdd: str) -> str:
+    """OKX futures and options expire at 08:00 UTC on their date."""
+    day = _dt.datetime.strptime(yymmdd, "%y%m%d").replace(hour=8, tzinfo=_dt.UTC)
+    return str(int(day.timestamp()) * 1000)
+
+
+def instrument_spec(inst_id: str) -> dict[str, str]:
+    """The ``instruments`` item the fake lists for ``inst_id``, read from OKX's id grammar.
+
+    ``BASE-QUOTE`` is a spot pair (tick 0.1, lot 0.00000001);
+    ``BASE-QUOTE-SWAP`` a perpetual swap and ``BASE-QUOTE-YYMMDD`` a future,
+    inverse (contract value 100 USD, settled in the base) when the quote is
+    USD, else linear (0.01 of the base, settled in the quote);
+    ``BASE-QUOTE-YYMMDD-STRIKE-C|P`` an option (0.01 of the base, settled in
+    the base). Fields that do not apply are ``""``, as OKX sends them.
+
+    Raises:
+        ValueError: ``inst_id`` is none of these.
+    """
+    parts = inst_id.split("-")
+    spec = dict.fromkeys(
+        ("uly", "instFamily", "baseCcy", "quoteCcy", "settleCcy", "ctVal", "ctMult",
+         "ctValCcy", "ctType", "optType", "stk", "expTime", "alias"),
+        "",
+    )  # fmt: skip
+    spec |= {"instId": inst_id, "state": "live", "listTime": "1600000000000"}
+    if len(parts) == 2:
+        base, quote = parts
+        return spec | {"instType": "SPOT", "baseCcy": base, "quoteCcy": quote,
+                       "tickSz": "0.1", "lotSz": "0.00000001", "minSz": "0.00001"}  # fmt: skip
+    if len(parts) not in (3, 5):
+        raise ValueError(f"not an OKX instrument id the fake can list: {inst_id!r}")
+    base, quote, kind = parts[:3]
+    spec |= {"uly": f"{base}-{quote}", "instFamily": f"{base}-{quote}", "ctMult": "1",
+             "tickSz": "0.1", "lotSz": "0.01", "minSz": "0.01"}  # fmt: skip
+    if len(parts) == 5:
+        strike, option_type = parts[3:]
+        return spec | {"instType": "OPTION", "settleCcy": base, "ctVal": "0.01",
+                       "ctValCcy": base, "optType": option_type, "stk": strike,
+                       "expTime": _expiry_ms(kind), "tickSz": "0.0005"}  # fmt: skip
+    if quote == "USD":
+        spec |= {"settleCcy": base, "ctVal": "100", "ctValCcy": quote, "ctType": "inverse"}
+    else:
+        spec |= {"settleCcy": quote, "ctVal": "0.01", "ctValCcy": base, "ctType": "linear"}
+    if kind == "SWAP":
+        return spec | {"instType": "SWAP"}
+    return spec | {"instType": "FUTURES", "expTime": _expiry_ms(kind), "alias": "quarter"}
+
+
 class FakeOkx(VenueBehaviour):
     """The OKX v5 behaviour of a fake server (see the module docstring).
 
     Args:
-        instruments: the instrument ids it knows; others are refused (60018).
+        instruments: the instruments it knows, as ids (listed per
+            :func:`instrument_spec`) or as ``instruments`` items (mappings
+            with OKX's keys); others are refused (60018).
         accounts: API key -> :class:`OkxAccount` for logins.
         checksums: send the legacy book checksum (else 0).
         wall_clock: seconds since the epoch, for ``ts`` and the login window.
@@ -153,12 +228,17 @@ class FakeOkx(VenueBehaviour):
     def __init__(
         self,
         *,
-        instruments: Sequence[str] = DEFAULT_INSTRUMENTS,
+        instruments: Sequence[str | Mapping[str, str]] = DEFAULT_INSTRUMENTS,
         accounts: dict[str, OkxAccount] | None = None,
         checksums: bool = False,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self.instruments = set(instruments)
+        #: the ``instruments`` items the fake lists, by instrument id
+        self.instrument_specs: dict[str, dict[str, str]] = {}
+        for inst in instruments:
+            spec = instrument_spec(inst) if isinstance(inst, str) else dict(inst)
+            self.instrument_specs[spec["instId"]] = spec
+        self.instruments = set(self.instrument_specs)
         self.accounts: dict[str, OkxAccount] = dict(accounts or {})
         self.checksums = checksums
         self.wall_clock = wall_clock
@@ -327,6 +407,14 @@ class FakeOkx(VenueBehaviour):
             )
         if channel in SEQUENCED_BOOKS:
             await conn.send_text(self._book_snapshot(topic))
+        elif channel == "instruments":
+            # The full list of the instType in one push, as OKX sends it first.
+            listed = [
+                spec
+                for spec in self.instrument_specs.values()
+                if spec.get("instType") == arg.get("instType")
+            ]
+            await conn.send_text(_dumps({"arg": topic_arg(topic), "data": listed}))
 
     @staticmethod
     def _topic_of(arg: dict[str, Any]) -> str:
@@ -340,6 +428,15 @@ class FakeOkx(VenueBehaviour):
         if channel in PRIVATE_CHANNELS:
             if conn not in self._logged_in:
                 return ("60011", "Please log in")
+            return None
+        by_type = {"instruments": _INSTRUMENTS_TYPES, "liquidation-orders": _LIQUIDATION_TYPES}
+        if channel in by_type:
+            inst_type = arg.get("instType")
+            if inst_type not in by_type[channel]:
+                return (
+                    "60018",
+                    f"Wrong URL or channel:{channel},instType:{inst_type} doesn't exist.",
+                )
             return None
         business = channel.startswith(_BUSINESS_ONLY)
         if business and endpoint != "business":
@@ -400,13 +497,46 @@ class FakeOkx(VenueBehaviour):
                 trade |= {"count": "1", "source": "0", "seqId": seq}
             return trade
         if channel.startswith("candle"):
-            return [ts, price, price, price, price, "1", "1", "1", "0"]
+            # Every second update closes the bar (confirm "1").
+            confirm = "0" if seq % 2 else "1"
+            return [ts, price, price, price, price, "1", "1", "1", confirm]
+        inst_type = self.instrument_specs.get(inst_id, {}).get("instType", "SPOT")
         if channel == "tickers":
             return {
-                "instType": "SPOT", "instId": inst_id, "last": price, "lastSz": "1",
+                "instType": inst_type, "instId": inst_id, "last": price, "lastSz": "1",
                 "askPx": price, "askSz": "1", "bidPx": price, "bidSz": "1",
                 "open24h": "100", "high24h": "150", "low24h": "99", "volCcy24h": "1",
                 "vol24h": "1", "sodUtc0": "100", "sodUtc8": "100", "ts": ts,
+            }  # fmt: skip
+        if channel == "funding-rate":
+            hour = 8 * 3600 * 1000
+            settle = (int(ts) // hour + 1) * hour
+            return {
+                "instType": inst_type, "instId": inst_id, "fundingRate": f"0.000{seq % 9 + 1}",
+                "fundingTime": str(settle), "nextFundingTime": str(settle + hour),
+                "method": "current_period", "ts": ts,
+            }  # fmt: skip
+        if channel == "open-interest":
+            return {"instType": inst_type, "instId": inst_id, "oi": str(1000 + seq),
+                    "oiCcy": str(10 + seq), "oiUsd": str(1_000_000 + seq), "ts": ts}  # fmt: skip
+        if channel == "mark-price":
+            return {"instType": inst_type, "instId": inst_id, "markPx": price, "ts": ts}
+        if channel == "index-tickers":
+            return {"instId": inst_id, "idxPx": price, "open24h": "100", "high24h": "150",
+                    "low24h": "99", "sodUtc0": "100", "sodUtc8": "100", "ts": ts}  # fmt: skip
+        if channel == "liquidation-orders":
+            # ``rest`` is the instType: the first listed instrument of that type.
+            liquidated = next(
+                (i for i, spec in self.instrument_specs.items() if spec.get("instType") == rest),
+                inst_id,
+            )
+            spec = self.instrument_specs.get(liquidated, {})
+            return {
+                "instType": rest, "instId": liquidated, "instFamily": spec.get("instFamily", ""),
+                "uly": spec.get("uly", ""),
+                "details": [{"side": "sell" if seq % 2 else "buy", "posSide": "long",
+                             "bkPx": price, "sz": str(seq % 9 + 1), "bkLoss": "0", "ccy": "",
+                             "ts": ts}],
             }  # fmt: skip
         if channel in SEQUENCED_BOOKS:
             return self._book_update(topic, seq, ts)

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...testing._server import FakeVenueServer
+from ...unified import UnifiedSupport
 from .._registry import FakeVenue, TopicGrammar, VenueEntry
 from ._book import OkxBook
 from ._client import Okx, OkxBusiness, OkxPrivate
 from ._fake import FakeOkx, fake_okx_server
 from ._protocol import ENDPOINT_PATHS
+from ._unify import load_catalogue, unifier
 
 __all__ = ["VENUE"]
 
@@ -31,6 +33,11 @@ def _url(server: FakeVenueServer[Any], topics: Sequence[str]) -> str:
     if server.port is None:
         return f"ws://okx.fake{path}"
     return f"ws://127.0.0.1:{server.port}{path}"
+
+
+def _catalogue_url(server: FakeVenueServer[Any]) -> str:
+    """The fake's public endpoint, where ``instruments`` is served."""
+    return _url(server, ())
 
 
 def _force_book_gap(server: FakeVenueServer[Any], symbol: str) -> None:
@@ -67,5 +74,10 @@ VENUE = VenueEntry(
         close_codes={1000: True, 1001: True, 1011: True, **_CLOSE_RETRYABLE},
         book_symbol="BTC-USDT",
         force_book_gap=_force_book_gap,
+    ),
+    unified=UnifiedSupport(
+        load_catalogue=load_catalogue,
+        unifier=unifier,
+        fake_catalogue_url=_catalogue_url,
     ),
 )

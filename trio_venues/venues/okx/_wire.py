@@ -17,8 +17,9 @@ Two decode paths (see ``docs/venues/okx.md``, "Messages"):
 
 - **market data at rate** (``trades``, ``trades-all``, the book channels and
   candles) decodes straight from the frame text into its Struct;
-- **everything else** (tickers, mark price, index, funding, open interest, the
-  private channels, order-entry replies) first decodes into plain JSON
+- **everything else** (tickers, mark price, index, funding, open interest,
+  liquidation orders, instruments, the private channels, order-entry
+  replies) first decodes into plain JSON
   values, where an empty string (OKX's spelling of "does not apply", e.g.
   ``"avgPx": ""`` on an unfilled order) becomes ``None``, and is then converted
   to its Struct. Those fields are typed ``X | None``.
@@ -58,6 +59,10 @@ __all__ = [
     "ErrorMessage",
     "FundingRate",
     "IndexTicker",
+    "Instrument",
+    "Instruments",
+    "LiquidationDetail",
+    "LiquidationOrder",
     "LoginAck",
     "MarkPrice",
     "Notice",
@@ -170,6 +175,19 @@ _KEYS: Final[Mapping[str, str]] = {
     "created_time": "cTime",
     "updated_time": "uTime",
     "push_time": "pTime",
+    "underlying": "uly",
+    "contract_value": "ctVal",
+    "contract_multiplier": "ctMult",
+    "contract_value_ccy": "ctValCcy",
+    "contract_type": "ctType",
+    "option_type": "optType",
+    "strike": "stk",
+    "tick_size": "tickSz",
+    "lot_size": "lotSz",
+    "min_size": "minSz",
+    "expiry_time": "expTime",
+    "bankruptcy_price": "bkPx",
+    "bankruptcy_loss": "bkLoss",
 }
 _RENAME: Final = _rename(_KEYS)
 
@@ -283,6 +301,11 @@ class Candle(WireStruct, frozen=True, gc=False, array_like=True):
     ``volume_quote`` and ``confirmed`` are ``None``. An eight-item row is
     refused (its eighth item could be either field).
 
+    The row names neither the instrument nor the bar: the decoder fills
+    ``inst_id`` and ``bar`` from the push's argument (``candle1m`` ->
+    ``"1m"``), so that the item alone says what it is (the unifier needs
+    that). A row with more than nine items is refused.
+
     Attributes:
         ts: the candle's open time, ms.
         open: the open price.
@@ -294,6 +317,8 @@ class Candle(WireStruct, frozen=True, gc=False, array_like=True):
         volume_quote: the volume in quote currency.
         confirmed: ``True`` when the candle is complete (``"1"``), ``False``
             while it is still forming (``"0"``).
+        inst_id: the instrument, from the push's argument.
+        bar: the bar (``"1m"``, ``"1H"``, ``"1Dutc"`` ...), from the push's channel.
     """
 
     ts: int
@@ -305,6 +330,8 @@ class Candle(WireStruct, frozen=True, gc=False, array_like=True):
     volume_ccy: Decimal
     volume_quote: Decimal | None = None
     confirmed: bool | None = None
+    inst_id: str | None = None
+    bar: str | None = None
 
     def __post_init__(self) -> None:
         # Runs after WireStruct's Decimal checks.
@@ -331,7 +358,8 @@ class BookMessage(WireStruct, frozen=True, gc=False, rename=_RENAME):
         seq_id: this push's sequence id [``seqId``].
         prev_seq_id: the previous push's ``seq_id``; ``-1`` on a snapshot
             [``prevSeqId``].
-        inst_id: the instrument (``books5`` only; else see the topic) [``instId``].
+        inst_id: the instrument: ``books5`` sends it [``instId``]; for the
+            other channels the decoder fills it from the push's argument.
     """
 
     asks: tuple[WireLevel, ...]
@@ -449,6 +477,112 @@ class OpenInterest(WireStruct, frozen=True, gc=False, rename=_RENAME):
     open_interest_ccy: Decimal
     ts: int
     open_interest_usd: Decimal | None = None
+
+
+class LiquidationDetail(WireStruct, frozen=True, gc=False, rename=_RENAME):
+    """One liquidation order of a :class:`LiquidationOrder` [``details``].
+
+    Attributes:
+        side: the liquidation order's side, ``"buy"`` or ``"sell"`` [``side``].
+        pos_side: the liquidated position's side, ``long``/``short``/``net`` [``posSide``].
+        bankruptcy_price: the bankruptcy price [``bkPx``].
+        size: the quantity, in contracts (SWAP, FUTURES) or the base currency
+            (MARGIN) [``sz``].
+        bankruptcy_loss: the loss at the bankruptcy price [``bkLoss``].
+        ccy: the liquidated currency (MARGIN only) [``ccy``].
+        ts: ms [``ts``].
+    """
+
+    side: Literal["buy", "sell"]
+    bankruptcy_price: Decimal
+    size: Decimal
+    ts: int
+    pos_side: str | None = None
+    bankruptcy_loss: Decimal | None = None
+    ccy: str | None = None
+
+
+class LiquidationOrder(WireStruct, frozen=True, gc=False, rename=_RENAME):
+    """Liquidation orders of one instrument from ``liquidation-orders`` (subscribed by instType).
+
+    Attributes:
+        inst_type: ``SWAP``, ``FUTURES``, ``MARGIN`` or ``OPTION`` [``instType``].
+        inst_id: the instrument [``instId``].
+        details: the liquidation orders [``details``].
+        inst_family: the instrument family [``instFamily``].
+        underlying: the underlying index [``uly``].
+    """
+
+    inst_type: str
+    inst_id: str
+    details: tuple[LiquidationDetail, ...]
+    inst_family: str | None = None
+    underlying: str | None = None
+
+
+class Instrument(WireStruct, frozen=True, gc=False, rename=_RENAME):
+    """One instrument's specification from ``instruments`` (fields OKX sends as ``""`` are None).
+
+    Attributes:
+        inst_type: ``SPOT``, ``MARGIN``, ``SWAP``, ``FUTURES`` or ``OPTION`` [``instType``].
+        inst_id: the instrument [``instId``].
+        state: ``live``, ``suspend``, ``preopen``, ``test`` or ``expired`` [``state``].
+        underlying: the underlying index, e.g. ``"BTC-USD"`` (derivatives) [``uly``].
+        inst_family: the instrument family, e.g. ``"BTC-USD"`` or
+            ``"BTC-USD_UM"`` (derivatives) [``instFamily``].
+        base_ccy: the base currency (SPOT, MARGIN) [``baseCcy``].
+        quote_ccy: the quote currency (SPOT, MARGIN) [``quoteCcy``].
+        settle_ccy: the settlement and margin currency (derivatives) [``settleCcy``].
+        contract_value: how much of :attr:`contract_value_ccy` one contract is [``ctVal``].
+        contract_multiplier: the contract multiplier [``ctMult``].
+        contract_value_ccy: the currency of the contract value [``ctValCcy``].
+        contract_type: ``linear`` or ``inverse`` (SWAP, FUTURES) [``ctType``].
+        option_type: ``C`` (call) or ``P`` (put) [``optType``].
+        strike: the strike price (OPTION) [``stk``].
+        list_time: when it was listed, ms [``listTime``].
+        expiry_time: when it expires or is delivered, ms (FUTURES, OPTION) [``expTime``].
+        tick_size: the price increment [``tickSz``].
+        lot_size: the size increment, in contracts for derivatives [``lotSz``].
+        min_size: the minimum order size [``minSz``].
+        alias: ``this_week``, ``next_week``, ``quarter`` ... (FUTURES) [``alias``].
+    """
+
+    inst_type: str
+    inst_id: str
+    state: str
+    underlying: str | None = None
+    inst_family: str | None = None
+    base_ccy: str | None = None
+    quote_ccy: str | None = None
+    settle_ccy: str | None = None
+    contract_value: Decimal | None = None
+    contract_multiplier: Decimal | None = None
+    contract_value_ccy: str | None = None
+    contract_type: str | None = None
+    option_type: str | None = None
+    strike: Decimal | None = None
+    list_time: int | None = None
+    expiry_time: int | None = None
+    tick_size: Decimal | None = None
+    lot_size: Decimal | None = None
+    min_size: Decimal | None = None
+    alias: str | None = None
+
+
+class Instruments(WireStruct, frozen=True, gc=False):
+    """A whole ``instruments`` push, as ONE message (unlike other channels' one per item).
+
+    OKX pushes the full list of the subscribed instType first, then the
+    instruments whose state changes (listing, delivery, suspension ...); a
+    push is only meaningful whole, so it is one ``Message`` whose data is this.
+
+    Attributes:
+        inst_type: the subscribed instType (from the push's argument).
+        instruments: the push's instruments, in OKX's order.
+    """
+
+    inst_type: str | None
+    instruments: tuple[Instrument, ...]
 
 
 # --------------------------------------------------------------------------------------
@@ -703,7 +837,9 @@ class Push(WireStruct, Generic[T], frozen=True, gc=False):
     """A data push: ``{"arg": {...}, ["action": ...,] "data": [...]}``.
 
     ``decode_frame`` returns one for every channel it knows; the core turns
-    each item of ``data`` into one :class:`~trio_venues.events.Message`.
+    each item of ``data`` into one :class:`~trio_venues.events.Message`
+    (an ``instruments`` push has one item, :class:`Instruments`, holding the
+    whole list).
     """
 
     arg: Arg
@@ -910,12 +1046,14 @@ Decoded: TypeAlias = Push[Any] | _EventUnion | OpResponse | UnknownMessage
 _BOOK_CHANNELS: Final = ("books", "books5", "bbo-tbt", "books-l2-tbt", "books50-l2-tbt")
 
 # Channels decoded straight from the text (no "" in their fields).
+_TRADES: Final = msgspec.json.Decoder(Push[Trade], strict=False)
 _DIRECT: Final[dict[str, msgspec.json.Decoder[Push[Any]]]] = {
-    "trades": msgspec.json.Decoder(Push[Trade], strict=False),
-    "trades-all": msgspec.json.Decoder(Push[Trade], strict=False),
+    "trades": _TRADES,
+    "trades-all": _TRADES,
     **{name: msgspec.json.Decoder(Push[BookMessage], strict=False) for name in _BOOK_CHANNELS},
 }
 _CANDLES: Final = msgspec.json.Decoder(Push[Candle], strict=False)
+_force_setattr: Final = msgspec.structs.force_setattr
 
 # Channels decoded through plain values ("" -> None), then converted.
 _CONVERTED: Final[dict[str, type[Any]]] = {
@@ -924,6 +1062,8 @@ _CONVERTED: Final[dict[str, type[Any]]] = {
     "index-tickers": IndexTicker,
     "funding-rate": FundingRate,
     "open-interest": OpenInterest,
+    "instruments": Instrument,
+    "liquidation-orders": LiquidationOrder,
     "orders": Order,
     "account": Account,
     "positions": Position,
@@ -967,7 +1107,37 @@ def _blank_to_none(value: Any) -> Any:
 def _convert_push(text: str | bytes, cls: type[Any]) -> Push[Any]:
     plain = _PLAIN_PUSH.decode(text)
     items = tuple(msgspec.convert(_blank_to_none(item), cls, strict=False) for item in plain.data)
+    if cls is Instrument:
+        # One message for the whole push (see Instruments).
+        return Push(plain.arg, (Instruments(plain.arg.inst_type, items),), plain.action)
     return Push(plain.arg, items, plain.action)
+
+
+def _annotate(push: Push[Any], channel: str) -> None:
+    """Give each book or candle item what only the push says (never called for trades).
+
+    A book item gets the message's ``action`` and the argument's instrument;
+    a candle row its instrument and bar.
+
+    Raises:
+        msgspec.ValidationError: a candle row longer than nine items.
+    """
+    inst_id = push.arg.inst_id
+    if channel.startswith("candle"):
+        bar = channel[6:]
+        for item in push.data:
+            if item.inst_id is not None:
+                raise msgspec.ValidationError("a candle row has 7 or 9 items, not more")
+            _force_setattr(item, "inst_id", inst_id)
+            _force_setattr(item, "bar", bar)
+        return
+    update = push.action == "update"
+    for item in push.data:
+        if update:
+            # The action belongs to the message; the book data reads it.
+            _force_setattr(item, "action", "update")
+        if item.inst_id is None:
+            _force_setattr(item, "inst_id", inst_id)
 
 
 def _push_decoder(channel: str) -> msgspec.json.Decoder[Push[Any]] | None:
@@ -981,10 +1151,8 @@ def _decode_push(text: str | bytes, channel: str) -> Decoded:
     decoder = _push_decoder(channel)
     if decoder is not None:
         push = decoder.decode(text)
-        if push.action == "update":
-            # The action belongs to the message; the book data reads it.
-            for item in push.data:
-                msgspec.structs.force_setattr(item, "action", "update")
+        if decoder is not _TRADES:
+            _annotate(push, channel)
         return push
     cls = _CONVERTED.get(channel)
     if cls is not None:
@@ -1012,10 +1180,8 @@ def _fast_push(text: str) -> Push[Any] | None:
     push = decoder.decode(text)
     if push.arg.channel != channel:
         return None
-    if push.action == "update":
-        # The action belongs to the message; the book data reads it.
-        for item in push.data:
-            msgspec.structs.force_setattr(item, "action", "update")
+    if decoder is not _TRADES:
+        _annotate(push, channel)
     return push
 
 
