@@ -938,6 +938,19 @@ class FakeBinance:
         )
         return AccountPosition(now, now, balances)
 
+    async def terminate_user_data(self, conn: ServerConnection | None = None) -> int:
+        """End every user-data subscription (of ``conn``) with ``eventStreamTerminated``.
+
+        What Binance sends when a subscription ends on its side (its log-on
+        expired or was revoked) [BN-U]. Returns how many subscriptions ended.
+        """
+        ended = 0
+        for target, peer in self._open_peers(conn):
+            ids = list(peer.user_subscriptions)
+            ended += len(ids)
+            await self._terminate(target, peer, ids)
+        return ended
+
     async def revoke_session(self, conn: ServerConnection) -> None:
         """Revoke ``conn``'s logged-on key: ``{"id": null, "status": 401, ...}`` [BN-A]."""
         peer = self.peer(conn)
