@@ -117,6 +117,7 @@ __all__ = [
     "Response",
     "SendContext",
     "SendFrame",
+    "TopicsEnded",
     "UsageReport",
     "VenueCore",
     "VenuePing",
@@ -259,6 +260,18 @@ class PlannedShutdown:
 
 
 @attrs.frozen
+class TopicsEnded:
+    """The venue ended subscriptions by itself (Binance ``eventStreamTerminated``).
+
+    The shell removes ``topics`` from ``ws.subscriptions`` (when there) and
+    delivers ``Unsubscribed``, so ``retry_scope`` does not replay them: a
+    subscription the venue ended is subscribed again only when asked.
+    """
+
+    topics: tuple[str, ...] = attrs.field(converter=_topics)
+
+
+@attrs.frozen
 class UsageReport:
     """The venue reported its view of a limit: ``used`` of ``limit`` per ``window`` seconds."""
 
@@ -276,6 +289,7 @@ Output: TypeAlias = (
     | VenuePong
     | EndConnection
     | PlannedShutdown
+    | TopicsEnded
     | UsageReport
 )
 

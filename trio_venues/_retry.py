@@ -96,6 +96,7 @@ from .events import (
     Disconnected,
     ErrorEvent,
     Event,
+    GapDetected,
     Message,
     RateLimited,
     Reconnecting,
@@ -214,6 +215,9 @@ class _ScopeStream:
     send: trio.MemorySendChannel[Message]
     receive: trio.MemoryReceiveChannel[Message]
     overflow: str
+    count: int = 0  # messages routed to it, numbered from 1 across connections
+    gap: tuple[int, int] | None = None  # dropped numbers [first, last + 1) not yet reported
+    marker_at: int = -1  # index (among events put on ws.events) of its last gap marker
 
 
 class RetryingConnection(Generic[C]):
@@ -266,6 +270,7 @@ class RetryingConnection(Generic[C]):
         self._on_connect = on_connect
         self._rng = policy.rng if policy.rng is not None else random.Random()
         self._send, self.events = trio.open_memory_channel[Event](event_buffer)
+        self._put_total = 0  # events ever put on ws.events (to tell which are unread)
         # The set to replay, in subscription order (a dict is an ordered set).
         # While a connection is ready its own ``subscriptions`` is the truth;
         # when it ends, this set is taken from it.
@@ -474,16 +479,27 @@ class RetryingConnection(Generic[C]):
             topic: the topic, as in ``Message.topic``.
             buffer: the channel's capacity in messages.
             overflow: when it is full: ``"block"`` (the scope waits, and so
-                does the connection: TCP backpressure) or ``"conflate"``
-                (keep the latest). Dropping with a gap marker is a per-connection
-                policy: ``topic_overflow=`` of the connection.
+                does the connection: TCP backpressure), ``"drop_oldest"``
+                (drop the oldest and report it on ``ws.events``) or
+                ``"conflate"`` (keep the latest).
+
+        With ``"drop_oldest"`` the stream's messages are numbered from 1 in
+        arrival order (across connections) and dropped ones are reported as
+        ``GapDetected(topic, expected=first dropped, received=last dropped + 1)``,
+        as the connection's own ``stream()`` does. Markers are bounded: while
+        the stream's last marker is still unread on ``ws.events``, further
+        consecutive drops merge into the next one (sent with the next message
+        of the topic once the last is read, or when the block is left); a new
+        run of drops after messages got through is reported on its own, waiting
+        for room on ``ws.events`` like any event of the scope.
 
         Raises:
             ValueError: the topic already has a stream, or ``overflow`` is unknown.
         """
-        if overflow not in ("block", "conflate"):
+        if overflow not in ("block", "drop_oldest", "conflate"):
             raise ValueError(
-                f"retry_scope streams take overflow 'block' or 'conflate', not {overflow!r}"
+                "retry_scope streams take overflow 'block', 'drop_oldest' or 'conflate', "
+                f"not {overflow!r}"
             )
         if topic in self._streams:
             raise ValueError(f"topic {topic!r} already has a stream")
@@ -498,6 +514,9 @@ class RetryingConnection(Generic[C]):
             entry = self._streams.pop(topic, None)
             if entry is not None:
                 entry.send.close()
+                if entry.gap is not None:
+                    # Drops not reported yet: a last marker, if there is room.
+                    self._put_nowait(GapDetected(topic, *entry.gap))
 
     async def aclose(self) -> None:
         """Stop reconnecting, close the current connection (``UserInitiated``), end events.
@@ -652,6 +671,7 @@ class RetryingConnection(Generic[C]):
         """Put ``event`` without waiting; ``False`` when it must wait for room."""
         try:
             self._send.send_nowait(event)
+            self._put_total += 1
         except trio.WouldBlock:
             if not self._entered and not self._closing:
                 # Nobody can read yet (the block is entered with the first
@@ -659,6 +679,7 @@ class RetryingConnection(Generic[C]):
                 # the retry loop on a full buffer. Each attempt is also logged.
                 self.events.receive_nowait()
                 self._send.send_nowait(event)
+                self._put_total += 1
                 return True
             # Closing: dropped, as the module's overflow policy says.
             return self._closing
@@ -673,6 +694,7 @@ class RetryingConnection(Generic[C]):
         try:
             with scope:
                 await self._send.send(event)
+                self._put_total += 1
         except trio.BrokenResourceError:
             pass  # the user closed ws.events while we waited
         finally:
@@ -689,19 +711,57 @@ class RetryingConnection(Generic[C]):
             await self._wait_put(event)
 
     async def _to_stream(self, entry: _ScopeStream, event: Message) -> None:
+        entry.count += 1
         try:
             entry.send.send_nowait(event)
+            if entry.gap is not None:
+                self._report_drops(entry, event.topic)
             return
         except trio.WouldBlock:
             pass
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return  # the consumer left its ``stream`` block
+        if entry.overflow == "drop_oldest":
+            # The channel holds the newest ``held`` messages, this one
+            # included once sent: the one dropped is number ``count - held``.
+            held = entry.receive.statistics().current_buffer_used
+            entry.receive.receive_nowait()
+            entry.send.send_nowait(event)
+            dropped = entry.count - held
+            gap = entry.gap
+            if gap is not None and gap[1] == dropped:
+                entry.gap = (gap[0], dropped + 1)
+            else:
+                if gap is not None:
+                    # A run of drops that ended: reported on its own, waiting for room.
+                    entry.gap = None
+                    await self._emit(GapDetected(event.topic, *gap))
+                    entry.marker_at = self._put_total - 1
+                entry.gap = (dropped, dropped + 1)
+            self._report_drops(entry, event.topic)
+            return
         if entry.overflow == "conflate":
             entry.receive.receive_nowait()
             entry.send.send_nowait(event)
             return
         with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
             await entry.send.send(event)
+
+    def _report_drops(self, entry: _ScopeStream, topic: str | None) -> None:
+        """Put the stream's pending gap marker on ``ws.events`` unless its last is unread."""
+        taken = self._put_total - self._send.statistics().current_buffer_used
+        if entry.gap is None or entry.marker_at >= taken:
+            return  # the last marker is still queued: keep merging into the next
+        try:
+            self._send.send_nowait(GapDetected(topic, *entry.gap))
+        except trio.WouldBlock:
+            return  # no room: reported with a later message (or when the block is left)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the user closed ws.events: discarded
+        else:
+            self._put_total += 1
+            entry.marker_at = self._put_total - 1
+        entry.gap = None
 
     # -- the supervisor --------------------------------------------------------------
 

@@ -57,6 +57,7 @@ from ._core import (
     Response,
     SendContext,
     SendFrame,
+    TopicsEnded,
     UsageReport,
     VenueCore,
     VenuePing,
@@ -1369,6 +1370,10 @@ class Connection:
                 self._deliver_control(notice)
             elif out.this_connection:
                 self._finish(out.reason)
+        elif isinstance(out, TopicsEnded):
+            ended = tuple(t for t in out.topics if t in self._subscriptions)
+            if ended:
+                self._record_subscriptions("unsubscribe", ended)
         elif isinstance(out, UsageReport):
             if self._limiter is not None:
                 self._limiter.update_usage(out.kind, out.used, out.limit, out.window)

@@ -10,7 +10,14 @@ from typing import Any
 import orjson
 import pytest
 
-from trio_venues._core import EndConnection, PlannedShutdown, Response, SendContext, UsageReport
+from trio_venues._core import (
+    EndConnection,
+    PlannedShutdown,
+    Response,
+    SendContext,
+    TopicsEnded,
+    UsageReport,
+)
 from trio_venues.errors import AuthenticationError, DecodeError, VenueError
 from trio_venues.events import ErrorEvent, Message
 from trio_venues.reasons import AuthenticationFailed, RemoteClosed, ServerRequested
@@ -252,16 +259,19 @@ def test_user_events_arrive_as_messages_on_the_user_data_topic() -> None:
 
 
 def test_stream_terminated_is_a_user_event_not_the_end_of_the_connection() -> None:
-    """eventStreamTerminated is delivered as a user event; the connection stays up."""
+    """eventStreamTerminated is delivered as a user event, then ends the "userData"
+    subscription (TopicsEnded: not replayed); the connection stays up."""
     assert decode(text("wsapi_user_event_stream_terminated")) == [
-        Message(USER_DATA_TOPIC, UserDataEvent(0, StreamTerminated(1728973001334)), 4.0)
+        Message(USER_DATA_TOPIC, UserDataEvent(0, StreamTerminated(1728973001334)), 4.0),
+        TopicsEnded((USER_DATA_TOPIC,)),
     ]
 
 
 def test_user_events_without_a_subscription_id_and_unknown_events() -> None:
     """An event without subscriptionId has subscription_id None; unknown types stay raw."""
-    (message,) = decode('{"event":{"e":"eventStreamTerminated","E":5}}')
+    message, ended = decode('{"event":{"e":"eventStreamTerminated","E":5}}')
     assert message.data == UserDataEvent(None, StreamTerminated(5))
+    assert ended == TopicsEnded((USER_DATA_TOPIC,))
     (unknown,) = decode('{"subscriptionId":3,"event":{"e":"externalLockUpdate","E":1}}')
     assert unknown.data == UserDataEvent(3, UnknownMessage({"e": "externalLockUpdate", "E": 1}))
 

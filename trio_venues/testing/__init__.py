@@ -33,6 +33,12 @@ from ._market import MarketSimulator as MarketSimulator
 from ._market import MarketStats as MarketStats
 from ._market import SimAggTrade as SimAggTrade
 from ._market import SimTrade as SimTrade
+from ._matching import EngineOrder as EngineOrder
+from ._matching import Fill as Fill
+from ._matching import MatchingEngine as MatchingEngine
+from ._matching import OrderRejected as OrderRejected
+from ._matching import OrderRequest as OrderRequest
+from ._matching import OrderUpdate as OrderUpdate
 from ._nats import NatsNode as NatsNode
 from ._nats import nats_cluster as nats_cluster
 from ._nats import nats_server as nats_server
@@ -85,6 +91,12 @@ __all__ = [
     "MarketStats",
     "SimAggTrade",
     "SimTrade",
+    "EngineOrder",
+    "Fill",
+    "MatchingEngine",
+    "OrderRejected",
+    "OrderRequest",
+    "OrderUpdate",
     "DEFAULT_EPOCH_MS",
     "OP_BINARY",
     "OP_CLOSE",

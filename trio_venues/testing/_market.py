@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final, Literal, TypeAlias
@@ -32,6 +32,7 @@ from ._clock import DEFAULT_EPOCH_MS
 __all__ = [
     "CANDLE_INTERVALS",
     "BookDiff",
+    "BookSide",
     "BookSnapshot",
     "Candle",
     "Level",
@@ -39,12 +40,15 @@ __all__ = [
     "MarketStats",
     "SimAggTrade",
     "SimTrade",
+    "TradeListener",
 ]
 
 #: A price level: ``(price, quantity)``.
 Level: TypeAlias = tuple[Decimal, Decimal]
 
-_Side: TypeAlias = Literal["bid", "ask"]
+#: A side of the book.
+BookSide: TypeAlias = Literal["bid", "ask"]
+_Side: TypeAlias = BookSide
 
 _EIGHT: Final = Decimal("0.00000001")
 _ZERO: Final = Decimal(0)
@@ -91,6 +95,13 @@ class SimTrade:
     quantity: Decimal
     time_ms: int
     buyer_maker: bool
+
+
+#: Called after each trade the simulator makes on its own (``trade()``, and so
+#: ``agg_trade()`` and ``candle()``): ``(book side, price, quantity, trade)``. The
+#: level has already lost ``quantity``; a matching engine fills the resting
+#: orders it holds there (and releases them with :meth:`MarketSimulator.release_own`).
+TradeListener: TypeAlias = Callable[["BookSide", Decimal, Decimal, SimTrade], None]
 
 
 @attrs.frozen
@@ -289,6 +300,10 @@ class MarketSimulator:
         self._quote_volume = _ZERO
         self._first_trade_id = -1
         self._last_trade_time = now_ms
+        # Resting orders of a matching engine (testing/_matching.py): part of each
+        # level's quantity that the random moves never touch.
+        self._own: dict[tuple[_Side, Decimal], Decimal] = {}
+        self.trade_listeners: list[TradeListener] = []
         # faults
         self._pending_gap = 0
         self._pending_duplicate = False
@@ -336,6 +351,57 @@ class MarketSimulator:
                 levels[price] = quantity
         self._history.append(_Change(self.update_id, side, price, old, quantity, bogus))
 
+    def _set_other(self, side: _Side, price: Decimal, quantity: Decimal) -> None:
+        """Set the other participants' quantity at a level (resting own orders stay)."""
+        self._set(side, price, quantity + self._own.get((side, price), _ZERO))
+
+    def own(self, side: BookSide, price: Decimal) -> Decimal:
+        """The quantity of a matching engine's resting orders at a level."""
+        return self._own.get((side, price), _ZERO)
+
+    def others(self, side: BookSide, price: Decimal) -> Decimal:
+        """The other participants' quantity at a level (the level less :meth:`own`)."""
+        levels = self._bids if side == "bid" else self._asks
+        return levels.get(price, _ZERO) - self.own(side, price)
+
+    def add_own(self, side: BookSide, price: Decimal, quantity: Decimal) -> None:
+        """A resting order joins a level (one update id: diffs show it)."""
+        levels = self._bids if side == "bid" else self._asks
+        self._own[side, price] = self.own(side, price) + quantity
+        self._set(side, price, levels.get(price, _ZERO) + quantity)
+
+    def remove_own(self, side: BookSide, price: Decimal, quantity: Decimal) -> None:
+        """A resting order leaves a level unfilled (cancelled: one update id)."""
+        levels = self._bids if side == "bid" else self._asks
+        self.release_own(side, price, quantity)
+        self._set(side, price, max(levels.get(price, _ZERO) - quantity, _ZERO))
+
+    def release_own(self, side: BookSide, price: Decimal, quantity: Decimal) -> None:
+        """Resting orders filled out of a level whose quantity already went (no update id)."""
+        left = self.own(side, price) - quantity
+        if left > _ZERO:
+            self._own[side, price] = left
+        else:
+            self._own.pop((side, price), None)
+
+    def execute(
+        self, side: BookSide, price: Decimal, quantity: Decimal, now_ms: int, *, buyer_maker: bool
+    ) -> SimTrade:
+        """A taker of a matching engine trades ``quantity`` at a level of ``side``.
+
+        The level loses the quantity (one update id) and the trade is recorded
+        (trade id, statistics, candles); the side is refilled when it runs
+        thin. Trade listeners are not called: the engine fills its own resting
+        orders itself.
+        """
+        levels = self._bids if side == "bid" else self._asks
+        self._set(side, price, _fmt(levels.get(price, _ZERO) - quantity))
+        self._refill(side)
+        self.trade_id += 1
+        trade = SimTrade(self.trade_id, price, quantity, now_ms, buyer_maker)
+        self._record(trade)
+        return trade
+
     def _change(self) -> None:
         """One random level change (one update id, two when a side must be trimmed)."""
         rng = self._rng
@@ -344,7 +410,7 @@ class MarketSimulator:
         ordered = sorted(levels, reverse=side == "bid")  # best first
         roll = rng.random()
         if roll < 0.15 and len(levels) > self._min_levels:
-            self._set(side, ordered[rng.randrange(min(5, len(ordered)))], _ZERO)
+            self._set_other(side, ordered[rng.randrange(min(5, len(ordered)))], _ZERO)
             return
         if roll < 0.40:
             # A new level near the top; never at or through the other side.
@@ -355,11 +421,11 @@ class MarketSimulator:
                 price = max(ordered[0] - self.tick * steps, max(self._bids) + self.tick)
             if price <= _ZERO:
                 price = ordered[0]
-            self._set(side, _fmt(price), self._quantity())
+            self._set_other(side, _fmt(price), self._quantity())
         else:
-            self._set(side, ordered[rng.randrange(min(10, len(ordered)))], self._quantity())
+            self._set_other(side, ordered[rng.randrange(min(10, len(ordered)))], self._quantity())
         if len(levels) > self._max_levels:
-            self._set(side, min(levels) if side == "bid" else max(levels), _ZERO)
+            self._set_other(side, min(levels) if side == "bid" else max(levels), _ZERO)
 
     def step(self) -> None:
         """Move the book: one to three level changes."""
@@ -489,9 +555,11 @@ class MarketSimulator:
         price, available = self.best_bid() if buyer_maker else self.best_ask()
         quantity = min(_fmt(Decimal(rng.randint(1, 50_000)) / 100_000), available)
         self._set(side, price, _fmt(available - quantity))
-        self._refill(side)
         self.trade_id += 1
         trade = SimTrade(self.trade_id, price, quantity, now_ms, buyer_maker)
+        for listener in self.trade_listeners:
+            listener(side, price, quantity, trade)
+        self._refill(side)
         self._record(trade)
         return trade
 

@@ -24,6 +24,8 @@ from ._client import request_weight as request_weight
 from ._client import wall_clock_ms as wall_clock_ms
 
 # -- stream names, URLs and the sans-I/O cores ------------------------------------------
+from ._orders import OrderFill as OrderFill
+from ._orders import OrderReport as OrderReport
 from ._protocol import API_URL as API_URL
 from ._protocol import STREAM_URL as STREAM_URL
 from ._protocol import TESTNET_API_URL as TESTNET_API_URL
@@ -126,6 +128,8 @@ __all__ = [
     "ListStatusOrder",
     "MarketEvent",
     "MiniTicker",
+    "OrderFill",
+    "OrderReport",
     "PartialDepth",
     "RollingWindowTicker",
     "RsaSigner",

@@ -38,6 +38,7 @@ from ...credentials import Credentials
 from ...errors import ConfigError, SubscriptionError, VenueError
 from ...events import Authenticated, Subscribed, Unsubscribed
 from ._limits import BINANCE_API_LIMITS, BINANCE_SPOT_LIMITS
+from ._orders import OrderReport, order_params, order_report_from_wire
 from ._protocol import (
     API_URL,
     STREAM_URL,
@@ -706,6 +707,211 @@ class BinanceApiConnection(Connection):
         if state == "logged_on" and not self._logged_on:
             await self.logon()
 
+    # -- orders and the account [BN-A "Trading requests", "Account requests"] -------------
+
+    async def _user_request(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        timeout: float | None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> Any:
+        """A USER_DATA/TRADE request: signed, or after a log-on with ``timestamp`` only."""
+        if not self._logged_on:
+            return await self.signed_request(method, params, timeout=timeout)
+        stamped = dict(params)
+        stamped["timestamp"] = self._clock()
+        if self._recv_window is not None:
+            stamped["recvWindow"] = self._recv_window
+        return await self.request(method, stamped, timeout=timeout)
+
+    async def test_order(
+        self,
+        symbol: str,
+        side: str,
+        type: str,
+        *,
+        quantity: Decimal | str | int | None = None,
+        price: Decimal | str | int | None = None,
+        time_in_force: str | None = None,
+        quote_quantity: Decimal | str | int | None = None,
+        client_order_id: str | None = None,
+        compute_commission_rates: bool = False,
+        extra: Mapping[str, Any] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> dict[str, Any]:
+        """``order.test``: Binance checks the order (and the signature) but does not place it.
+
+        Takes the arguments of :meth:`place_order`; returns ``{}``, or the
+        commission rates with ``compute_commission_rates=True``.
+
+        Raises:
+            VenueError: the order was refused (``code`` is Binance's: -1013
+                filter failure, -1102 missing parameter, ...).
+        """
+        params = order_params(
+            symbol,
+            side,
+            type,
+            quantity=quantity,
+            price=price,
+            time_in_force=time_in_force,
+            quote_quantity=quote_quantity,
+            client_order_id=client_order_id,
+            extra=extra,
+        )
+        if compute_commission_rates:
+            params["computeCommissionRates"] = True
+        return dict(await self._user_request("order.test", params, timeout))
+
+    async def place_order(
+        self,
+        symbol: str,
+        side: str,
+        type: str,
+        *,
+        quantity: Decimal | str | int | None = None,
+        price: Decimal | str | int | None = None,
+        time_in_force: str | None = None,
+        quote_quantity: Decimal | str | int | None = None,
+        client_order_id: str | None = None,
+        response_type: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> OrderReport:
+        """``order.place``: send a new order; returns Binance's report of it.
+
+        ``place_order("BTCUSDT", "BUY", "LIMIT", quantity=Decimal("0.001"),
+        price=Decimal("60000"), time_in_force="GTC")``. Decimals go out as
+        exact strings (a float is refused with ``TypeError``). The order costs
+        one of the ``"orders"`` budget besides its weight. Its changes
+        (``NEW``, each ``TRADE``, ``CANCELED``/``EXPIRED``) arrive as
+        ``executionReport`` events on the user data stream.
+
+        Args:
+            symbol: ``"BTCUSDT"`` (upper-cased for you).
+            side: ``"BUY"`` or ``"SELL"``.
+            type: ``"LIMIT"``, ``"MARKET"``, ``"LIMIT_MAKER"``, ...
+            quantity: the base quantity.
+            price: the limit price.
+            time_in_force: ``"GTC"``, ``"IOC"`` or ``"FOK"`` (limit orders).
+            quote_quantity: a market order's quote amount (``quoteOrderQty``).
+            client_order_id: your id for it (``newClientOrderId``).
+            response_type: ``"ACK"``, ``"RESULT"`` or ``"FULL"`` (Binance's
+                default: ``FULL`` for limit and market orders).
+            extra: any other ``order.place`` parameter, in Binance's names.
+            timeout: seconds to wait for the answer.
+
+        Raises:
+            VenueError: refused (``code`` -2010 with Binance's reason, e.g.
+                insufficient balance; -1013 filter failure; -1102 ...).
+            and everything :meth:`signed_request` raises.
+        """
+        params = order_params(
+            symbol,
+            side,
+            type,
+            quantity=quantity,
+            price=price,
+            time_in_force=time_in_force,
+            quote_quantity=quote_quantity,
+            client_order_id=client_order_id,
+            response_type=response_type,
+            extra=extra,
+        )
+        return order_report_from_wire(await self._user_request("order.place", params, timeout))
+
+    @staticmethod
+    def _order_ref(
+        symbol: str, order_id: int | None, client_order_id: str | None
+    ) -> dict[str, Any]:
+        if order_id is None and client_order_id is None:
+            raise TypeError("give order_id or client_order_id")
+        params: dict[str, Any] = {"symbol": symbol.upper()}
+        if order_id is not None:
+            params["orderId"] = order_id
+        if client_order_id is not None:
+            params["origClientOrderId"] = client_order_id
+        return params
+
+    async def cancel_order(
+        self,
+        symbol: str,
+        order_id: int | None = None,
+        *,
+        client_order_id: str | None = None,
+        new_client_order_id: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> OrderReport:
+        """``order.cancel`` by ``order_id`` and/or ``client_order_id``; returns the final report.
+
+        Raises:
+            VenueError: ``code`` -2011 ("Unknown order sent.": no such open order).
+        """
+        params = self._order_ref(symbol, order_id, client_order_id)
+        if new_client_order_id is not None:
+            params["newClientOrderId"] = new_client_order_id
+        return order_report_from_wire(await self._user_request("order.cancel", params, timeout))
+
+    async def order_status(
+        self,
+        symbol: str,
+        order_id: int | None = None,
+        *,
+        client_order_id: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> OrderReport:
+        """``order.status``: one order, open or closed.
+
+        Raises:
+            VenueError: ``code`` -2013 ("Order does not exist.").
+        """
+        params = self._order_ref(symbol, order_id, client_order_id)
+        return order_report_from_wire(await self._user_request("order.status", params, timeout))
+
+    async def open_orders(
+        self,
+        symbol: str | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> list[OrderReport]:
+        """``openOrders.status``: the open orders of ``symbol`` (weight 6) or of all (80)."""
+        params = {} if symbol is None else {"symbol": symbol.upper()}
+        result = await self._user_request("openOrders.status", params, timeout)
+        return [order_report_from_wire(item) for item in _as_list(result, "openOrders.status")]
+
+    async def cancel_open_orders(
+        self,
+        symbol: str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> list[OrderReport]:
+        """``openOrders.cancelAll``: cancel every open order of ``symbol``.
+
+        Orders of an order list come back as their own reports.
+
+        Raises:
+            VenueError: ``code`` -2011 when there was none to cancel.
+        """
+        result = await self._user_request(
+            "openOrders.cancelAll", {"symbol": symbol.upper()}, timeout
+        )
+        reports: list[OrderReport] = []
+        for item in _as_list(result, "openOrders.cancelAll"):
+            nested = item.get("orderReports") if isinstance(item, Mapping) else None
+            for report in nested if isinstance(nested, list) else [item]:
+                reports.append(order_report_from_wire(report))
+        return reports
+
+    async def account_status(
+        self,
+        *,
+        omit_zero_balances: bool = False,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request timeout is the feature
+    ) -> dict[str, Any]:
+        """``account.status``: the account (``balances`` with exact ``free``/``locked`` strings)."""
+        params = {"omitZeroBalances": True} if omit_zero_balances else {}
+        return dict(await self._user_request("account.status", params, timeout))
+
     # -- market data and utilities ------------------------------------------------------
 
     async def depth(
@@ -753,6 +959,12 @@ class BinanceApiConnection(Connection):
         if not isinstance(server_time, int):
             raise VenueError(None, f"time answered {result!r}")
         return server_time
+
+
+def _as_list(result: Any, method: str) -> list[Any]:
+    if not isinstance(result, list):
+        raise VenueError(None, f"{method} answered {result!r}, not a list")
+    return result
 
 
 class BinanceSpotApi(VenueClient[BinanceApiConnection]):

@@ -62,7 +62,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias, cast
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
@@ -76,6 +76,17 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from ..._codec import decimal_to_wire
 from ...errors import DecodeError
 from ...testing._market import BookSnapshot, MarketSimulator, SimTrade
+from ...testing._matching import (
+    EngineOrder,
+    Fill,
+    MatchingEngine,
+    OrderRejected,
+    OrderRequest,
+    OrderType,
+    OrderUpdate,
+    Side,
+    TimeInForce,
+)
 from ...testing._recording import RecordingSource, replay_recording
 from ...testing._server import FakeVenueServer, HandshakeRequest, ServerConnection, over_frame_rate
 from ._client import request_weight, wall_clock_ms
@@ -110,6 +121,7 @@ from ._wire import (
     Balance,
     BookTicker,
     DepthUpdate,
+    ExecutionReport,
     Kline,
     KlineBar,
     MiniTicker,
@@ -173,6 +185,31 @@ _STREAM_METHODS: Final = "SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPER
 
 _EIGHT: Final = Decimal("0.00000001")
 _ZERO: Final = Decimal(0)
+
+# The symbol filters of the fake's exchangeInfo [BN-F; docs/venues/binance.md section 12].
+_STEP_SIZE: Final = Decimal("0.00001")
+_MIN_QTY: Final = Decimal("0.00001")
+_MAX_QTY: Final = Decimal("9000")
+_MAX_PRICE: Final = Decimal("1000000")
+#: Order types the fake's symbols allow (exchangeInfo ``orderTypes``).
+ORDER_TYPES: Final = ("LIMIT", "LIMIT_MAKER", "MARKET")
+# A DECIMAL parameter as Binance reads it (its -1100 message quotes this range).
+_DECIMAL_RE: Final = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
+_DECIMAL_RANGE: Final = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
+_UNSUPPORTED_TYPES: Final[Mapping[str, str]] = {
+    "STOP_LOSS": "Stop loss orders are not supported for this symbol.",
+    "STOP_LOSS_LIMIT": "Stop loss limit orders are not supported for this symbol.",
+    "TAKE_PROFIT": "Take profit orders are not supported for this symbol.",
+    "TAKE_PROFIT_LIMIT": "Take profit limit orders are not supported for this symbol.",
+}
+# The matching engine's refusals in Binance's words [BN-E "Messages for -1010, -2010, -2011"].
+_REJECTED: Final[Mapping[str, str]] = {
+    "insufficient_balance": "Account has insufficient balance for requested action.",
+    "would_match": "Order would immediately match and take.",
+    "duplicate_order": "Duplicate order sent.",
+    "unknown_order": "Unknown order sent.",
+    "no_liquidity": "Order book liquidity is less than `LOT_SIZE` filter minimum quantity.",
+}
 _HUNDRED: Final = Decimal(100)
 _MS_PER_DAY: Final = 86_400_000
 
@@ -578,7 +615,24 @@ class FakeBinance:
         max_streams: streams per connection.
         auto_user_events: after each user-data subscription, send this many
             ``outboundAccountPosition`` events at once (for demos; 0: on command only).
-        balances: ``{asset: (free, locked)}`` for account events and ``account.status``.
+        balances: ``{asset: (free, locked)}`` of the one account every key
+            trades for: account events, ``account.status`` and the orders'
+            balance checks.
+        commission_rate: the commission of every fill, charged on what it
+            brings in (0 by default).
+        market_flow: seconds (Trio time) between trades other participants
+            make on each symbol with open orders while a WS-API connection is
+            open: the simulator's trade (a taker at the best bid or ask), which
+            fills resting orders there in price-time order. ``None`` (the
+            default): the market trades only when streams or :meth:`take` make it.
+
+    Trading: ``order.test``, ``order.place``, ``order.cancel``,
+    ``order.status``, ``openOrders.status`` and ``openOrders.cancelAll`` run
+    against :attr:`engine` (a :class:`~trio_venues.testing.MatchingEngine`
+    over the symbols' simulated markets; see ``docs/venues/binance.md``
+    section 12), and every change reaches the user-data subscriptions as
+    ``executionReport`` and ``outboundAccountPosition`` events.
+    :meth:`take` makes another participant trade against the book.
     """
 
     name = "binance"
@@ -596,6 +650,8 @@ class FakeBinance:
         max_streams: int = _MAX_STREAMS,
         auto_user_events: int = 0,
         balances: Mapping[str, tuple[str, str]] | None = None,
+        commission_rate: Decimal | str = "0",
+        market_flow: float | None = None,
     ) -> None:
         self.seed = seed
         self.symbols = {s.upper(): spec for s, spec in symbols.items()}
@@ -607,6 +663,14 @@ class FakeBinance:
         self.auto_user_events = auto_user_events
         start = balances or {"BTC": ("1.50000000", "0.00000000"), "USDT": ("10000.00", "0.00")}
         self.balances = {a: (Decimal(f), Decimal(lk)) for a, (f, lk) in start.items()}
+        self.engine = MatchingEngine(
+            self.balances, commission_rate=Decimal(commission_rate), clock=lambda: self.clock()
+        )
+        self.engine.on_pending(self._wake_user_events)
+        self._user_events_ready = trio.Event()
+        self._user_events_lock = trio.Lock()
+        self.market_flow = market_flow
+        self._flowing = False
         self.markets: dict[str, MarketSimulator] = {}
         self._keys: dict[str, BinanceTestKey] = {}
         for key in keys if keys is not None else (ed25519_test_key(), hmac_test_key()):
@@ -635,6 +699,12 @@ class FakeBinance:
             "userDataStream.subscribe.signature": self._api_user_subscribe_signature,
             "userDataStream.unsubscribe": self._api_user_unsubscribe,
             "account.status": self._api_account_status,
+            "order.test": self._api_order_test,
+            "order.place": self._api_order_place,
+            "order.cancel": self._api_order_cancel,
+            "order.status": self._api_order_status,
+            "openOrders.status": self._api_open_orders,
+            "openOrders.cancelAll": self._api_cancel_all,
         }
 
     # -- set-up --------------------------------------------------------------------------
@@ -652,6 +722,9 @@ class FakeBinance:
             seed = zlib.crc32(symbol.encode()) ^ self.seed
             market = MarketSimulator(symbol, price=price, tick=tick, seed=seed, now_ms=self.clock())
             self.markets[symbol] = market
+            assets = SYMBOL_ASSETS.get(symbol)
+            if assets is not None:
+                self.engine.attach(market, *assets, step=_STEP_SIZE)
         return market
 
     def register(self, method: str, handler: ApiHandler) -> None:
@@ -723,8 +796,16 @@ class FakeBinance:
     # -- VenueBehaviour --------------------------------------------------------------------
 
     async def on_connect(self, conn: ServerConnection) -> None:
-        """Start the fake's view of ``conn``: its kind, its frame count, WS-API weight 2."""
-        self.peer(conn)
+        """Start the fake's view of ``conn``: its kind, its frame count, WS-API weight 2.
+
+        On a WS-API connection a task of the connection delivers the order
+        updates the market makes (fills of resting orders) as they happen.
+        """
+        if self.peer(conn).kind == "api":
+            conn.start_soon(self._user_event_pump)
+            if self.market_flow is not None and not self._flowing:
+                self._flowing = True
+                conn.start_soon(self._market_flow, self.market_flow)
 
     async def on_control_frame(
         self, conn: ServerConnection, kind: Literal["ping", "pong"], payload: bytes
@@ -852,8 +933,23 @@ class FakeBinance:
     def account_position(self) -> AccountPosition:
         """An ``outboundAccountPosition`` with the fake's balances, timed now."""
         now = self.clock()
-        balances = tuple(Balance(a, f, lk) for a, (f, lk) in sorted(self.balances.items()))
+        balances = tuple(
+            Balance(a, _exact8(f), _exact8(lk)) for a, (f, lk) in sorted(self.balances.items())
+        )
         return AccountPosition(now, now, balances)
+
+    async def terminate_user_data(self, conn: ServerConnection | None = None) -> int:
+        """End every user-data subscription (of ``conn``) with ``eventStreamTerminated``.
+
+        What Binance sends when a subscription ends on its side (its log-on
+        expired or was revoked) [BN-U]. Returns how many subscriptions ended.
+        """
+        ended = 0
+        for target, peer in self._open_peers(conn):
+            ids = list(peer.user_subscriptions)
+            ended += len(ids)
+            await self._terminate(target, peer, ids)
+        return ended
 
     async def revoke_session(self, conn: ServerConnection) -> None:
         """Revoke ``conn``'s logged-on key: ``{"id": null, "status": 401, ...}`` [BN-A]."""
@@ -1036,8 +1132,14 @@ class FakeBinance:
                 )
             )
             return
+        updates: list[OrderUpdate] = []
+        if isinstance(result, _Traded):
+            result, updates = result.result, result.updates
         await conn.send_text(encode_api_response(request_id, result, rate_limits=rate_limits))
         await self._after(conn, peer, method, result)
+        if updates:
+            self.engine.queue(updates)
+            await self.flush_user_events()
 
     async def _dispatch(
         self, conn: ServerConnection, peer: BinancePeer, method: str, params: dict[str, Any]
@@ -1211,9 +1313,20 @@ class FakeBinance:
                     "status": "TRADING",
                     "baseAsset": assets[0],
                     "quoteAsset": assets[1],
+                    "orderTypes": list(ORDER_TYPES),
                     "filters": [
-                        {"filterType": "PRICE_FILTER", "tickSize": decimal_to_wire(market.tick)},
-                        {"filterType": "LOT_SIZE", "stepSize": "0.00001000"},
+                        {
+                            "filterType": "PRICE_FILTER",
+                            "minPrice": _wire_decimal(market.tick),
+                            "maxPrice": _wire_decimal(_MAX_PRICE),
+                            "tickSize": decimal_to_wire(market.tick),
+                        },
+                        {
+                            "filterType": "LOT_SIZE",
+                            "minQty": _wire_decimal(_MIN_QTY),
+                            "maxQty": _wire_decimal(_MAX_QTY),
+                            "stepSize": _wire_decimal(_STEP_SIZE),
+                        },
                     ],
                 }
             )
@@ -1309,10 +1422,279 @@ class FakeBinance:
             "accountType": "SPOT",
             "updateTime": self.clock(),
             "balances": [
-                {"asset": a, "free": decimal_to_wire(f), "locked": decimal_to_wire(lk)}
+                {"asset": a, "free": _wire_decimal(f), "locked": _wire_decimal(lk)}
                 for a, (f, lk) in sorted(self.balances.items())
             ],
         }
+
+    # -- trading (WS API) [BN-A "Trading requests", "Account requests"; section 12] --------
+
+    def _trading_symbol(self, params: Mapping[str, Any]) -> str:
+        symbol = params.get("symbol")
+        if not isinstance(symbol, str) or not symbol:
+            raise _missing("symbol")
+        if symbol not in self.symbols or symbol not in SYMBOL_ASSETS:
+            raise BinanceApiError(400, -1121, "Invalid symbol.")
+        self.market(symbol)  # attaches the market to the engine
+        return symbol
+
+    def _order_request(self, params: Mapping[str, Any]) -> tuple[OrderRequest, str]:
+        """Validate ``order.place``/``order.test`` parameters as Binance does, in its words.
+
+        Returns the engine's request and the response type (``ACK``, ``RESULT``, ``FULL``).
+        """
+        symbol = self._trading_symbol(params)
+        side = _enum(params, "side")
+        if side not in ("BUY", "SELL"):
+            raise BinanceApiError(400, -1117, "Invalid side.")
+        order_type = _enum(params, "type")
+        if order_type in _UNSUPPORTED_TYPES:
+            raise BinanceApiError(400, -2010, _UNSUPPORTED_TYPES[order_type])
+        if order_type not in ORDER_TYPES:
+            raise BinanceApiError(400, -1116, "Invalid orderType.")
+        tif = params.get("timeInForce")
+        price = _decimal_param(params, "price")
+        quantity = _decimal_param(params, "quantity")
+        quote = _decimal_param(params, "quoteOrderQty")
+        if order_type == "MARKET":
+            for name, value in (("timeInForce", tif), ("price", price)):
+                if value is not None:
+                    raise _not_required(name)
+            if quantity is None and quote is None:
+                raise BinanceApiError(
+                    400,
+                    -1102,
+                    "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
+                )
+            if quantity is not None and quote is not None:
+                raise _not_required("quoteOrderQty")
+        else:
+            if order_type == "LIMIT" and tif is None:
+                raise _missing("timeInForce")
+            if order_type == "LIMIT_MAKER" and tif is not None:
+                raise _not_required("timeInForce")
+            if price is None:
+                raise _missing("price")
+            if quantity is None:
+                raise _missing("quantity")
+            if quote is not None:
+                raise _not_required("quoteOrderQty")
+        if order_type == "LIMIT" and tif not in ("GTC", "IOC", "FOK"):
+            raise BinanceApiError(400, -1115, "Invalid timeInForce.")
+        market = self.market(symbol)
+        if price is not None and (
+            price < market.tick or price > _MAX_PRICE or price % market.tick != 0
+        ):
+            raise BinanceApiError(400, -1013, "Filter failure: PRICE_FILTER")
+        if quantity is not None and (
+            quantity < _MIN_QTY or quantity > _MAX_QTY or quantity % _STEP_SIZE != 0
+        ):
+            raise BinanceApiError(400, -1013, "Filter failure: LOT_SIZE")
+        if quote is not None and quote <= _ZERO:
+            raise BinanceApiError(400, -1013, "Filter failure: NOTIONAL")
+        client_id = params.get("newClientOrderId")
+        if client_id is not None and (not isinstance(client_id, str) or not client_id):
+            raise BinanceApiError(400, -1118, "New client order ID was empty.")
+        default_type = "FULL" if order_type in ("LIMIT", "MARKET") else "ACK"
+        response_type = params.get("newOrderRespType", default_type)
+        if response_type not in ("ACK", "RESULT", "FULL"):
+            raise BinanceApiError(
+                400,
+                -1100,
+                "Illegal characters found in parameter 'newOrderRespType'; "
+                "legal range is 'ACK, RESULT, FULL'.",
+            )
+        request = OrderRequest(
+            symbol=symbol,
+            side=cast(Side, side),
+            type=cast(OrderType, order_type),
+            quantity=quantity,
+            price=price,
+            time_in_force=cast(TimeInForce, tif) if order_type == "LIMIT" else "GTC",
+            quote_quantity=quote,
+            client_order_id=client_id,
+        )
+        return request, response_type
+
+    async def _api_order_test(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        """``order.test``: checked like ``order.place``, never sent to the engine [BN-A]."""
+        self._verify(peer, params, allow_session=True)
+        self._order_request(params)
+        if params.get("computeCommissionRates") in (True, "true"):
+            rate = _wire_decimal(self.engine.commission_rate)
+            zero = _wire_decimal(_ZERO)
+            return {
+                "standardCommissionForOrder": {"maker": rate, "taker": rate},
+                "specialCommissionForOrder": {"maker": zero, "taker": zero},
+                "taxCommissionForOrder": {"maker": zero, "taker": zero},
+                "discount": {
+                    "enabledForAccount": False,
+                    "enabledForSymbol": False,
+                    "discountAsset": "BNB",
+                    "discount": zero,
+                },
+            }
+        return {}
+
+    async def _api_order_place(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        """``order.place``: matched at once; the response as ``newOrderRespType`` asks [BN-A]."""
+        self._verify(peer, params, allow_session=True)
+        request, response_type = self._order_request(params)
+        try:
+            order, updates = self.engine.place(request)
+        except OrderRejected as exc:
+            raise BinanceApiError(400, -2010, _REJECTED[exc.reason]) from None
+        transact = updates[-1].time_ms
+        result: dict[str, Any] = {
+            "symbol": order.symbol,
+            "orderId": order.order_id,
+            "orderListId": -1,
+            "clientOrderId": order.client_order_id,
+            "transactTime": transact,
+        }
+        if response_type != "ACK":
+            result.update(_order_fields(order))
+            result["workingTime"] = order.working_ms if order.working_ms >= 0 else transact
+            result["selfTradePreventionMode"] = "NONE"
+        if response_type == "FULL":
+            result["fills"] = [
+                _fill_wire(u.fill)
+                for u in updates
+                if u.fill is not None and u.order.order_id == order.order_id
+            ]
+        return _Traded(result, updates)
+
+    def _find_order(self, params: Mapping[str, Any]) -> tuple[str, int | None, str | None]:
+        symbol = self._trading_symbol(params)
+        order_id = params.get("orderId")
+        client_id = params.get("origClientOrderId")
+        if order_id is None and client_id is None:
+            raise BinanceApiError(
+                400,
+                -1102,
+                "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+            )
+        if order_id is not None and (isinstance(order_id, bool) or not isinstance(order_id, int)):
+            raise _missing("orderId")
+        if client_id is not None and not isinstance(client_id, str):
+            raise _missing("origClientOrderId")
+        return symbol, order_id, client_id
+
+    async def _api_order_cancel(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        """``order.cancel`` by ``orderId`` and/or ``origClientOrderId`` [BN-A]."""
+        self._verify(peer, params, allow_session=True)
+        symbol, order_id, client_id = self._find_order(params)
+        restriction = params.get("cancelRestrictions")
+        if restriction not in (None, "ONLY_NEW", "ONLY_PARTIALLY_FILLED"):
+            raise BinanceApiError(400, -1145, "Invalid cancelRestrictions")
+        try:
+            current = self.engine.order(symbol, order_id, client_id)
+            if restriction is not None and current.is_open and current.status != restriction[5:]:
+                raise BinanceApiError(
+                    400, -2011, "Order was not canceled due to cancel restrictions."
+                )
+            update = self.engine.cancel(
+                symbol, order_id, client_id, new_client_order_id=params.get("newClientOrderId")
+            )
+        except OrderRejected as exc:
+            raise BinanceApiError(400, -2011, _REJECTED[exc.reason]) from None
+        return _Traded(_cancel_wire(update), [update])
+
+    async def _api_order_status(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        """``order.status``: an open or recently closed order [BN-A]."""
+        self._verify(peer, params, allow_session=True)
+        symbol, order_id, client_id = self._find_order(params)
+        try:
+            order = self.engine.order(symbol, order_id, client_id)
+        except OrderRejected:
+            raise BinanceApiError(400, -2013, "Order does not exist.") from None
+        return _status_wire(order)
+
+    async def _api_open_orders(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        """``openOrders.status``: the open orders of one symbol, or of all [BN-A]."""
+        self._verify(peer, params, allow_session=True)
+        symbol = self._trading_symbol(params) if "symbol" in params else None
+        return [_status_wire(o) for o in self.engine.open_orders(symbol)]
+
+    async def _api_cancel_all(
+        self, conn: ServerConnection, peer: BinancePeer, params: dict[str, Any]
+    ) -> Any:
+        """``openOrders.cancelAll``: cancel every open order of a symbol [BN-A]."""
+        self._verify(peer, params, allow_session=True)
+        symbol = self._trading_symbol(params)
+        try:
+            updates = self.engine.cancel_all(symbol)
+        except OrderRejected as exc:
+            raise BinanceApiError(400, -2011, _REJECTED[exc.reason]) from None
+        return _Traded([_cancel_wire(u) for u in updates], updates)
+
+    # -- user-data events of the orders ----------------------------------------------------
+
+    def _wake_user_events(self) -> None:
+        self._user_events_ready.set()
+
+    async def _user_event_pump(self) -> None:
+        """Deliver market-made order updates (one task per WS-API connection)."""
+        while True:
+            await self._user_events_ready.wait()
+            self._user_events_ready = trio.Event()
+            await self.flush_user_events()
+
+    async def _market_flow(self, interval: float) -> None:
+        """Other participants trade each symbol with open orders (one task per server)."""
+        try:
+            while True:
+                await trio.sleep(interval)
+                for symbol in sorted({o.symbol for o in self.engine.open_orders()}):
+                    self.market(symbol).trade(self.clock())
+        finally:
+            self._flowing = False
+
+    async def flush_user_events(self) -> int:
+        """Send every queued order update to every user-data subscription, now.
+
+        Each update becomes an ``executionReport`` followed, when balances
+        moved, by an ``outboundAccountPosition`` of the assets concerned
+        [BN-U]. Updates made while nobody was subscribed are dropped, as
+        Binance does not replay them. Returns how many frames were sent.
+        """
+        sent = 0
+        async with self._user_events_lock:
+            pending = self.engine.pending
+            while pending:
+                update = pending.popleft()
+                sent += await self.send_user_event(_execution_report(update, self.clock()))
+                if update.balances:
+                    now = self.clock()
+                    balances = tuple(
+                        Balance(a, _exact8(f), _exact8(lk)) for a, f, lk in update.balances
+                    )
+                    sent += await self.send_user_event(AccountPosition(now, now, balances))
+        return sent
+
+    async def take(
+        self, symbol: str, side: Literal["BUY", "SELL"], quantity: Decimal | str
+    ) -> SimTrade | None:
+        """Another participant sends a market order of ``quantity`` on ``symbol``.
+
+        It trades the book best price first, filling resting orders in
+        price-time order (their ``executionReport`` events are sent before
+        this returns). Returns the last trade, ``None`` on an empty book.
+        """
+        self.market(symbol)
+        trade = self.engine.take(symbol.upper(), side, Decimal(quantity))
+        await self.flush_user_events()
+        return trade
 
 
 def _valid_id(value: Any) -> bool:
@@ -1322,6 +1704,159 @@ def _valid_id(value: Any) -> bool:
     if type(value) is int:
         return -(2**63) <= value < 2**63
     return type(value) is str and 0 < len(value) <= 36 and value.isascii() and value.isalnum()
+
+
+# -- the orders in Binance's words --------------------------------------------------------
+
+
+@attrs.frozen
+class _Traded:
+    """A WS-API result whose order updates go to the user-data stream after the response."""
+
+    result: Any
+    updates: list[OrderUpdate]
+
+
+def _not_required(name: str) -> BinanceApiError:
+    return BinanceApiError(400, -1106, f"Parameter '{name}' sent when not required.")
+
+
+def _enum(params: Mapping[str, Any], name: str) -> str:
+    value = params.get(name)
+    if not isinstance(value, str) or not value:
+        raise _missing(name)
+    return value
+
+
+def _decimal_param(params: Mapping[str, Any], name: str) -> Decimal | None:
+    """A DECIMAL parameter (a string or a JSON number), or ``None`` when absent."""
+    value = params.get(name)
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        text = format(Decimal(str(value)), "f")
+    if text is None or not _DECIMAL_RE.match(text):
+        raise BinanceApiError(
+            400,
+            -1100,
+            f"Illegal characters found in parameter '{name}'; legal range is '{_DECIMAL_RANGE}'.",
+        )
+    return Decimal(text)
+
+
+def _wire_decimal(value: Decimal) -> str:
+    """Eight decimals as Binance writes them, or more when the value has more (exact)."""
+    padded = value.quantize(_EIGHT) if value == value.quantize(_EIGHT) else value
+    return decimal_to_wire(padded)
+
+
+def _exact8(value: Decimal) -> Decimal:
+    return value.quantize(_EIGHT) if value == value.quantize(_EIGHT) else value
+
+
+def _order_fields(order: EngineOrder) -> dict[str, Any]:
+    return {
+        "price": _wire_decimal(order.price),
+        "origQty": _wire_decimal(order.quantity),
+        "executedQty": _wire_decimal(order.executed),
+        "origQuoteOrderQty": _wire_decimal(order.quote_quantity),
+        "cummulativeQuoteQty": _wire_decimal(order.cumulative_quote),
+        "status": order.status,
+        "timeInForce": order.time_in_force,
+        "type": order.type,
+        "side": order.side,
+    }
+
+
+def _fill_wire(fill: Fill) -> dict[str, Any]:
+    return {
+        "price": _wire_decimal(fill.price),
+        "qty": _wire_decimal(fill.quantity),
+        "commission": _wire_decimal(fill.commission),
+        "commissionAsset": fill.commission_asset,
+        "tradeId": fill.trade_id,
+    }
+
+
+def _status_wire(order: EngineOrder) -> dict[str, Any]:
+    """An ``order.status`` / ``openOrders.status`` report [BN-A "Query order"]."""
+    fields = _order_fields(order)
+    return {
+        "symbol": order.symbol,
+        "orderId": order.order_id,
+        "orderListId": -1,
+        "clientOrderId": order.client_order_id,
+        "price": fields["price"],
+        "origQty": fields["origQty"],
+        "executedQty": fields["executedQty"],
+        "cummulativeQuoteQty": fields["cummulativeQuoteQty"],
+        "status": order.status,
+        "timeInForce": order.time_in_force,
+        "type": order.type,
+        "side": order.side,
+        "stopPrice": _wire_decimal(_ZERO),
+        "icebergQty": _wire_decimal(_ZERO),
+        "time": order.created_ms,
+        "updateTime": order.updated_ms,
+        "isWorking": order.working_ms >= 0,
+        "workingTime": order.working_ms,
+        "origQuoteOrderQty": fields["origQuoteOrderQty"],
+        "selfTradePreventionMode": "NONE",
+    }
+
+
+def _cancel_wire(update: OrderUpdate) -> dict[str, Any]:
+    """An ``order.cancel`` / ``openOrders.cancelAll`` report [BN-A "Cancel order"]."""
+    order = update.order
+    return {
+        "symbol": order.symbol,
+        "origClientOrderId": order.original_client_order_id,
+        "orderId": order.order_id,
+        "orderListId": -1,
+        "clientOrderId": order.client_order_id,
+        "transactTime": update.time_ms,
+        **_order_fields(order),
+        "selfTradePreventionMode": "NONE",
+    }
+
+
+def _execution_report(update: OrderUpdate, now_ms: int) -> ExecutionReport:
+    """An order update as Binance's ``executionReport`` [BN-U "Order Update"]."""
+    order, fill = update.order, update.fill
+    return ExecutionReport(
+        event_time=now_ms,
+        symbol=order.symbol,
+        client_order_id=order.client_order_id,
+        side=order.side,
+        order_type=order.type,
+        time_in_force=order.time_in_force,
+        quantity=_exact8(order.quantity),
+        price=_exact8(order.price),
+        stop_price=_exact8(_ZERO),
+        iceberg_quantity=_exact8(_ZERO),
+        order_list_id=-1,
+        original_client_order_id=order.original_client_order_id,
+        execution_type=update.execution,
+        order_status=order.status,
+        reject_reason="NONE",
+        order_id=order.order_id,
+        last_executed_quantity=_exact8(fill.quantity if fill else _ZERO),
+        cumulative_filled_quantity=_exact8(order.executed),
+        last_executed_price=_exact8(fill.price if fill else _ZERO),
+        commission=_exact8(fill.commission if fill else _ZERO),
+        commission_asset=fill.commission_asset if fill else None,
+        transaction_time=update.time_ms,
+        trade_id=fill.trade_id if fill else -1,
+        is_on_book=order.is_open and order.working_ms >= 0,
+        is_maker=fill.is_maker if fill else False,
+        order_creation_time=order.created_ms,
+        cumulative_quote_quantity=_exact8(order.cumulative_quote),
+        last_quote_quantity=_exact8(fill.quote_quantity if fill else _ZERO),
+        quote_order_quantity=_exact8(order.quote_quantity),
+        working_time=order.working_ms if order.working_ms >= 0 else None,
+        self_trade_prevention_mode="NONE",
+    )
 
 
 # -- servers and URLs --------------------------------------------------------------------------

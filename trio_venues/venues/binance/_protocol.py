@@ -38,6 +38,7 @@ from ..._core import (
     RequestId,
     Response,
     SendContext,
+    TopicsEnded,
     UsageReport,
     VenueCore,
 )
@@ -61,6 +62,7 @@ from ._wire import (
     MiniTicker,
     RollingWindowTicker,
     StreamRoute,
+    StreamTerminated,
     Ticker,
     TimeUnit,
     Trade,
@@ -1034,7 +1036,15 @@ class BinanceApiCore(VenueCore):
             if "status" in obj:
                 return self._response(obj, data)
             if "event" in obj:
-                return (self._event(obj, received_at),)
+                event = self._event(obj, received_at)
+                payload = event.data if isinstance(event, Message) else None
+                if isinstance(payload, UserDataEvent) and isinstance(
+                    payload.event, StreamTerminated
+                ):
+                    # The subscription is over at Binance (docs/venues/binance.md
+                    # section 6): it leaves ws.subscriptions, so no replay.
+                    return (event, TopicsEnded((USER_DATA_TOPIC,)))
+                return (event,)
             # A shape this version does not know: deliver it, never drop it.
             return (Message(None, UnknownMessage(obj), received_at),)
         except DECODE_FAILURES as exc:
