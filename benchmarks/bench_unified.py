@@ -22,12 +22,21 @@ import attrs
 from trio_venues.unified import Catalogue, Instrument
 from trio_venues.venues.binance._protocol import BinanceSpotCore
 from trio_venues.venues.binance._unify import unifier, unify
+from trio_venues.venues.bybit._fake_instruments import FAKE_INSTRUMENTS
+from trio_venues.venues.bybit._protocol import BybitCore
+from trio_venues.venues.bybit._unify import catalogue_from_instruments
+from trio_venues.venues.bybit._unify import unifier as bybit_unifier
 from trio_venues.venues.okx._protocol import OkxCore
 from trio_venues.venues.okx._unify import unifier as okx_unifier
 
 FRAME = (
     '{"stream":"btcusdt@trade","data":{"e":"trade","E":1672515782136,"s":"BTCUSDT",'
     '"t":12345,"p":"97012.35000000","q":"0.00150000","T":1672515782136,"m":true,"M":true}}'
+)
+BYBIT_FRAME = (
+    '{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1672304486868,"data":[{"T":'
+    '1672304486865,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"16578.50","L":"PlusTick","i":'
+    '"20f43950-d8dd-5b31-9112-a178eb6023af","BT":false,"seq":1783284617}]}'
 )
 
 OKX_FRAME = (
@@ -100,6 +109,18 @@ def main(rounds: int = 7, n: int = 50_000) -> None:
             1.0,
         )
 
+    bybit_core = BybitCore("linear")
+    bybit_unify = bybit_unifier(
+        catalogue_from_instruments(FAKE_INSTRUMENTS), "wss://stream.bybit.com/v5/public/linear"
+    )
+    bybit_decode = bybit_core.decode
+
+    def bybit_typed() -> object:
+        return bybit_decode(BYBIT_FRAME, 1.0)
+
+    def bybit_typed_unified() -> object:
+        return bybit_unify(bybit_decode(BYBIT_FRAME, 1.0)[0].data, 1.0)  # type: ignore[union-attr]
+
     okx_decode = OkxCore().decode
     okx_catalogue = Catalogue(
         "okx",
@@ -128,11 +149,14 @@ def main(rounds: int = 7, n: int = 50_000) -> None:
         "typed decode + unifier (bound)": [],
         "unifier alone (msgspec Struct)": [],
         "same fields, attrs frozen": [],
+        "bybit typed decode (1 trade)": [],
+        "bybit typed decode + unifier": [],
         "okx typed decode": [],
         "okx decode + unifier (spot)": [],
         "okx decode + unifier (swap)": [],
     }
     fns = [typed, typed_unified, typed_unified_bound, unify_only, attrs_only]
+    fns += [bybit_typed, bybit_typed_unified]
     fns += [okx_typed, okx_spot, okx_swap]
     for _ in range(rounds):
         for name, fn in zip(rows, fns, strict=True):
@@ -146,6 +170,11 @@ def main(rounds: int = 7, n: int = 50_000) -> None:
         f"{med['typed decode + unifier (bound)'] - med['typed decode']:+.3f}"
         f" us per trade (target <= +0.3); attrs/msgspec build ratio "
         f"{med['same fields, attrs frozen'] / med['unifier alone (msgspec Struct)']:.2f}x"
+    )
+    print(
+        f"  bybit: the unifier adds "
+        f"{med['bybit typed decode + unifier'] - med['bybit typed decode (1 trade)']:+.3f}"
+        " us per publicTrade message of one trade (target <= +0.3)"
     )
     okx_spot_us = med["okx decode + unifier (spot)"] - med["okx typed decode"]
     okx_swap_us = med["okx decode + unifier (swap)"] - med["okx typed decode"]

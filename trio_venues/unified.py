@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from .testing._server import FakeVenueServer
 
 __all__ = [
+    "AmbiguousSymbol",
     "BestBidAsk",
     "BookDepth",
     "BookUpdate",
@@ -124,6 +125,48 @@ class UnknownSymbol(TrioVenuesError, KeyError):
             f"{venue}: {spelling} {symbol!r} is not in the instrument catalogue; refresh the "
             "catalogue if it was listed recently, or check the spelling "
             "(canonical spot symbols are BASE-QUOTE in upper case, e.g. 'BTC-USDT')"
+        )
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class AmbiguousSymbol(TrioVenuesError, KeyError):
+    """A symbol that names several instruments of one venue's catalogue.
+
+    Bybit spells a spot pair and the linear perpetual on it alike (``BTCUSDT``
+    on the spot and on the linear endpoint): name the market
+    (``catalogue.by_venue_symbol("BTCUSDT", market="linear")``, or look up in
+    ``catalogue.in_market("linear")``). A canonical symbol is ambiguous when
+    a venue lists two contracts that differ only in something the canonical
+    spelling does not say (e.g. their contract size): look those up by their
+    venue symbol.
+
+    Attributes:
+        venue: the venue's registry name.
+        symbol: the symbol looked up.
+        candidates: the instruments it could mean.
+    """
+
+    def __init__(
+        self, venue: str, symbol: str, candidates: Iterable[Instrument], *, canonical: bool
+    ) -> None:
+        self.venue = venue
+        self.symbol = symbol
+        self.candidates = tuple(candidates)
+        spelling = "canonical symbol" if canonical else "venue symbol"
+        names = ", ".join(
+            f"{inst.venue_symbol} ({inst.market})" if inst.market else inst.venue_symbol
+            for inst in self.candidates
+        )
+        hint = (
+            "look it up by venue symbol"
+            if canonical
+            else "name the market: by_venue_symbol(symbol, market=...) or in_market(...)"
+        )
+        super().__init__(
+            f"{venue}: {spelling} {symbol!r} names {len(self.candidates)} instruments "
+            f"({names}); {hint}"
         )
 
     def __str__(self) -> str:  # KeyError would quote the message
@@ -499,6 +542,10 @@ class Instrument(msgspec.Struct, frozen=True, gc=False):
             or quote currency (inverse) one contract is, as the venue states it;
             ``None`` for spot or when quantities are already in the base asset.
         settle: the settlement currency of a derivative (``None`` for spot).
+        market: the venue's market the instrument trades in, where the venue
+            splits its instruments into markets served by different endpoints
+            (Bybit's categories ``spot``, ``linear``, ``inverse``, ``option``:
+            the endpoint that streams it); ``None`` for venues with one market.
     """
 
     venue: str
@@ -512,46 +559,84 @@ class Instrument(msgspec.Struct, frozen=True, gc=False):
     status: str
     contract_size: Decimal | None = None
     settle: str | None = None
+    market: str | None = None
 
 
 class Catalogue:
     """A venue's instruments, looked up by venue or canonical symbol.
 
     A catalogue is an immutable snapshot; a venue's loader builds a new one on
-    refresh. Look-ups that miss raise :class:`UnknownSymbol`.
+    refresh. Look-ups that miss raise :class:`UnknownSymbol`; a symbol that
+    names several instruments raises :class:`AmbiguousSymbol` (Bybit spells
+    its spot pair and linear perpetual alike: name the ``market``).
     """
 
     def __init__(self, venue: str, instruments: Iterable[Instrument]) -> None:
         self.venue = venue
-        self._by_venue: dict[str, Instrument] = {}
-        self._by_symbol: dict[str, Instrument] = {}
+        # Keyed by (market, venue symbol): a later duplicate replaces an earlier one.
+        self._all: dict[tuple[str | None, str], Instrument] = {}
         for inst in instruments:
             if inst.venue != venue:
                 raise ValueError(f"instrument {inst.venue_symbol!r} belongs to {inst.venue!r}")
-            self._by_venue[inst.venue_symbol] = inst
-            self._by_symbol[inst.symbol] = inst
+            self._all[(inst.market, inst.venue_symbol)] = inst
+        by_venue: dict[str, list[Instrument]] = {}
+        by_symbol: dict[str, list[Instrument]] = {}
+        for inst in self._all.values():
+            by_venue.setdefault(inst.venue_symbol, []).append(inst)
+            by_symbol.setdefault(inst.symbol, []).append(inst)
+        self._by_venue = {k: v[0] for k, v in by_venue.items() if len(v) == 1}
+        self._by_symbol = {k: v[0] for k, v in by_symbol.items() if len(v) == 1}
+        self._venue_ambiguous = {k: tuple(v) for k, v in by_venue.items() if len(v) > 1}
+        self._symbol_ambiguous = {k: tuple(v) for k, v in by_symbol.items() if len(v) > 1}
 
     def __repr__(self) -> str:
-        return f"<Catalogue {self.venue}: {len(self._by_venue)} instruments>"
+        return f"<Catalogue {self.venue}: {len(self._all)} instruments>"
 
     def __len__(self) -> int:
-        return len(self._by_venue)
+        return len(self._all)
 
     def __iter__(self) -> Iterator[Instrument]:
-        return iter(self._by_venue.values())
+        return iter(self._all.values())
 
     def __contains__(self, venue_symbol: object) -> bool:
-        return venue_symbol in self._by_venue
+        return venue_symbol in self._by_venue or venue_symbol in self._venue_ambiguous
 
-    def by_venue_symbol(self, venue_symbol: str) -> Instrument:
-        """The instrument the venue spells ``venue_symbol``.
+    @property
+    def markets(self) -> tuple[str, ...]:
+        """The markets the instruments name (empty for a venue with one market)."""
+        return tuple(sorted({inst.market for inst in self._all.values() if inst.market}))
+
+    def in_market(self, market: str) -> Catalogue:
+        """The catalogue of one market's instruments (``"linear"`` on Bybit).
+
+        Raises:
+            UnknownSymbol: no instrument is in ``market``.
+        """
+        chosen = [inst for inst in self._all.values() if inst.market == market]
+        if not chosen:
+            raise UnknownSymbol(self.venue, f"{market}:*", canonical=False)
+        return Catalogue(self.venue, chosen)
+
+    def by_venue_symbol(self, venue_symbol: str, market: str | None = None) -> Instrument:
+        """The instrument the venue spells ``venue_symbol`` (in ``market``, when given).
 
         Raises:
             UnknownSymbol: the catalogue does not list it.
+            AmbiguousSymbol: several markets list it and ``market`` is not given.
         """
+        if market is not None:
+            try:
+                return self._all[(market, venue_symbol)]
+            except KeyError:
+                raise UnknownSymbol(self.venue, venue_symbol, canonical=False) from None
         try:
             return self._by_venue[venue_symbol]
         except KeyError:
+            candidates = self._venue_ambiguous.get(venue_symbol)
+            if candidates is not None:
+                raise AmbiguousSymbol(
+                    self.venue, venue_symbol, candidates, canonical=False
+                ) from None
             raise UnknownSymbol(self.venue, venue_symbol, canonical=False) from None
 
     def by_symbol(self, symbol: str) -> Instrument:
@@ -559,22 +644,30 @@ class Catalogue:
 
         Raises:
             UnknownSymbol: the catalogue does not list it.
+            AmbiguousSymbol: two of the venue's instruments share the spelling.
         """
         try:
             return self._by_symbol[symbol]
         except KeyError:
+            candidates = self._symbol_ambiguous.get(symbol)
+            if candidates is not None:
+                raise AmbiguousSymbol(self.venue, symbol, candidates, canonical=True) from None
             raise UnknownSymbol(self.venue, symbol, canonical=True) from None
 
-    def canonical(self, venue_symbol: str) -> str:
+    def canonical(self, venue_symbol: str, market: str | None = None) -> str:
         """``BTCUSDT`` -> ``BTC-USDT`` (see :meth:`by_venue_symbol`)."""
-        return self.by_venue_symbol(venue_symbol).symbol
+        return self.by_venue_symbol(venue_symbol, market).symbol
 
     def venue_symbol(self, symbol: str) -> str:
         """``BTC-USDT`` -> the venue's spelling (see :meth:`by_symbol`)."""
         return self.by_symbol(symbol).venue_symbol
 
     def as_mapping(self) -> Mapping[str, Instrument]:
-        """Instruments by venue symbol (read-only view)."""
+        """Instruments by venue symbol (a copy).
+
+        A venue symbol several markets list is left out: take the mapping of
+        one market (``catalogue.in_market("linear").as_mapping()``).
+        """
         return self._by_venue.copy()
 
 

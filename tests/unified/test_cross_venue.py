@@ -210,14 +210,15 @@ async def test_every_catalogue_entry_maps_both_ways(served: Served) -> None:
     @given(st.sampled_from(instruments))
     def round_trip(inst: Instrument) -> None:
         assert inst.venue == served.entry.name
-        assert catalogue.canonical(inst.venue_symbol) == inst.symbol
+        # Bybit spells its spot pair and linear perpetual alike: the market says which.
+        assert catalogue.canonical(inst.venue_symbol, inst.market) == inst.symbol
         assert catalogue.venue_symbol(inst.symbol) == inst.venue_symbol
         parts = parse_symbol(inst.symbol)
         assert (parts.base, parts.quote, parts.kind) == (inst.base, inst.quote, inst.kind)
 
     round_trip()
     for inst in instruments:  # and every one of them, not only the sampled ones
-        assert catalogue.by_symbol(catalogue.canonical(inst.venue_symbol)) is inst
+        assert catalogue.by_symbol(catalogue.canonical(inst.venue_symbol, inst.market)) is inst
 
 
 async def test_symbols_outside_the_catalogue_are_refused(served: Served) -> None:

@@ -67,6 +67,8 @@ from ._server import FakeVenueServer as FakeVenueServer
 from ._server import GeneratorHandle as GeneratorHandle
 from ._server import HandshakeFault as HandshakeFault
 from ._server import HandshakeRequest as HandshakeRequest
+from ._server import HttpReply as HttpReply
+from ._server import MemoryTransport as MemoryTransport
 from ._server import NeverRead as NeverRead
 from ._server import NoUpgrade as NoUpgrade
 from ._server import RawResponse as RawResponse
@@ -117,7 +119,9 @@ __all__ = [
     "HandshakeIncomplete",
     "HandshakeRequest",
     "HandshakeResponse",
+    "HttpReply",
     "MarketSimulator",
+    "MemoryTransport",
     "MethodHandler",
     "NeverRead",
     "NoUpgrade",

@@ -27,7 +27,14 @@ client's messages, frames data, and is told when a client connects
   with ``sequence="connection"``, with one counter per connection across
   every topic (as Coinbase numbers its messages);
 - readiness without sleeps: ``await server.wait_connected(n)``,
-  ``await conn.wait_subscribed(topic)``, ``await conn.wait_until(predicate)``.
+  ``await conn.wait_subscribed(topic)``, ``await conn.wait_until(predicate)``;
+- plain HTTP on the same port, for venues whose data is partly REST (Bybit's
+  and Coinbase's instrument lists): a request without ``Upgrade: websocket``
+  goes to the behaviour's optional ``http_get(request)`` hook, whose
+  :class:`HttpReply` is sent back before the connection closes
+  (:attr:`FakeVenueServer.http_url`; in memory, httpx2 clients use
+  ``server.memory_transport().http_transport()``). Handshake faults apply to
+  those requests too: ``Reject(503)`` is an HTTP error, ``Silent()`` a timeout.
 
 Valid traffic goes out through wsproto; faults are raw bytes written to the
 stream (see :mod:`trio_venues.testing._rawframes`), because wsproto refuses to
@@ -62,8 +69,9 @@ if TYPE_CHECKING:
     import ssl
 
     from .._config import ConnectionConfig
-    from .._transport import Transport, TransportFactory
+    from .._transport import Transport
     from ._generic import GenericVenue
+    from ._http import StreamTransport
 
 __all__ = [
     "AcceptWith",
@@ -71,6 +79,8 @@ __all__ = [
     "GeneratorHandle",
     "HandshakeFault",
     "HandshakeRequest",
+    "HttpReply",
+    "MemoryTransport",
     "NeverRead",
     "NoUpgrade",
     "RawResponse",
@@ -206,6 +216,35 @@ class RawResponse(HandshakeFault):
 
 
 @attrs.frozen
+class HttpReply:
+    """A fake venue's answer to a plain HTTP request (see ``VenueBehaviour.http_get``).
+
+    ``HttpReply.json({"retCode": 0, ...})`` for a JSON document;
+    ``HttpReply(404, b"not found", "text/plain")`` for anything else.
+    ``Content-Length`` and ``Connection: close`` are added.
+    """
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: Sequence[tuple[str, str]] = ()
+
+    @classmethod
+    def json(cls, document: Any, status: int = 200) -> HttpReply:
+        """A reply carrying ``document`` as JSON."""
+        return cls(status, orjson.dumps(document))
+
+    def response(self, *, head_only: bool = False) -> bytes:
+        """The response bytes (without the body for a ``HEAD`` request)."""
+        phrase = _REASON_PHRASES.get(self.status, "")
+        lines = [f"HTTP/1.1 {self.status} {phrase}", f"Content-Type: {self.content_type}"]
+        lines += [f"{k}: {v}" for k, v in self.headers]
+        lines += [f"Content-Length: {len(self.body)}", "Connection: close"]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return head if head_only else head + self.body
+
+
+@attrs.frozen
 class NoUpgrade(HandshakeFault):
     """A 101 with a valid accept key but no ``Upgrade`` header; then hold the socket."""
 
@@ -266,6 +305,12 @@ class VenueBehaviour(Protocol):
     to inherit their defaults (which do nothing), or define them yourself.
     A behaviour that neither subclasses nor defines them still runs (the
     server skips a missing hook), but type checkers ask for them.
+
+    One more hook is optional and outside the protocol, for venues that serve
+    some data over REST: ``http_get(request: HandshakeRequest) -> HttpReply |
+    None`` answers a plain HTTP ``GET`` or ``HEAD`` (a request without
+    ``Upgrade: websocket``) on the same port; ``None`` treats it as a failed
+    WebSocket handshake (``400``), as a server without the hook does.
     """
 
     name: str
@@ -1057,6 +1102,43 @@ class _MemoryClientStream(trio.abc.HalfCloseableStream):
         await self._inner.aclose()
 
 
+class MemoryTransport:
+    """A ``transport=`` factory connecting clients to one fake server in memory.
+
+    Calling it opens a WebSocket transport, as any transport factory does;
+    :meth:`http_transport` gives an httpx2 transport whose requests go to the
+    same server's plain HTTP side (``http_get``), one memory stream each.
+    """
+
+    def __init__(self, server: FakeVenueServer[Any], kind: str = "default") -> None:
+        self.server = server
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"<MemoryTransport {self.kind} to {self.server.url}>"
+
+    async def __call__(
+        self, nursery: trio.Nursery, url: str, config: ConnectionConfig
+    ) -> Transport:
+        from .. import _transport
+
+        opener = getattr(_transport, "open_transport_over_stream", None)
+        if opener is None:
+            raise RuntimeError(
+                "trio_venues._transport.open_transport_over_stream is missing; "
+                "in-memory transports need it"
+            )
+        stream = self.server.open_memory_stream()
+        transport: Transport = await opener(self.kind, nursery, stream, url, config)
+        return transport
+
+    def http_transport(self) -> StreamTransport:
+        """An httpx2 transport to the server's HTTP side, in memory (needs httpx2)."""
+        from ._http import StreamTransport
+
+        return StreamTransport(self.server.open_memory_stream)
+
+
 # -- data generators -----------------------------------------------------------------
 
 
@@ -1153,6 +1235,8 @@ class FakeVenueServer(Generic[B]):
         self._accepted = 0
         #: TLS handshakes that failed (bad client, untrusted cert...)
         self.tls_failures = 0
+        #: plain HTTP requests answered by the behaviour's ``http_get``
+        self.http_requests = 0
         self.requests: deque[HandshakeRequest] = deque(maxlen=self.log_size)
         self.connections: deque[ServerConnection] = deque(maxlen=self.connection_log)
         self._notifier = _Notifier()
@@ -1227,6 +1311,18 @@ class FakeVenueServer(Generic[B]):
             return f"ws://fake-venue.invalid{self.path}"
         scheme = "wss" if self.ssl_context is not None else "ws"
         return f"{scheme}://127.0.0.1:{self.port}{self.path}"
+
+    @property
+    def http_url(self) -> str:
+        """``http://127.0.0.1:PORT`` (``https`` with TLS): where plain HTTP requests go.
+
+        Before ``serve_tcp``, a memory URL: reach it with an httpx2 client whose
+        transport is ``server.memory_transport().http_transport()``.
+        """
+        if self.port is None:
+            return "http://fake-venue.invalid"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -1315,27 +1411,15 @@ class FakeVenueServer(Generic[B]):
         nursery.start_soon(self._serve_stream, server_end, client)
         return client
 
-    def memory_transport(self, kind: str = "default") -> TransportFactory:
+    def memory_transport(self, kind: str = "default") -> MemoryTransport:
         """A ``transport=`` factory that connects a trio_venues client to this server in memory.
 
         ``kind`` is the client transport to run over the memory stream:
-        ``"default"`` (the fast transport) or ``"trio-websocket"``.
+        ``"default"`` (the fast transport) or ``"trio-websocket"``. The factory
+        also carries HTTP (:meth:`MemoryTransport.http_transport`), so a venue's
+        REST catalogue loader given ``transport=`` reaches the same server.
         """
-
-        async def factory(nursery: trio.Nursery, url: str, config: ConnectionConfig) -> Transport:
-            from .. import _transport
-
-            opener = getattr(_transport, "open_transport_over_stream", None)
-            if opener is None:
-                raise RuntimeError(
-                    "trio_venues._transport.open_transport_over_stream is missing; "
-                    "in-memory transports need it"
-                )
-            stream = self.open_memory_stream()
-            transport: Transport = await opener(kind, nursery, stream, url, config)
-            return transport
-
-        return factory
+        return MemoryTransport(self, kind)
 
     async def open_raw(
         self,
@@ -1600,6 +1684,8 @@ class FakeVenueServer(Generic[B]):
             request = HandshakeRequest.parse(head)
             self.requests.append(request)
             self._notifier.notify()
+            if fault is None and await self._answer_http(stream, request):
+                return
             ws: _FrameProtocol | None
             if fault is None:
                 ws = await self._accept(stream, raw)
@@ -1614,6 +1700,27 @@ class FakeVenueServer(Generic[B]):
             await conn._run()
         finally:
             await close_now(stream)  # noqa: ASYNC102 - close_now shields itself
+
+    async def _answer_http(self, stream: trio.abc.Stream, request: HandshakeRequest) -> bool:
+        """Answer a plain HTTP request through the behaviour's ``http_get``; whether it did."""
+        if "websocket" in (request.header("upgrade") or "").lower():
+            return False
+        hook = getattr(self.behaviour, "http_get", None)
+        if hook is None:
+            return False
+        if request.method not in ("GET", "HEAD"):
+            reply: HttpReply | None = HttpReply(
+                405, b"method not allowed", "text/plain", (("Allow", "GET, HEAD"),)
+            )
+        else:
+            reply = hook(request)
+        if reply is None:
+            return False
+        self.http_requests += 1
+        self._notifier.notify()
+        await self._write_quietly(stream, reply.response(head_only=request.method == "HEAD"))
+        await _send_eof_and_drain(stream, self.linger)
+        return True
 
     def _register(self, conn: ServerConnection) -> None:
         """Make an accepted connection visible: counted, listed, subscribed to its URL's topics."""

@@ -15,6 +15,11 @@ handshake, stop answering pings via ``conn.answer_venue_pings = False``):
 :meth:`BybitVenue.fail_next` (answer order requests with a ``retCode``),
 ``silent_ops`` (order ops never answered), ``clock_skew`` (auth ``expires``
 judged against a clock that is ahead).
+
+Every fake Bybit also answers ``GET /v5/market/instruments-info`` over plain
+HTTP on its port (``server.http_url``) from :attr:`BybitVenue.instruments`,
+every category whatever endpoint the server plays, with Bybit's cursor
+pagination (``catalogue_page_size`` makes pages small to exercise it).
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import trio
 
 from ...credentials import Credentials
-from ...testing._server import FakeVenueServer, HandshakeRequest, ServerConnection
+from ...testing._server import FakeVenueServer, HandshakeRequest, HttpReply, ServerConnection
+from ._fake_instruments import FAKE_INSTRUMENTS
 from ._protocol import BATCH_OPS, CATEGORIES, ORDER_OPS
 from ._signing import auth_signature
 from ._topics import ENDPOINTS, MAX_ARGS_PER_REQUEST
@@ -56,6 +62,10 @@ _PUBLIC_FAMILIES: Final = frozenset(
 _PRIVATE_FAMILIES: Final = frozenset({"order", "execution", "position", "wallet", "greeks", "dcp"})
 _MERGED_TICKERS: Final = frozenset({"linear", "inverse"})
 _SNAKE_PONG_ARGS: Final = frozenset({"option", "spread", "private"})
+#: the REST path of the instrument list, and Bybit's page sizes for it
+INSTRUMENTS_PATH: Final = "/v5/market/instruments-info"
+_DEFAULT_LIMIT: Final = 500
+_MAX_LIMIT: Final = 1000
 
 
 def _dumps(obj: Any) -> str:
@@ -109,6 +119,13 @@ class BybitVenue:
         self._ticker_seen: dict[tuple[int, str], bool] = {}
         # Connection number -> trio time of its last ping, message or pushed data.
         self._activity: dict[int, float] = {}
+        #: ``/v5/market/instruments-info`` entries by category (edit to change the listing)
+        self.instruments: dict[str, list[dict[str, Any]]] = {
+            category: [dict(entry) for entry in entries]
+            for category, entries in FAKE_INSTRUMENTS.items()
+        }
+        #: at most this many instruments per page (``None``: Bybit's limits only)
+        self.catalogue_page_size: int | None = None
 
     # -- faults --
 
@@ -368,6 +385,53 @@ class BybitVenue:
                     }
                 ],
             }
+        )
+
+    # -- REST --
+
+    def http_get(self, request: HandshakeRequest) -> HttpReply | None:
+        """``/v5/market/instruments-info``: a page of one category's instruments.
+
+        As Bybit: ``category`` is required; ``limit`` (1-1000, default 500)
+        and ``cursor`` page linear, inverse and option lists (spot returns
+        everything at once); an invalid parameter is ``retCode`` 10001 with
+        HTTP 200. Other paths are 404.
+        """
+        if request.path != INSTRUMENTS_PATH:
+            return HttpReply(404, b'{"retCode":404,"retMsg":"Not Found"}')
+        query = {k: v[-1] for k, v in parse_qs(request.query).items()}
+        category = query.get("category", "")
+        entries = self.instruments.get(category)
+        if entries is None:
+            return self._rest_error(10001, "params error: Category is invalid")
+        limit_text = query.get("limit", str(_DEFAULT_LIMIT))
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= _MAX_LIMIT:
+            return self._rest_error(10001, "params error: limit is invalid")
+        cursor = query.get("cursor", "")
+        if category == "spot":
+            page, next_cursor = entries, ""
+        else:
+            start = int(cursor[1:]) if cursor[:1] == "o" and cursor[1:].isdigit() else 0
+            if cursor and (cursor[:1] != "o" or not cursor[1:].isdigit()):
+                return self._rest_error(10001, "params error: cursor is invalid")
+            size = int(limit_text)
+            if self.catalogue_page_size is not None:
+                size = min(size, self.catalogue_page_size)
+            page = entries[start : start + size]
+            next_cursor = f"o{start + size}" if start + size < len(entries) else ""
+        return HttpReply.json(
+            {
+                "retCode": 0,
+                "retMsg": "OK",
+                "result": {"category": category, "list": page, "nextPageCursor": next_cursor},
+                "retExtInfo": {},
+                "time": self._now_ms(),
+            }
+        )
+
+    def _rest_error(self, code: int, message: str) -> HttpReply:
+        return HttpReply.json(
+            {"retCode": code, "retMsg": message, "result": {}, "retExtInfo": {}, "time": 0}
         )
 
     async def announce_maintenance(
