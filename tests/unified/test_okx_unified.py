@@ -202,6 +202,7 @@ async def test_public_channels_unify_exactly(fake: Fake, autojump_clock: trio.ab
         "books5:BTC-USDT",
         "tickers:BTC-USDT",
         "tickers:BTC-USDT-SWAP",
+        "tickers:BTC-USD-SWAP",
         "funding-rate:BTC-USDT-SWAP",
         "open-interest:BTC-USD-SWAP",
         "liquidation-orders:SWAP",
@@ -244,17 +245,23 @@ async def test_public_channels_unify_exactly(fake: Fake, autojump_clock: trio.ab
         data.volume_24h,
         data.volume_ccy_24h,
     )
+    assert (ticker.bid_price, ticker.high_24h) == (data.bid_price, data.high_24h)
+    assert ticker.volume_24h != ticker.quote_volume_24h
+    # Derivatives: the base-asset volume OKX sends; inverse: also the exact USD volume.
     data, (swap_ticker,) = one["tickers:BTC-USDT-SWAP"]
     assert isinstance(swap_ticker, Ticker)
-    assert swap_ticker.volume_24h == data.volume_24h * Decimal("0.01")
-    assert swap_ticker.quote_volume_24h is None
+    assert (swap_ticker.volume_24h, swap_ticker.quote_volume_24h) == (data.volume_ccy_24h, None)
+    data, (inverse_ticker,) = one["tickers:BTC-USD-SWAP"]
+    assert isinstance(inverse_ticker, Ticker)
+    assert inverse_ticker.volume_24h == data.volume_ccy_24h
+    assert inverse_ticker.quote_volume_24h == data.volume_24h * 100
 
     data, (funding,) = one["funding-rate:BTC-USDT-SWAP"]
     assert isinstance(funding, FundingRate)
     assert (funding.rate, funding.funding_ns) == (data.funding_rate, data.funding_time * 10**6)
     data, (oi,) = one["open-interest:BTC-USD-SWAP"]
     assert isinstance(oi, OpenInterest)
-    assert oi.open_interest == data.open_interest * 100
+    assert (oi.open_interest, oi.exchange_ns) == (data.open_interest_ccy, data.ts * 10**6)
     data, (liquidation,) = one["liquidation-orders:SWAP"]
     assert isinstance(data, LiquidationOrder)
     assert isinstance(liquidation, Liquidation)

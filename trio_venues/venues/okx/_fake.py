@@ -500,13 +500,17 @@ class FakeOkx(VenueBehaviour):
             # Every second update closes the bar (confirm "1").
             confirm = "0" if seq % 2 else "1"
             return [ts, price, price, price, price, "1", "1", "1", confirm]
-        inst_type = self.instrument_specs.get(inst_id, {}).get("instType", "SPOT")
+        spec = self.instrument_specs.get(inst_id, {})
+        inst_type = spec.get("instType", "SPOT")
         if channel == "tickers":
+            # vol24h: base (spot) or contracts; volCcy24h: quote (spot) or base.
+            volumes = {"SPOT": ("20", "2400"), "inverse": ("2400", "2000")}
+            vol, vol_ccy = volumes.get(spec.get("ctType") or inst_type, ("2000", "20"))
             return {
                 "instType": inst_type, "instId": inst_id, "last": price, "lastSz": "1",
                 "askPx": price, "askSz": "1", "bidPx": price, "bidSz": "1",
-                "open24h": "100", "high24h": "150", "low24h": "99", "volCcy24h": "1",
-                "vol24h": "1", "sodUtc0": "100", "sodUtc8": "100", "ts": ts,
+                "open24h": "100", "high24h": "150", "low24h": "99", "volCcy24h": vol_ccy,
+                "vol24h": vol, "sodUtc0": "100", "sodUtc8": "100", "ts": ts,
             }  # fmt: skip
         if channel == "funding-rate":
             hour = 8 * 3600 * 1000

@@ -15,15 +15,16 @@ behind them, are in ``docs/venues/okx.md`` ("Unified events"):
   text: the USD-margined families (``BTC-USD_UM``) share the underlying
   with the coin-margined ones and have no canonical spelling of their own,
   so the catalogue leaves them out (their events raise ``UnknownSymbol``).
-- **Quantities.** OKX sizes derivatives in contracts. Every unified quantity
-  of a derivative (trade, liquidation, best bid/ask, candle and 24-hour
-  volume, open interest, and the catalogue's ``lot_size``) is contracts x
-  ``contract_size`` (``ctVal`` x ``ctMult``), multiplied exactly: an amount
-  of the contract value currency ``ctValCcy``, which is the base asset for
-  linear swaps and futures and for options, and the quote currency (USD) for
-  inverse contracts, whose amount in the base asset would need a division
-  by the price and would not be exact. Spot quantities are OKX's, in the
-  base asset.
+- **Quantities.** OKX sizes derivatives in contracts. The quantities of a
+  derivative's trades, liquidations, best bid/ask, candles and the
+  catalogue's ``lot_size`` are contracts x ``contract_size`` (``ctVal`` x
+  ``ctMult``), multiplied exactly: an amount of the contract value currency
+  ``ctValCcy``, which is the base asset for linear swaps and futures and for
+  options, and the quote currency (USD) for inverse contracts, whose amount
+  in the base asset would need a division by the price and would not be
+  exact. The 24-hour ticker volume and open interest are the base-asset
+  figures OKX sends (``volCcy24h``, ``oiCcy``). Spot quantities are OKX's,
+  in the base asset.
 - **Times.** OKX's millisecond timestamps become integer nanoseconds.
 """
 
@@ -172,11 +173,14 @@ def _ticker(data: OkxTicker, inst: Instrument, received_at: float) -> Ticker | N
         return None  # no trade yet: no last price to report
     ct = inst.contract_size
     if ct is None:
+        # Spot: vol24h is in the base currency, volCcy24h in the quote currency.
         volume, quote_volume = data.volume_24h, data.volume_ccy_24h
     else:
-        # Derivatives: vol24h is in contracts, volCcy24h in the base currency.
-        volume = None if data.volume_24h is None else _multiply(data.volume_24h, ct)
-        quote_volume = None
+        # Derivatives: volCcy24h is in the base currency, vol24h in contracts;
+        # an inverse contract's contracts x ctVal are its quote (USD) volume.
+        volume, quote_volume = data.volume_ccy_24h, None
+        if data.volume_24h is not None and inst.settle == inst.base:
+            quote_volume = _multiply(data.volume_24h, ct)
     return Ticker(
         VENUE,
         inst.symbol,
@@ -262,7 +266,7 @@ def unify(
     updates: ``None`` here); ``tickers`` -> ``Ticker`` (``None`` before the
     first trade, when OKX sends no last price); ``candle<bar>`` -> ``Candle``
     (``closed`` from ``confirm``); ``funding-rate`` -> ``FundingRate``;
-    ``open-interest`` -> ``OpenInterest``; ``liquidation-orders`` -> a tuple
+    ``open-interest`` -> ``OpenInterest`` (``oiCcy``); ``liquidation-orders`` -> a tuple
     of ``Liquidation`` (one per order of the push item, price the bankruptcy
     price ``bkPx``). Anything else -> ``None``. Quantities: see the module
     docstring.
@@ -302,7 +306,8 @@ def unify(
             VENUE,
             inst.symbol,
             data.inst_id,
-            _quantity(data.open_interest, inst.contract_size),
+            # oiCcy: in the base currency for every derivative, as OKX counts it.
+            data.open_interest_ccy,
             data.ts * _NS_PER_MS,
             received_at,
         )
