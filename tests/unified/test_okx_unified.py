@@ -499,3 +499,25 @@ def test_a_liquidation_push_as_okx_sends_it() -> None:
         1692266434010 * 1_000_000,
         3.0,
     )
+
+
+async def test_instrument_change_pushes_decode_whole(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """A later instruments push (a state change) is again one Instruments message."""
+    async with Okx.connect(PUBLIC, transport=fake.memory_transport(), ping_interval=None) as ws:
+        await ws.subscribe("instruments:OPTION")
+        await fake.push("instruments:OPTION")
+        pushes = []
+        async for event in ws.events:
+            if isinstance(event, Message) and isinstance(event.data, Instruments):
+                pushes.append(event.data)
+                if len(pushes) == 2:
+                    break
+    first, change = pushes
+    assert first == change
+    assert {item.inst_id for item in first.instruments} == {
+        "BTC-USD-261225-100000-C",
+        "BTC-USD-261225-100000-P",
+    }
+    assert first.inst_type == "OPTION"

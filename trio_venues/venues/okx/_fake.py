@@ -409,11 +409,7 @@ class FakeOkx(VenueBehaviour):
             await conn.send_text(self._book_snapshot(topic))
         elif channel == "instruments":
             # The full list of the instType in one push, as OKX sends it first.
-            listed = [
-                spec
-                for spec in self.instrument_specs.values()
-                if spec.get("instType") == arg.get("instType")
-            ]
+            listed = self._listed(str(arg.get("instType")))
             await conn.send_text(_dumps({"arg": topic_arg(topic), "data": listed}))
 
     @staticmethod
@@ -448,6 +444,10 @@ class FakeOkx(VenueBehaviour):
         return None
 
     # -- market data ------------------------------------------------------------------------------
+
+    def _listed(self, inst_type: str) -> list[dict[str, str]]:
+        """The ``instruments`` items of ``inst_type``."""
+        return [spec for spec in self.instrument_specs.values() if spec["instType"] == inst_type]
 
     def _book_snapshot(self, topic: str) -> str:
         book = self._books.setdefault(topic, _new_book())
@@ -528,6 +528,9 @@ class FakeOkx(VenueBehaviour):
         if channel == "index-tickers":
             return {"instId": inst_id, "idxPx": price, "open24h": "100", "high24h": "150",
                     "low24h": "99", "sodUtc0": "100", "sodUtc8": "100", "ts": ts}  # fmt: skip
+        if channel == "instruments":
+            # A change push: here, the instType's instruments again (``rest``).
+            return self._listed(rest)
         if channel == "liquidation-orders":
             # ``rest`` is the instType: the first listed instrument of that type.
             liquidated = next(
