@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trio_venues import unified
-from trio_venues.errors import DecodeError, RequestTimeout
+from trio_venues.errors import ConnectionLost, DecodeError, RequestTimeout
 from trio_venues.events import Message
 from trio_venues.testing import FakeVenueServer
 from trio_venues.testing.okx import DEFAULT_INSTRUMENTS, FakeOkx, fake_okx_server
@@ -521,3 +521,29 @@ async def test_instrument_change_pushes_decode_whole(
         "BTC-USD-261225-100000-P",
     }
     assert first.inst_type == "OPTION"
+
+
+async def test_an_instrument_list_over_the_default_message_size_loads(
+    nursery: trio.Nursery, autojump_clock: trio.abc.Clock
+) -> None:
+    """One push listing thousands of options (over 4 MiB) still makes a catalogue."""
+    strikes = [f"BTC-USD-261225-{strike}-{kind}" for strike in range(1, 6001) for kind in "CP"]
+    server = fake_okx_server(FakeOkx(instruments=strikes))
+    await nursery.start(server.run)
+    listed = [server.behaviour.instrument_specs[i] for i in strikes]
+    assert len(json.dumps(listed)) > 4 * 1024 * 1024
+    catalogue = await load_catalogue(
+        PUBLIC, inst_types=["OPTION"], transport=server.memory_transport(), ping_interval=None
+    )
+    assert len(catalogue) == len(strikes)
+    assert catalogue.canonical("BTC-USD-261225-6000-P") == "BTC-USD-20261225-6000-P"
+
+
+async def test_a_connection_lost_before_the_lists_is_connection_lost(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """The connection ending before every list arrived raises ConnectionLost, unwrapped."""
+    with pytest.raises(ConnectionLost, match="exceeds 1000"):
+        await load_catalogue(
+            PUBLIC, max_message_size=1000, transport=fake.memory_transport(), ping_interval=None
+        )

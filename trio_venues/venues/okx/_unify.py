@@ -69,6 +69,7 @@ from ._wire import Trade as OkxTrade
 
 __all__ = [
     "CATALOGUE_INST_TYPES",
+    "CATALOGUE_MAX_MESSAGE",
     "VENUE",
     "catalogue_from_instruments",
     "instrument_of",
@@ -83,6 +84,10 @@ VENUE: Final = "okx"
 #: the instTypes :func:`load_catalogue` subscribes by default (MARGIN pairs
 #: share their ids with the SPOT ones).
 CATALOGUE_INST_TYPES: Final = ("SPOT", "SWAP", "FUTURES", "OPTION")
+
+#: ``max_message_size`` of the catalogue's connection: one push lists every
+#: instrument of a type (OKX's option list runs to a few MB).
+CATALOGUE_MAX_MESSAGE: Final = 32 * 1024 * 1024
 
 _NS_PER_MS: Final = 1_000_000
 # Products of contracts and contract sizes are exact: no rounding at any size.
@@ -485,7 +490,8 @@ async def load_catalogue(
         url: the public endpoint (default: OKX's); a fake's URL in tests.
         inst_types: the instTypes to list (some of :data:`CATALOGUE_INST_TYPES`).
         timeout: seconds to wait for every list once subscribed.
-        **options: ``connect()`` options (``transport=``, ``connect_timeout=`` ...).
+        **options: ``connect()`` options (``transport=``, ``connect_timeout=`` ...);
+            ``max_message_size`` defaults to :data:`CATALOGUE_MAX_MESSAGE`.
 
     Raises:
         ValueError: an instType other than SPOT, SWAP, FUTURES or OPTION.
@@ -502,6 +508,8 @@ async def load_catalogue(
         raise ValueError(
             f"inst_types are some of {', '.join(CATALOGUE_INST_TYPES)}, not {list(inst_types)!r}"
         )
+    # One push lists a whole instType (thousands of options): room for it.
+    options.setdefault("max_message_size", CATALOGUE_MAX_MESSAGE)
     topics = sorted({f"instruments:{inst_type}" for inst_type in inst_types})
     waiting = set(topics)
     items: list[OkxInstrument] = []
