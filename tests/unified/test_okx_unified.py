@@ -17,7 +17,7 @@ from trio_venues import unified
 from trio_venues.errors import ConnectionLost, DecodeError, RequestTimeout
 from trio_venues.events import Message
 from trio_venues.testing import FakeVenueServer
-from trio_venues.testing.okx import DEFAULT_INSTRUMENTS, FakeOkx, fake_okx_server
+from trio_venues.testing.okx import DEFAULT_INSTRUMENTS, FakeOkx, fake_okx_server, instrument_spec
 from trio_venues.unified import (
     BestBidAsk,
     Candle,
@@ -43,7 +43,6 @@ from trio_venues.venues.okx import (
 from trio_venues.venues.okx import Candle as OkxCandle
 from trio_venues.venues.okx import FundingRate as OkxFundingRate
 from trio_venues.venues.okx import Trade as OkxTrade
-from trio_venues.venues.okx._fake import instrument_spec
 from trio_venues.venues.okx._unify import (
     catalogue_from_instruments,
     instrument_of,
