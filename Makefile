@@ -48,11 +48,8 @@ $(VENV)/.installed-bench: $(STAMP)
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.bench_path
-	$(BIN)/python -m benchmarks.bench_coinbase
-	$(BIN)/python -m benchmarks.bench_okx
 	$(BIN)/python -m benchmarks.bench_unified
 	$(BIN)/python -m benchmarks.bench_collect
-	$(BIN)/python -m benchmarks.bench_bybit
 
 conformance: $(STAMP)
 	bash conformance/run.sh

@@ -25,6 +25,13 @@ builds it.
 
 The last lines give the budget: reaching a ratio ``r`` of the minimal loop
 leaves ``minimal / r`` microseconds per typed message for everything.
+
+Then the same three slices (``minimal``, ``typed decode``, ``session``) for
+every venue of ``benchmarks.venues.VENUES`` on its own trade frames, with the
+ratio of each to that venue's ``minimal`` (issue 17's target for a venue's
+typed trades: >= 0.45x). Here ``minimal`` recognises the end frame with the
+venue entry's ``raw_is_sentinel``, as the socket client of ``make bench``
+does. ``--venues`` picks the venues (``none`` skips the table).
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ from trio_venues.venues.binance._protocol import (
 from trio_venues.venues.binance._wire import TAGGED_ROUTE
 
 from .payloads import sentinel_payload, sentinel_stream, server_frame, trade_payloads
+from .venues import VENUES, VenueTrades
 
 READ_SIZE = 65536
 SENTINEL = sentinel_stream("trade")
@@ -204,6 +212,100 @@ ROWS: dict[str, Callable[[list[bytes]], int]] = {
 }
 
 
+# -- every venue's typed trade path on its own frames ------------------------------------------
+
+
+def venue_chunks(venue: VenueTrades, count: int) -> list[bytes]:
+    """``count`` of ``venue``'s trade frames and its end frame, cut into reads of ``READ_SIZE``."""
+    payloads = [*venue.frames(count), venue.sentinel(count)]
+    wire = b"".join(server_frame(p) for p in payloads)
+    return [wire[i : i + READ_SIZE] for i in range(0, len(wire), READ_SIZE)]
+
+
+def venue_minimal(venue: VenueTrades, chunks: list[bytes]) -> int:
+    """The Trio-limit loop on ``venue``'s frames (splitter + orjson + its end-frame test)."""
+    is_sentinel = venue.raw_is_sentinel
+    n = 0
+    buf = b""
+    pos = 0
+    for chunk in chunks:
+        buf = buf[pos:] + chunk if pos < len(buf) else chunk
+        pos = 0
+        end_of_buf = len(buf)
+        while end_of_buf - pos >= 2:
+            length = buf[pos + 1] & 0x7F
+            header = 2
+            if length == 126:
+                if end_of_buf - pos < 4:
+                    break
+                length, header = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if end_of_buf - pos < 10:
+                    break
+                length, header = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
+            end = pos + header + length
+            if end > end_of_buf:
+                break
+            obj = orjson.loads(buf[pos + header : end])
+            pos = end
+            if is_sentinel(obj):
+                return n
+            n += 1
+    return n
+
+
+def venue_typed_decode(venue: VenueTrades, chunks: list[bytes]) -> int:
+    """Our frame decoder + the venue core's ``decode`` + the consumer's match; no session."""
+    decoder = _decoder()
+    decode = venue.core().decode
+    is_sentinel, touch = venue.is_sentinel, venue.touch
+    n = 0
+    for chunk in chunks:
+        for item in decoder.receive_data(chunk):
+            if not isinstance(item, str):
+                continue  # the benchmark frames are all text
+            for event in decode(item, 0.0):
+                match event:
+                    case Message(data=data):
+                        if is_sentinel(event):
+                            return n
+                        touch(data)
+                        n += 1
+    return n
+
+
+def venue_session(venue: VenueTrades, chunks: list[bytes]) -> int:
+    """Our frame decoder + the venue's whole session, consumed with ``async for``."""
+
+    async def factory(nursery: trio.Nursery, url: str, config: Any) -> _ChunkTransport:
+        return _ChunkTransport(chunks)
+
+    async def consume() -> int:
+        n = 0
+        is_sentinel, touch = venue.is_sentinel, venue.touch
+        async with venue.connect(f"ws://in-memory{venue.path}", transport=factory) as ws:
+            async for event in ws.events:
+                match event:
+                    case Message(data=data):
+                        if is_sentinel(event):
+                            return n
+                        touch(data)
+                        n += 1
+        return n
+
+    return trio.run(consume)
+
+
+VENUE_ROWS: dict[str, Callable[[VenueTrades, list[bytes]], int]] = {
+    "minimal": venue_minimal,
+    "typed decode": venue_typed_decode,
+    "session": venue_session,
+}
+
+#: Issue 17's target for each venue's typed trades against the Trio limit on its frames.
+VENUE_TARGET = 0.45
+
+
 def _pieces(count: int) -> dict[str, Callable[[], None]]:
     """Single layers over ``count`` messages each."""
     chunks = _chunks(count)
@@ -309,13 +411,63 @@ def report(us: dict[str, float], count: int, rounds: int) -> str:
     return "\n".join(lines)
 
 
+def run_venues(count: int, rounds: int, names: list[str]) -> dict[str, dict[str, float]]:
+    """Median microseconds per message of every venue row, rounds and venues interleaved."""
+    chunks = {name: venue_chunks(VENUES[name], count) for name in names}
+    cells = [(name, row) for name in names for row in VENUE_ROWS]
+    samples: dict[tuple[str, str], list[float]] = {cell: [] for cell in cells}
+    for r in range(rounds):
+        for name, row in cells if r % 2 == 0 else cells[::-1]:
+            seconds, got = _timed(partial(VENUE_ROWS[row], VENUES[name], chunks[name]))
+            samples[name, row].append(seconds / count * 1e6)
+            if got != count:
+                raise RuntimeError(f"{name} {row} counted {got} messages, expected {count}")
+    out: dict[str, dict[str, float]] = {name: {} for name in names}
+    for (name, row), values in samples.items():
+        out[name][row] = statistics.median(values)
+    return out
+
+
+def venue_report(us: dict[str, dict[str, float]], count: int, rounds: int) -> str:
+    """The per-venue table: each row in us/msg and as a ratio of the venue's ``minimal``."""
+    lines = [
+        f"== Typed trades per venue in process: {count:,} of each venue's frames, "
+        f"{rounds} rounds, medians ==",
+        f"{'venue':<10}"
+        + "".join(f"{row + ' us':>17}" for row in VENUE_ROWS)
+        + f"{'typed/minimal':>15}{'session/minimal':>17}  target  met",
+    ]
+    for name, rows in us.items():
+        base = rows["minimal"]
+        typed, session_ratio = base / rows["typed decode"], base / rows["session"]
+        met = "yes" if session_ratio >= VENUE_TARGET else "no"
+        lines.append(
+            f"{name:<10}"
+            + "".join(f"{rows[row]:>17.2f}" for row in VENUE_ROWS)
+            + f"{typed:>14.2f}x{session_ratio:>16.2f}x  >={VENUE_TARGET:.2f}x  {met}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Measure and print."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--count", type=int, default=100_000, help="trade messages per run")
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument(
+        "--venues",
+        default="all",
+        help="comma-separated names of benchmarks.venues.VENUES, 'all' or 'none' (per-venue table)",
+    )
     a = p.parse_args(argv)
-    print(report(run(a.count, a.rounds), a.count, a.rounds))
+    names = {"all": list(VENUES), "none": []}.get(a.venues, a.venues.split(","))
+    unknown = [name for name in names if name not in VENUES]
+    if unknown:
+        p.error(f"unknown venue(s) {', '.join(unknown)}; known: {', '.join(VENUES)}")
+    print(report(run(a.count, a.rounds), a.count, a.rounds), flush=True)
+    if names:
+        print()
+        print(venue_report(run_venues(a.count, a.rounds, names), a.count, a.rounds))
 
 
 if __name__ == "__main__":

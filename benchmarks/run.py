@@ -617,7 +617,7 @@ def build_venue_frames(venue: str, count: int, directory: str) -> str:
     """Write ``venue``'s trade stream (``count`` frames, its sentinel, a close) to a file."""
     entry = VENUES[venue]
     frames = b"".join(server_frame(p) for p in entry.frames(count))
-    frames += server_frame(entry.sentinel) + close_frame()
+    frames += server_frame(entry.sentinel(count)) + close_frame()
     path = os.path.join(directory, f"venue-{venue}.frames")
     with open(path, "wb") as fh:
         fh.write(frames)

@@ -94,9 +94,10 @@ def test_smoke_run_prints_figures_for_every_trio_venues_client() -> None:
     scale = out.split("== Scale:")[1].split("==")[1]
     assert re.search(r"^\s+10\s+[\d,]+\s+[\d.]+\s+[\d.]+", scale, re.MULTILINE), scale
     venues = out.split("== Typed trades per venue")[1].split("==")[1]
-    assert re.search(r"^binance\s+[\d,]+\s+[\d,]+\s+[\d.]+x", venues, re.MULTILINE), venues
     targets = out.split("== Issue 17 targets")[1]
-    assert re.search(r"^binance: typed trades / Trio limit.*\d+\.\d+x", targets, re.MULTILINE)
+    for venue in ("binance", "okx", "bybit", "coinbase"):
+        assert re.search(rf"^{venue}\s+[\d,]+\s+[\d,]+\s+[\d.]+x", venues, re.MULTILINE), venues
+        assert re.search(rf"^{venue}: typed trades / Trio limit.*\d+\.\d+x", targets, re.MULTILINE)
     assert re.search(r"^memory per idle connection.*\d+\.\d", targets, re.MULTILINE), targets
 
 
@@ -113,12 +114,41 @@ def test_path_breakdown_counts_every_message_in_every_row() -> None:
     assert "r = 0.5 ->" in text
 
 
-def test_bench_okx_runs_and_prints_its_rows() -> None:
-    """benchmarks.bench_okx counts every OKX trade in each row and prints the ratios."""
-    from benchmarks import bench_okx
+def test_venue_payloads_are_deterministic_and_shaped_as_each_venue_sends_them() -> None:
+    """Each venue's frames repeat for a seed and decode to its typed trades; the end frame ends."""
+    from benchmarks.venues import VENUES, bybit_trade_payloads
+    from trio_venues.events import Message
 
-    us = bench_okx.run(300, 1)
-    assert set(us) == {"minimal", "typed decode", "session"}
-    text = bench_okx.report(us, 300, 1)
-    assert "vs minimal" in text
-    assert "session" in text
+    bybit = orjson.loads(bybit_trade_payloads(3)[0])
+    assert next(iter(bybit)) == "topic"  # Bybit's hot decode needs the topic first
+    for name, venue in VENUES.items():
+        frames = venue.frames(5)
+        assert frames == venue.frames(5), name
+        core = venue.core()
+        decoded = [event for text in frames for event in core.decode(text.decode(), 0.0)]
+        assert len(decoded) == 5, (name, decoded)
+        assert all(type(event) is Message for event in decoded), (name, decoded)
+        assert all(not venue.is_sentinel(event) for event in decoded), name
+        assert all(venue.touch(event.data) is not None for event in decoded), name
+        assert not any(venue.raw_is_sentinel(orjson.loads(f)) for f in frames), name
+        end = venue.sentinel(5)
+        assert venue.raw_is_sentinel(orjson.loads(end)), name
+        # The end frame continues the stream: no gap or error event before it.
+        assert [venue.is_sentinel(e) for e in core.decode(end.decode(), 0.0)] == [True], name
+    coinbase = [orjson.loads(f)["sequence_num"] for f in VENUES["coinbase"].frames(3)]
+    assert coinbase == [0, 1, 2]
+
+
+def test_every_venue_row_counts_every_message_and_prints_its_ratios() -> None:
+    """bench_path's per-venue rows count every frame of each venue (they raise on a miscount)."""
+    from benchmarks import bench_path
+    from benchmarks.venues import VENUES
+
+    us = bench_path.run_venues(300, 1, list(VENUES))
+    assert set(us) == set(VENUES)
+    for rows in us.values():
+        assert set(rows) == set(bench_path.VENUE_ROWS)
+        assert all(value > 0 for value in rows.values())
+    text = bench_path.venue_report(us, 300, 1)
+    for name in VENUES:
+        assert re.search(rf"^{name}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+x\s+[\d.]+x", text, re.M)

@@ -42,7 +42,7 @@ goes back to the socket.
 from __future__ import annotations
 
 from collections import deque
-from typing import Final
+from typing import Any, Final
 
 import trio
 from trio.lowlevel import (
@@ -56,6 +56,17 @@ from trio.lowlevel import (
 )
 
 from .events import Event
+
+# Trio's per-thread run state: its ``task`` is ``current_task()`` without the
+# function call (internal, like the cancel status read in ``__anext__``; a trio
+# without it makes ``__anext__`` take the public checkpoint every time).
+_RUN: Any
+try:
+    from trio._core._run_context import GLOBAL_RUN_CONTEXT as _RUN_CONTEXT
+
+    _RUN = _RUN_CONTEXT
+except ImportError:  # pragma: no cover - depends on trio's internals
+    _RUN = None
 
 __all__ = ["EventBatches", "EventChannel"]
 
@@ -106,6 +117,10 @@ class EventChannel(trio.abc.ReceiveChannel[Event]):
         if self._consumers:
             self._wake(self._consumers)
             self._consumer_due = True
+
+    def consumers(self) -> list[Task]:
+        """The consumers parked waiting for events (never replaced): ``put`` wakes them."""
+        return self._consumers
 
     def items(self) -> deque[Event]:
         """The queued events, for the session's overflow policies (drop/conflate).
@@ -277,7 +292,7 @@ class EventChannel(trio.abc.ReceiveChannel[Event]):
         # a pending Ctrl-C in the main task arrives at the consumer's next
         # scheduler yield (at most _YIELD_EVERY events later), not at once.
         try:
-            cancelled = current_task()._cancel_status.effectively_cancelled
+            cancelled = _RUN.task._cancel_status.effectively_cancelled
         except AttributeError:
             cancelled = True
         if cancelled:

@@ -13,7 +13,9 @@ limit, opens one nursery, connects the transport (bounded by
   has something to do;
 - the **core task** sends the frames the venue core asks for unprompted
   (``SendFrame``) and runs the core's own timer (``next_timer``/``on_timer``),
-  from the moment the connection is open (after the log-on) on.
+  from the moment the connection is open (after the log-on) on. It starts the
+  first time the core has a timer or a frame to send: a core that never has
+  (Binance, Bybit) costs no task (docs/performance.md, "Memory per connection").
 
 Then it logs on when the core has a log-on frame (``encode_login``; nothing
 else is sent until the venue acknowledged it) and hands the core's
@@ -36,7 +38,6 @@ import itertools
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -229,6 +230,70 @@ class Connection:
         config: the connection's :class:`~trio_venues.ConnectionConfig`.
     """
 
+    # Slots: an idle connection's ~55 attributes in a dict cost ~1.6 KB, in
+    # slots ~0.4 KB (docs/performance.md, "Memory per connection"). ``__dict__``
+    # stays for subclasses' and tests' own attributes (created only when used).
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_budget",
+        "_bytes_in",
+        "_bytes_out",
+        "_capacity",
+        "_charged",
+        "_closed",
+        "_conflated",
+        "_connected_at",
+        "_control",
+        "_core_lot",
+        "_core_ready",
+        "_core_started",
+        "_credentials",
+        "_decode_errors",
+        "_dropped",
+        "_end",
+        "_freed",
+        "_hb_sleep",
+        "_heartbeat",
+        "_last_message_at",
+        "_limiter",
+        "_limits",
+        "_log_extra",
+        "_marks",
+        "_messages_in",
+        "_messages_out",
+        "_nursery",
+        "_outbox",
+        "_outbox_lot",
+        "_outbox_space",
+        "_paused",
+        "_peak_queued",
+        "_pending",
+        "_pending_slots",
+        "_pings_received",
+        "_pings_sent",
+        "_pongs_sent",
+        "_reason",
+        "_state",
+        "_streams",
+        "_subscribing",
+        "_subscriptions",
+        "_tasks_scope",
+        "_topic_overflow",
+        "_topic_stats",
+        "_transport",
+        "_unprompted",
+        "_unprompted_ids",
+        "_wall_clock",
+        "_warn_at",
+        "_warned",
+        "config",
+        "conn_id",
+        "core",
+        "events",
+        "url",
+    )
+
     def __init__(self, core: VenueCore, config: ConnectionConfig, url: str) -> None:
         self.core = core
         self.config = config
@@ -245,8 +310,11 @@ class Connection:
         self._subscriptions: set[str] = set(core.initial_topics(url))
         # Topics with a subscribe request in flight, and that request's "done" event.
         self._subscribing: dict[str, trio.Event] = {}
-        self._outbox: deque[_Outgoing] = deque()
-        self._control: deque[_Outgoing] = deque()
+        # Lists, not deques: they stay short (at most _OUTBOX_SIZE and about
+        # _CONTROL_BACKLOG), and an empty deque costs 760 bytes to a list's 56,
+        # on every idle connection (docs/performance.md, "Memory per connection").
+        self._outbox: list[_Outgoing] = []
+        self._control: list[_Outgoing] = []
         self._outbox_lot = trio.lowlevel.ParkingLot()
         self._outbox_space = trio.lowlevel.ParkingLot()
         limits = getattr(core, "limits", None)
@@ -263,13 +331,16 @@ class Connection:
         # Frames the core sends unprompted, and the core task's wake-up: it
         # sends them and runs the core's timers once the connection is open
         # (after the log-on), never before.
-        self._unprompted: deque[SendFrame] = deque()
+        self._unprompted: list[SendFrame] = []
         # Ids of requests the core sent on its own, oldest first: at most
         # _UNPROMPTED_MAX are tracked; an older one is abandoned (its answer,
         # if it ever comes, is reported as an UnexpectedResponse ErrorEvent).
-        self._unprompted_ids: deque[RequestId] = deque()
+        self._unprompted_ids: list[RequestId] = []
         self._core_lot = trio.lowlevel.ParkingLot()
         self._core_ready = trio.Event()
+        # The tasks' nursery, once running, and whether the core task started.
+        self._nursery: trio.Nursery | None = None
+        self._core_started = False
         # overflow bookkeeping
         self._capacity = config.event_buffer
         self._warn_at = max(1, int(config.event_buffer * config.backpressure_threshold))
@@ -281,7 +352,7 @@ class Connection:
         self._budget = config.max_queued_bytes
         self._charged = 0
         self._freed = 0
-        self._marks: deque[tuple[int, int]] = deque()
+        self._marks: list[tuple[int, int]] = []
         # The reader stopped reading for the consumer (heartbeat suspended).
         self._paused = False
         self._hb_sleep: trio.CancelScope | None = None
@@ -872,7 +943,9 @@ class Connection:
                     nursery.start_soon(self._guard, self._reader, transport)
                     nursery.start_soon(self._guard, self._writer, transport)
                     nursery.start_soon(self._guard, self._heartbeat_task, transport)
-                    nursery.start_soon(self._guard, self._core_task, transport)
+                    # The core task starts when the core first needs it (_wake_core).
+                    self._nursery = nursery
+                    self._wake_core()
                     if self.config.stats_hook is not None:
                         nursery.start_soon(self._guard, self._stats_task, transport)
                     await self._end.wait()
@@ -953,19 +1026,12 @@ class Connection:
         # overflow policy and room in the queue is counted and queued inline
         # (what _deliver_message and _track_queue would do); anything else goes
         # through _deliver_message. Locals hold objects that are never replaced
-        # (the dicts and the deque are mutated in place, so a new stream is
+        # (the dicts and the queue are mutated in place, so a new stream is
         # seen at once). The byte budget costs one addition per message here;
         # its bookkeeping runs at each hand-off (_checkpoint) and after each read.
-        core = self.core
-        decode = core.decode
+        decode = self.core.decode
         hb = self._heartbeat
         assert hb is not None
-        events = self.events
-        put = events.put
-        queue = events.items()
-        streams = self._streams
-        topic_overflow = self._topic_overflow
-        topic_stats = self._topic_stats
         capacity = self._capacity
         warn_at = self._warn_at
         # Hand over before the queue reaches the Backpressure threshold: a
@@ -973,116 +1039,185 @@ class Connection:
         handoff_at = max(1, min(warn_at - 1, _HANDOFF_EVENTS))
         handoff_bytes = _HANDOFF_BYTES
         event_cost = _EVENT_COST
-        while True:
-            batch = await transport.receive_batch()
-            now = trio.current_time()
-            # Every item is a sign of life, and they all share this `now`.
-            hb.last_received = now
-            # Bytes charged since the last hand-off (see _HANDOFF_BYTES and
-            # _EVENT_COST), not yet added to self._charged.
-            queued_bytes = 0
-            for item in batch:
-                kind = type(item)
-                # Exact type tests first: isinstance() with a union costs more.
-                if kind is str or kind is bytes or isinstance(item, str | bytes):
-                    data: str | bytes = item  # type: ignore[assignment]  # tested above
-                    self._messages_in += 1
-                    size = len(data)
-                    self._bytes_in += size
-                    self._last_message_at = now
-                    # Charged before decoding (a decompressed message too).
-                    queued_bytes += size + event_cost
-                    if queued_bytes >= handoff_bytes:
-                        # Let a ready consumer drain the queue first and check
-                        # the byte budget (it may stop reading here). Without the
-                        # hand-off a burst (one read can hold ~1,300 trades)
-                        # would fill the queue while the consumer waits for its
-                        # turn, raise Backpressure and spend the byte budget: up
-                        # to 16 MB of events (~80,000 trades) parked, each message
-                        # ~1.4 us dearer through the garbage collector and CPU caches.
-                        await self._checkpoint(queued_bytes, size + event_cost)
-                        queued_bytes = 0
+        # The fast path: a data message is put as it is when the queue holds
+        # fewer than `short` events, no topic stream or per-topic policy
+        # exists, Backpressure is not raised and the consumer has not closed
+        # its side. Then no policy applies and, the queue staying under the
+        # Backpressure threshold, _track_queue has nothing to do but the
+        # peak. All of that can change only while this task awaits, so `fast`
+        # is worked out again after every await (`_fast()`), and the peak is
+        # taken before every await (the queue only grows in between: its
+        # longest is its length then) and when the reader ends.
+        short = min(handoff_at, warn_at - 1, capacity)
+        events = self.events
+        put = events.put
+        queue = events.items()
+        streams = self._streams
+        topic_overflow = self._topic_overflow
+        topic_stats = self._topic_stats
+        note_peak = self._note_peak
+        append = queue.append
+        consumers = events.consumers()
+        # Messages and bytes received since the counters were last updated.
+        received = nbytes = 0
+        now = 0.0
+        try:
+            while True:
+                batch = await transport.receive_batch()
+                now = trio.current_time()
+                # Every item is a sign of life, and they all share this `now`.
+                hb.last_received = now
+                # Bytes charged since the last hand-off (see _HANDOFF_BYTES and
+                # _EVENT_COST), not yet added to self._charged.
+                queued_bytes = 0
+                fast = self._fast()
+                for item in batch:
+                    kind = type(item)
+                    # Exact type tests first: isinstance() with a union costs more.
+                    if kind is str or kind is bytes or isinstance(item, str | bytes):
+                        data: str | bytes = item  # type: ignore[assignment]  # tested above
+                        received += 1
+                        size = len(data)
+                        nbytes += size
+                        # Charged before decoding (a decompressed message too).
+                        queued_bytes += size + event_cost
+                        if queued_bytes >= handoff_bytes:
+                            # Let a ready consumer drain the queue first and check
+                            # the byte budget (it may stop reading here). Without the
+                            # hand-off a burst (one read can hold ~1,300 trades)
+                            # would fill the queue while the consumer waits for its
+                            # turn, raise Backpressure and spend the byte budget: up
+                            # to 16 MB of events (~80,000 trades) parked, each message
+                            # ~1.4 us dearer through the garbage collector and CPU caches.
+                            note_peak()
+                            self._count_in(received, nbytes, now)
+                            received = nbytes = 0
+                            await self._checkpoint(queued_bytes, size + event_cost)
+                            queued_bytes = 0
+                            if self._reason is not None:
+                                return
+                            fast = self._fast()
+                        try:
+                            outputs = decode(data, now)
+                        except DecodeError as exc:
+                            self._decode_errors += 1
+                            if self.config.message_policy == "strict":
+                                self._finish(InvalidMessage(str(exc)))
+                                return
+                            self._deliver_control(ErrorEvent(exc.detach()))
+                            continue
+                        for out in outputs:
+                            if type(out) is Message or isinstance(out, Message):
+                                topic = out.topic
+                                if topic is not None:
+                                    counters = topic_stats.get(topic)
+                                    if counters is None:
+                                        counters = topic_stats[topic] = [0, 0, None]
+                                    counters[0] += 1
+                                    counters[1] += size
+                                    # The last message: stats() reads its times.
+                                    counters[2] = out
+                                if fast and len(queue) < short:
+                                    if consumers:
+                                        put(out)
+                                    else:
+                                        # EventChannel.put, inlined: nobody to wake.
+                                        append(out)
+                                        events.put_count += 1
+                                    continue
+                                self._count_in(received, nbytes, now)
+                                received = nbytes = 0
+                                if len(queue) >= handoff_at:
+                                    # EventChannel.wait_for_consumer: returns at once
+                                    # when the consumer is elsewhere.
+                                    note_peak()
+                                    await events.wait_for_consumer(1)
+                                    fast = self._fast()
+                                if streams or topic_overflow or len(queue) >= capacity:
+                                    note_peak()
+                                    await self._deliver_message(out, size)
+                                    fast = self._fast()
+                                    continue
+                                put(out)
+                                # _track_queue, inlined.
+                                n = len(queue)
+                                if n > self._peak_queued:
+                                    self._peak_queued = n
+                                if n >= warn_at:
+                                    if not self._warned:
+                                        self._warned = True
+                                        put(Backpressure(n, capacity))
+                                elif self._warned and n < warn_at // 2:
+                                    self._warned = False
+                            elif isinstance(out, Event):
+                                self._deliver_control(out)
+                            else:
+                                self._route(out, now)
+                        # _finish() was called (it sets the reason, then the end event).
                         if self._reason is not None:
                             return
-                    try:
-                        outputs = decode(data, now)
-                    except DecodeError as exc:
-                        self._decode_errors += 1
-                        if self.config.message_policy == "strict":
-                            self._finish(InvalidMessage(str(exc)))
-                            return
-                        self._deliver_control(ErrorEvent(exc.detach()))
-                        continue
-                    for out in outputs:
-                        if type(out) is Message or isinstance(out, Message):
-                            topic = out.topic
-                            if topic is not None:
-                                counters = topic_stats.get(topic)
-                                if counters is None:
-                                    counters = topic_stats[topic] = [0, 0, None]
-                                counters[0] += 1
-                                counters[1] += size
-                                # The last message: stats() reads its times.
-                                counters[2] = out
-                            if len(queue) >= handoff_at:
-                                # EventChannel.wait_for_consumer: returns at once
-                                # when the consumer is elsewhere.
-                                await events.wait_for_consumer(1)
-                            if streams or topic_overflow or len(queue) >= capacity:
-                                await self._deliver_message(out, size)
-                                continue
-                            put(out)
-                            # _track_queue, inlined.
-                            n = len(queue)
-                            if n > self._peak_queued:
-                                self._peak_queued = n
-                            if n >= warn_at:
-                                if not self._warned:
-                                    self._warned = True
-                                    put(Backpressure(n, capacity))
-                            elif self._warned and n < warn_at // 2:
-                                self._warned = False
-                        elif isinstance(out, Event):
-                            self._deliver_control(out)
+                    else:
+                        if isinstance(item, Ping):
+                            self._pings_received += 1
+                            self._send_control("pong", item.payload)
+                            self._deliver_control(PingReceived(item.payload))
                         else:
-                            self._route(out, now)
-                    # _finish() was called (it sets the reason, then the end event).
+                            rtt = hb.on_pong(item.payload, now)
+                            self._deliver_control(PongReceived(item.payload, rtt))
+                        # One read can hold 100,000 control frames: a storm that
+                        # does not coalesce (pings and pongs alternating) meets the
+                        # budget here, not only at the end of the read.
+                        if self._charged - self._freed > self._budget:
+                            note_peak()
+                            self._count_in(received, nbytes, now)
+                            received = nbytes = 0
+                            await self._checkpoint(queued_bytes, 0)
+                            queued_bytes = 0
+                            if self._reason is not None:
+                                return
+                            fast = self._fast()
+                # Everything this read queued is charged and marked; past the
+                # budget the reader stops here (or disconnects).
+                self._charged += queued_bytes
+                marks = self._marks
+                if not marks or self._charged - marks[-1][1] >= _MARK_BYTES:
+                    marks.append((events.put_count, self._charged))
+                note_peak()
+                self._count_in(received, nbytes, now)
+                received = nbytes = 0
+                if self._charged - self._freed > self._budget:
+                    await self._make_room()
                     if self._reason is not None:
                         return
-                else:
-                    if isinstance(item, Ping):
-                        self._pings_received += 1
-                        self._send_control("pong", item.payload)
-                        self._deliver_control(PingReceived(item.payload))
-                    else:
-                        rtt = hb.on_pong(item.payload, now)
-                        self._deliver_control(PongReceived(item.payload, rtt))
-                    # One read can hold 100,000 control frames: a storm that
-                    # does not coalesce (pings and pongs alternating) meets the
-                    # budget here, not only at the end of the read.
-                    if self._charged - self._freed > self._budget:
-                        await self._checkpoint(queued_bytes, 0)
-                        queued_bytes = 0
-                        if self._reason is not None:
-                            return
-            # Everything this read queued is charged and marked; past the
-            # budget the reader stops here (or disconnects).
-            self._charged += queued_bytes
-            marks = self._marks
-            if not marks or self._charged - marks[-1][1] >= _MARK_BYTES:
-                marks.append((events.put_count, self._charged))
-            if self._charged - self._freed > self._budget:
-                await self._make_room()
-                if self._reason is not None:
-                    return
-            # Let a ready consumer take this batch before we read again. On a
-            # quiet feed this hands each message over before the next socket
-            # read (which finds nothing and parks) instead of after it: the
-            # time from our read to the consumer went from ~59 to ~35 us p50
-            # on a trade feed at 2,000 msgs/s (a cold CPU between messages).
-            # The price is one more scheduler pass per quiet read: measured
-            # +10-20% of a core at 1,000 connections x 5 msgs/s (none at 500).
-            await events.wait_for_consumer(1)
+                # Let a ready consumer take this batch before we read again. On a
+                # quiet feed this hands each message over before the next socket
+                # read (which finds nothing and parks) instead of after it: the
+                # time from our read to the consumer went from ~59 to ~35 us p50
+                # on a trade feed at 2,000 msgs/s (a cold CPU between messages).
+                # The price is one more scheduler pass per quiet read: measured
+                # +10-20% of a core at 1,000 connections x 5 msgs/s (none at 500).
+                await events.wait_for_consumer(1)
+        finally:
+            note_peak()
+            self._count_in(received, nbytes, now)
+
+    def _count_in(self, messages: int, size: int, now: float) -> None:
+        if messages:
+            self._messages_in += messages
+            self._bytes_in += size
+            self._last_message_at = now
+
+    def _note_peak(self) -> None:
+        """Record the queue's length as its peak when it is the longest so far."""
+        n = len(self.events)
+        if n > self._peak_queued:
+            self._peak_queued = n
+
+    def _fast(self) -> bool:
+        """Whether the reader's fast path holds now (see ``_reader``)."""
+        return not (
+            self._streams or self._topic_overflow or self._warned or self.events.receiver_closed
+        )
 
     # -- the byte budget (see _EVENT_COST) -----------------------------------------
 
@@ -1114,8 +1249,14 @@ class Connection:
         events = self.events
         taken = events.put_count - len(events)
         marks = self._marks
-        while marks and marks[0][0] <= taken:
-            self._freed = marks.popleft()[1]
+        passed = 0
+        for count, charged in marks:
+            if count > taken:
+                break
+            passed += 1
+            self._freed = charged
+        if passed:
+            del marks[:passed]
         return self._charged - self._freed
 
     def _byte_limit(self) -> int:
@@ -1174,9 +1315,28 @@ class Connection:
         if self._hb_sleep is not None:
             self._hb_sleep.cancel()
 
+    def _wake_core(self) -> None:
+        """Let the core task look at the core's timer and frames; start it when first needed.
+
+        Called wherever the core's timer may have changed or a frame was
+        queued. Until the core has a timer or a frame to send, no task runs
+        for it; once started, it runs until the connection ends. Never after
+        the connection started ending (its nursery may be gone).
+        """
+        if self._core_started:
+            self._core_lot.unpark()
+        elif (
+            self._nursery is not None
+            and self._transport is not None
+            and self._reason is None
+            and (self._unprompted or self.core.next_timer() is not None)
+        ):
+            self._core_started = True
+            self._nursery.start_soon(self._guard, self._core_task, self._transport)
+
     def _route(self, out: Any, now: float) -> None:
         # Any output but an event may have changed the core's timer.
-        self._core_lot.unpark()
+        self._wake_core()
         if isinstance(out, Response):
             self._on_response(out)
         elif isinstance(out, SendFrame):
@@ -1189,6 +1349,7 @@ class Connection:
                 )
                 return
             self._unprompted.append(out)
+            self._wake_core()
         elif isinstance(out, VenuePing):
             self._pings_received += 1
             if out.reply is not None:
@@ -1282,7 +1443,7 @@ class Connection:
             ids = self._unprompted_ids
             ids.append(frame.request_id)
             if len(ids) > _UNPROMPTED_MAX:
-                self._pending.abandon(ids.popleft())
+                self._pending.abandon(ids.pop(0))
         payload = frame.payload
         kind = "text" if isinstance(payload, str) else "bytes"
         await self._send_data(kind, payload, "wait", frame.operation)
@@ -1293,7 +1454,7 @@ class Connection:
         core, unprompted = self.core, self._unprompted
         while True:
             while unprompted:
-                await self._send_unprompted(unprompted.popleft())
+                await self._send_unprompted(unprompted.pop(0))
             deadline = core.next_timer()
             if deadline is not None and deadline <= trio.current_time():
                 await self._handle_outputs(core.on_timer(self._context()))
@@ -1338,7 +1499,7 @@ class Connection:
         control, outbox = self._control, self._outbox
         while True:
             if control:
-                kind, payload = control.popleft()
+                kind, payload = control.pop(0)
                 # Pings, pongs and venue replies count against the venue's
                 # message rate (Binance counts them). They never raise and go
                 # ahead of queued user messages: a late pong costs the connection.
@@ -1358,7 +1519,7 @@ class Connection:
                 self._messages_out += 1
                 self._bytes_out += len(payload)
             elif outbox:
-                kind, payload = outbox.popleft()
+                kind, payload = outbox.pop(0)
                 if self._outbox_space:
                     self._outbox_space.unpark()
                 if isinstance(payload, str):
@@ -1511,6 +1672,7 @@ async def open_connection(
                 await conn._log_on()
                 await conn._handle_outputs(core.on_open(conn._context()))
                 conn._core_ready.set()
+                conn._wake_core()
                 if on_open is not None:
                     await on_open(conn)
                 yield conn

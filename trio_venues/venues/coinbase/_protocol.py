@@ -80,6 +80,7 @@ from ._wire import (
     TickerMessage,
     UnknownMessage,
     UserMessage,
+    _decoder,
     decode_message,
 )
 
@@ -477,18 +478,33 @@ class CoinbaseCore(VenueCore):
             DecodeError: the frame is not JSON, or a known channel's payload
                 does not fit its model.
         """
-        msg: Any = decode_message(data)
+        try:
+            msg: Any = _decoder.decode(data)
+        except (msgspec.DecodeError, RecursionError):
+            # decode_message decodes it again and says why (or takes the slow path).
+            msg = decode_message(data)
         cls = type(msg)
         if cls is MarketTradesMessage:
-            # The hot path: the next number, one event of one product's trades.
+            # The hot path: the next number, one event of one product's trades
+            # (one trade, the common case, needs no loop).
             seq = msg.sequence_num
             events = msg.events
             if seq == self._next_seq and len(events) == 1:
                 trades = events[0].trades
-                product = trades[0].product_id if trades else ""
-                if all(t.product_id == product for t in trades):
+                if len(trades) == 1:
+                    product = trades[0].product_id
+                else:
+                    product = trades[0].product_id if trades else ""
+                    if not all(t.product_id == product for t in trades):
+                        product = None
+                if product is not None:
                     self._next_seq = seq + 1
-                    return (_message(self._trade_topic(product), msg, received_at),)
+                    topic_name = self._trade_topics.get(product) or self._trade_topic(product)
+                    message: Message = _new(Message)
+                    _set_topic(message, topic_name)
+                    _set_data(message, msg)
+                    _set_received_at(message, received_at)
+                    return (message,)
         if cls is ErrorMessage:
             return self._error(msg.message, received_at)
         if cls is UnknownMessage:
