@@ -202,6 +202,7 @@ async def test_public_channels_unify_exactly(fake: Fake, autojump_clock: trio.ab
         "tickers:BTC-USDT",
         "tickers:BTC-USDT-SWAP",
         "tickers:BTC-USD-SWAP",
+        "tickers:BTC-USD-261225-100000-C",
         "funding-rate:BTC-USDT-SWAP",
         "open-interest:BTC-USD-SWAP",
         "liquidation-orders:SWAP",
@@ -254,6 +255,10 @@ async def test_public_channels_unify_exactly(fake: Fake, autojump_clock: trio.ab
     assert isinstance(inverse_ticker, Ticker)
     assert inverse_ticker.volume_24h == data.volume_ccy_24h
     assert inverse_ticker.quote_volume_24h == data.volume_24h * 100
+    # Options settle in their base (BTC) but count in it: no USD volume.
+    data, (option_ticker,) = one["tickers:BTC-USD-261225-100000-C"]
+    assert isinstance(option_ticker, Ticker)
+    assert (option_ticker.volume_24h, option_ticker.quote_volume_24h) == (data.volume_ccy_24h, None)
 
     data, (funding,) = one["funding-rate:BTC-USDT-SWAP"]
     assert isinstance(funding, FundingRate)
@@ -398,7 +403,7 @@ def test_candle_intervals(bar: str, interval: str) -> None:
 
 def test_malformed_instruments_are_decode_errors() -> None:
     """An instrument lacking what its type needs is refused, naming the instrument."""
-    with pytest.raises(DecodeError, match="BTC-USDT: baseCcy"):
+    with pytest.raises(DecodeError, match="BTC-USDT: no baseCcy"):
         instrument_of(_item("BTC-USDT", baseCcy=""))
     with pytest.raises(DecodeError, match="BTC-USD-261225: no expTime"):
         instrument_of(_item("BTC-USD-261225", expTime=""))
@@ -416,6 +421,9 @@ def test_families_without_a_canonical_spelling_are_left_out() -> None:
     assert instrument_of(um) is None
     margin = _item("BTC-USDT", instType="MARGIN")
     assert instrument_of(margin) is None
+    # An asset a canonical symbol cannot spell (only letters and digits) is left out too.
+    assert instrument_of(_item("BTC-USDT", instId="BTC.X-USDT", baseCcy="BTC.X")) is None
+    assert instrument_of(_item("BTC-USDT", baseCcy="btc")) is not None
     catalogue = catalogue_from_instruments([um, _item("BTC-USD-SWAP")])
     assert [inst.venue_symbol for inst in catalogue] == ["BTC-USD-SWAP"]
     with pytest.raises(UnknownSymbol, match="BTC-USD_UM-SWAP"):

@@ -173,6 +173,11 @@ def _bbo(data: BookMessage, inst: Instrument, received_at: float) -> BestBidAsk 
     )
 
 
+def _inverse(inst: Instrument) -> bool:
+    """A swap or future counted in USD contracts (settled in its base; OKX options are not)."""
+    return inst.kind in ("perpetual", "future") and inst.settle == inst.base
+
+
 def _ticker(data: OkxTicker, inst: Instrument, received_at: float) -> Ticker | None:
     if data.last is None:
         return None  # no trade yet: no last price to report
@@ -184,7 +189,7 @@ def _ticker(data: OkxTicker, inst: Instrument, received_at: float) -> Ticker | N
         # Derivatives: volCcy24h is in the base currency, vol24h in contracts;
         # an inverse contract's contracts x ctVal are its quote (USD) volume.
         volume, quote_volume = data.volume_ccy_24h, None
-        if data.volume_24h is not None and inst.settle == inst.base:
+        if data.volume_24h is not None and _inverse(inst):
             quote_volume = _multiply(data.volume_24h, ct)
     return Ticker(
         VENUE,
@@ -357,10 +362,12 @@ def _bad(item: OkxInstrument, what: str) -> DecodeError:
     return DecodeError(f"OKX instrument {item.inst_id}: {what}", repr(item))
 
 
-def _asset(item: OkxInstrument, value: str | None, what: str) -> str:
-    if value is None or _ASSET.fullmatch(value) is None:
-        raise _bad(item, f"{what} {value!r} is not an asset name")
-    return value
+def _asset(item: OkxInstrument, value: str | None, what: str) -> str | None:
+    """The asset in upper case; ``None`` when a canonical symbol cannot spell it."""
+    if not value:
+        raise _bad(item, f"no {what}")
+    name = value.upper()
+    return name if _ASSET.fullmatch(name) else None
 
 
 def _expiry(item: OkxInstrument) -> _dt.date:
@@ -376,7 +383,8 @@ def _expiry(item: OkxInstrument) -> _dt.date:
 def instrument_of(item: OkxInstrument) -> Instrument | None:
     """The catalogue entry of one ``instruments`` item, or ``None`` when it has no canonical form.
 
-    ``None`` for instTypes other than SPOT, SWAP, FUTURES and OPTION, and for
+    ``None`` for instTypes other than SPOT, SWAP, FUTURES and OPTION, for
+    assets a canonical symbol cannot spell (letters and digits only), and for
     derivatives whose instrument family is not their underlying (OKX's
     USD-margined ``BTC-USD_UM`` family shares the underlying ``BTC-USD``
     with the coin-margined ``BTC-USD`` one) or whose contract value currency
@@ -392,6 +400,8 @@ def instrument_of(item: OkxInstrument) -> Instrument | None:
     if kind == "spot":
         base = _asset(item, item.base_ccy, "baseCcy")
         quote = _asset(item, item.quote_ccy, "quoteCcy")
+        if base is None or quote is None:
+            return None
         return Instrument(
             VENUE,
             item.inst_id,
@@ -412,9 +422,11 @@ def instrument_of(item: OkxInstrument) -> Instrument | None:
         raise _bad(item, f"underlying {item.underlying!r} is not BASE-QUOTE")
     base = _asset(item, base_text, "underlying base")
     quote = _asset(item, quote_text, "underlying quote")
+    if base is None or quote is None:
+        return None
     if item.contract_value is None:
         raise _bad(item, "a derivative without its contract value (ctVal)")
-    if item.contract_value_ccy not in (base, quote):
+    if item.contract_value_ccy is None or item.contract_value_ccy.upper() not in (base, quote):
         return None
     multiplier = _ONE if item.contract_multiplier is None else item.contract_multiplier
     contract_size = _multiply(item.contract_value, multiplier)
