@@ -79,7 +79,9 @@ class BookUpdate(Event):
     """A tracked book changed: the levels as applied, and the live book to read.
 
     ``book`` is the live :class:`~trio_venues.book.OrderBook`: read it while
-    handling this event (it changes with the next diff).
+    handling this event (it changes with the next diff). ``received_at`` is
+    when the reader received the message that completed this update (Trio
+    clock; for diffs applied once a fetched snapshot came, when it came).
     """
 
     symbol: str
@@ -88,6 +90,7 @@ class BookUpdate(Event):
     changed_asks: tuple[tuple[Any, Any], ...]
     update_id: int
     book: OrderBook = attrs.field(eq=False, repr=False)
+    received_at: float = attrs.field(default=0.0, kw_only=True, eq=False)
 
 
 @attrs.frozen
@@ -255,7 +258,11 @@ async def book_feed(
             return False  # the connection ended: the feed is ending
         return True
 
-    async def handle(actions: Iterable[BookAction], out: trio.MemorySendChannel[Event]) -> None:
+    async def handle(
+        actions: Iterable[BookAction],
+        out: trio.MemorySendChannel[Event],
+        received_at: float | None = None,
+    ) -> None:
         for action in actions:
             if isinstance(action, BookUpdated):
                 await out.send(
@@ -266,6 +273,7 @@ async def book_feed(
                         action.changed_asks,
                         action.update_id,
                         action.book,
+                        received_at=(trio.current_time() if received_at is None else received_at),
                     )
                 )
             elif isinstance(action, RequestSnapshot):
@@ -304,9 +312,9 @@ async def book_feed(
                             if isinstance(part, DepthSnapshot):
                                 awaiting.discard(part.symbol)
                                 fresh.add(part.symbol)
-                                await handle(books.on_snapshot(part), send)
+                                await handle(books.on_snapshot(part), send, event.received_at)
                             else:
-                                await handle(books.on_diff(part), send)
+                                await handle(books.on_diff(part), send, event.received_at)
                         continue
                 if isinstance(event, Reconnecting):
                     fresh.clear()

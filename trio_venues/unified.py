@@ -53,15 +53,24 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 import attrs
 import msgspec
 
+from .book import Level, OrderBook
 from .errors import TrioVenuesError
+from .events import Event
 
 if TYPE_CHECKING:
     from .testing._server import FakeVenueServer
 
 __all__ = [
     "BestBidAsk",
+    "BookDepth",
+    "BookUpdate",
     "Candle",
     "Catalogue",
+    "EventsDropped",
+    "FeedFailed",
+    "FeedSpec",
+    "FeedStatus",
+    "FakeMessage",
     "FundingRate",
     "Instrument",
     "InstrumentKind",
@@ -71,10 +80,15 @@ __all__ = [
     "SymbolParts",
     "Ticker",
     "Trade",
+    "UnifiedAdapter",
     "UnifiedEvent",
+    "UnifiedFeeds",
+    "UnifiedItem",
+    "UnifiedStream",
     "UnifiedSupport",
     "Unifier",
     "UnknownSymbol",
+    "VenueEvent",
     "decode",
     "encode",
     "future_symbol",
@@ -83,6 +97,7 @@ __all__ = [
     "perpetual_symbol",
     "spot_symbol",
     "unified_each",
+    "unified_feeds",
 ]
 
 #: the taker's side of a trade, or the side of a liquidated position's order
@@ -223,27 +238,241 @@ class Liquidation(_Event, frozen=True, gc=False, tag="liquidation"):
     received_at: float
 
 
-#: every unified market-data event type
+#: every unified market-data event type a venue's :data:`Unifier` returns
 UnifiedEvent: TypeAlias = (
     Trade | BestBidAsk | Ticker | Candle | FundingRate | OpenInterest | Liquidation
 )
 
-_ENCODER: Final = msgspec.json.Encoder(decimal_format="string")
-_DECODER: Final = msgspec.json.Decoder(UnifiedEvent)
+
+# -- books ---------------------------------------------------------------------------
+
+#: how many levels per side :func:`encode` writes for a :class:`BookUpdate`'s depth
+ENCODED_DEPTH: Final = 10
 
 
-def encode(event: UnifiedEvent) -> bytes:
-    """The event as compact JSON (Decimals as exact strings, ``kind`` as the tag)."""
+class BookDepth:
+    """A read-only view of an order book's depth: what :attr:`BookUpdate.depth` is.
+
+    On a :class:`BookUpdate` it views the feed's **live** book, without
+    copying it: read it while handling the event, and compare
+    :attr:`update_id` with the event's ``update_id`` to know whether the book
+    has moved on since (it has when the event waited in a buffer). Take
+    :meth:`detached` to keep levels for later. Levels are ``(price,
+    quantity)`` exact Decimals, best first. Two views are equal when they hold
+    the same levels.
+    """
+
+    __slots__ = ("_book",)
+
+    def __init__(self, book: OrderBook) -> None:
+        self._book = book
+
+    def __repr__(self) -> str:
+        book = self._book
+        return (
+            f"<BookDepth {book.symbol} bids={len(book.bids)} asks={len(book.asks)} "
+            f"best_bid={book.bids.best} best_ask={book.asks.best} update_id={book.last_update_id}>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BookDepth):
+            return NotImplemented
+        return self.bids() == other.bids() and self.asks() == other.asks()
+
+    __hash__ = None  # type: ignore[assignment]  # a view of mutable state
+
+    @property
+    def update_id(self) -> int | None:
+        """The update id the book reflects now (``None`` before its first snapshot)."""
+        return self._book.last_update_id
+
+    @property
+    def best_bid(self) -> Level | None:
+        """The highest bid ``(price, quantity)``, or ``None`` when there is none."""
+        return self._book.bids.best
+
+    @property
+    def best_ask(self) -> Level | None:
+        """The lowest ask ``(price, quantity)``, or ``None`` when there is none."""
+        return self._book.asks.best
+
+    def bids(self, n: int | None = None) -> list[Level]:
+        """The ``n`` best bids, highest first (every level when ``n`` is ``None``)."""
+        side = self._book.bids
+        return side.top(len(side) if n is None else n)
+
+    def asks(self, n: int | None = None) -> list[Level]:
+        """The ``n`` best asks, lowest first (every level when ``n`` is ``None``)."""
+        side = self._book.asks
+        return side.top(len(side) if n is None else n)
+
+    def bid_depth(self, n: int | None = None) -> Decimal:
+        """The total quantity of the ``n`` best bids (all when ``None``), exactly."""
+        return self._book.bids.depth(n)
+
+    def ask_depth(self, n: int | None = None) -> Decimal:
+        """The total quantity of the ``n`` best asks (all when ``None``), exactly."""
+        return self._book.asks.depth(n)
+
+    def bid_quantity(self, price: Decimal) -> Decimal | None:
+        """The quantity bid at ``price`` (compared by value), or ``None``."""
+        return self._book.bids.get(price)
+
+    def ask_quantity(self, price: Decimal) -> Decimal | None:
+        """The quantity offered at ``price`` (compared by value), or ``None``."""
+        return self._book.asks.get(price)
+
+    @property
+    def spread(self) -> Decimal | None:
+        """Best ask minus best bid, or ``None`` when a side is empty."""
+        return self._book.spread
+
+    @property
+    def mid(self) -> Decimal | None:
+        """The midpoint of the best bid and ask, or ``None`` when a side is empty."""
+        return self._book.mid
+
+    def detached(self, n: int | None = None) -> BookDepth:
+        """A copy of the ``n`` best levels per side (all when ``None``) that never changes."""
+        return BookDepth.from_levels(
+            self._book.symbol, self.bids(n), self.asks(n), self._book.last_update_id
+        )
+
+    @classmethod
+    def from_levels(
+        cls,
+        symbol: str,
+        bids: Iterable[Level],
+        asks: Iterable[Level],
+        update_id: int | None = None,
+    ) -> BookDepth:
+        """A view of a book holding exactly these levels (not tied to any feed)."""
+        book = OrderBook(symbol)
+        book.load_snapshot(list(bids), list(asks), update_id)
+        return cls(book)
+
+
+class BookUpdate(_Event, frozen=True, gc=False, tag="book"):
+    """A kept order book changed (what ``book_feed`` reports, in unified form).
+
+    The best levels are the book's right after this update, frozen in the
+    event; ``depth`` is a read-only view of the whole live book (see
+    :class:`BookDepth`). A side with no level has ``None`` price and quantity.
+
+    Attributes:
+        changed_bids, changed_asks: the levels this update set, ``(price,
+            quantity)`` with quantity 0 for a removed level.
+        update_id: the book's update id after this update (the venue's
+            update id or sequence number, as ``book_feed`` numbers it).
+        received_at: when our reader received the message (Trio clock).
+        depth: the live book, read-only. :func:`encode` writes its
+            ``ENCODED_DEPTH`` (10) best levels per side.
+    """
+
+    bid_price: Decimal | None
+    bid_quantity: Decimal | None
+    ask_price: Decimal | None
+    ask_quantity: Decimal | None
+    changed_bids: tuple[tuple[Decimal, Decimal], ...]
+    changed_asks: tuple[tuple[Decimal, Decimal], ...]
+    update_id: int
+    received_at: float
+    depth: BookDepth
+
+
+def _enc_hook(obj: Any) -> Any:
+    if type(obj) is BookDepth:
+        return {"bids": obj.bids(ENCODED_DEPTH), "asks": obj.asks(ENCODED_DEPTH)}
+    raise TypeError(f"unified events cannot encode {type(obj).__name__}")
+
+
+class _Levels(msgspec.Struct, frozen=True, gc=False):
+    bids: list[tuple[Decimal, Decimal]]
+    asks: list[tuple[Decimal, Decimal]]
+
+
+def _dec_hook(kind: type, obj: Any) -> Any:
+    if kind is BookDepth:
+        levels = msgspec.convert(obj, _Levels)
+        return BookDepth.from_levels("", levels.bids, levels.asks)
+    raise TypeError(f"unified events cannot decode {kind.__name__}")
+
+
+_ENCODER: Final = msgspec.json.Encoder(decimal_format="string", enc_hook=_enc_hook)
+_DECODER: Final[msgspec.json.Decoder[UnifiedEvent | BookUpdate]] = msgspec.json.Decoder(
+    UnifiedEvent | BookUpdate, dec_hook=_dec_hook
+)
+
+
+def encode(event: UnifiedEvent | BookUpdate) -> bytes:
+    """The event as compact JSON (Decimals as exact strings, ``kind`` as the tag).
+
+    A :class:`BookUpdate`'s depth is written as its 10 best levels per side.
+    """
     return _ENCODER.encode(event)
 
 
-def decode(data: bytes | str) -> UnifiedEvent:
+def decode(data: bytes | str) -> UnifiedEvent | BookUpdate:
     """An event back from :func:`encode`'s JSON.
+
+    A decoded :class:`BookUpdate`'s depth holds the levels that were written.
 
     Raises:
         msgspec.ValidationError, msgspec.DecodeError: not a unified event.
     """
     return _DECODER.decode(data)
+
+
+# -- lifecycle -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class VenueEvent:
+    """A venue feed's lifecycle event, tagged with its venue.
+
+    What :class:`UnifiedAdapter` and :func:`unified_feeds` pass through
+    beside the market data: ``Disconnected``, ``Reconnecting``, ``DataGap``,
+    ``GapDetected``, ``Connected``, ``ErrorEvent`` ... unchanged in
+    ``event``, and the helper's own :class:`FeedFailed` and
+    :class:`EventsDropped`.
+
+    Attributes:
+        venue: the venue's registry name (``"okx"``).
+        event: the event, as the connection, ``retry_scope`` or ``book_feed`` emitted it.
+        feed: the feed's name in :func:`unified_feeds` (the venue's name unless
+            :attr:`FeedSpec.name` says otherwise); for :class:`UnifiedAdapter`
+            its ``feed`` argument.
+    """
+
+    venue: str
+    event: Event
+    feed: str = ""
+
+
+@attrs.frozen
+class FeedFailed(Event):
+    """A feed of :func:`unified_feeds` gave up (its ``retry_scope`` did, or it could not start).
+
+    The other feeds go on (unless ``fail_fast``); this feed sends nothing more.
+    ``error`` is the :class:`~trio_venues.errors.TrioVenuesError` that ended it
+    (``RetriesExhausted``, ``SubscriptionError``, ``ConfigError`` ...).
+    """
+
+    error: Exception = attrs.field(eq=False)
+
+
+@attrs.frozen
+class EventsDropped(Event):
+    """The ``drop_oldest`` overflow policy dropped ``count`` of this feed's oldest events.
+
+    Comes before the feed's next events (the dropped ones were older).
+    """
+
+    count: int
+
+
+#: what :class:`UnifiedAdapter` and :func:`unified_feeds` yield
+UnifiedItem: TypeAlias = UnifiedEvent | BookUpdate | VenueEvent
 
 
 def ms_to_ns(ms: int) -> int:
@@ -459,8 +688,47 @@ class UnifiedSupport:
         fake_catalogue_url: the URL ``load_catalogue`` uses against a started
             fake server of the venue (tests, the demo and the collector's
             offline mode).
+        fake_message: ``fake_message(server, event) ->`` a :class:`FakeMessage`:
+            how the venue's fake sends a message carrying ``event``'s values,
+            or ``None`` when the venue has no message of that kind.
+            ``event.venue_symbol`` names the instrument. The cross-venue
+            tests push the same simulated trade, ticker, candle and best
+            bid/ask through every venue's fake with it: what the client
+            unifies must equal ``event``, apart from the venue fields,
+            ``received_at`` and fields the venue does not send (``None``).
     """
 
     load_catalogue: Callable[..., Awaitable[Catalogue]]
     unifier: Callable[[Catalogue, str], Unifier]
     fake_catalogue_url: Callable[[FakeVenueServer[Any]], str] | None = None
+    fake_message: Callable[[FakeVenueServer[Any], UnifiedEvent], FakeMessage | None] | None = None
+
+
+@attrs.frozen
+class FakeMessage:
+    """A message a venue's fake sends on request (see :attr:`UnifiedSupport.fake_message`).
+
+    A client of ``endpoint`` connected to ``url`` and subscribed to ``topic``
+    receives it after ``await server.push(topic, data)``.
+
+    Attributes:
+        topic: the venue's topic.
+        data: what ``server.push`` sends (the fake frames it as the venue does).
+        endpoint: the client endpoint (``None``: the fake's, ``FakeVenue.endpoint``).
+        url: that endpoint's URL on the started server (``None``: ``FakeVenue.url(server, ())``).
+    """
+
+    topic: str
+    data: Any
+    endpoint: str | None = None
+    url: str | None = None
+
+
+# The Trio side (adapter, many venues in one nursery) lives in its own module; its
+# names are part of this one's API.
+from ._unified_feed import FeedSpec as FeedSpec  # noqa: E402
+from ._unified_feed import FeedStatus as FeedStatus  # noqa: E402
+from ._unified_feed import UnifiedAdapter as UnifiedAdapter  # noqa: E402
+from ._unified_feed import UnifiedFeeds as UnifiedFeeds  # noqa: E402
+from ._unified_feed import UnifiedStream as UnifiedStream  # noqa: E402
+from ._unified_feed import unified_feeds as unified_feeds  # noqa: E402

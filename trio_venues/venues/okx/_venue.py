@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from ...testing._server import FakeVenueServer
-from ...unified import UnifiedSupport
+from ...unified import (
+    BestBidAsk,
+    Candle,
+    FakeMessage,
+    Ticker,
+    Trade,
+    UnifiedEvent,
+    UnifiedSupport,
+)
 from .._registry import FakeVenue, TopicGrammar, VenueEntry
 from ._book import OkxBook
 from ._client import Okx, OkxBusiness, OkxPrivate
@@ -38,6 +47,67 @@ def _url(server: FakeVenueServer[Any], topics: Sequence[str]) -> str:
 def _catalogue_url(server: FakeVenueServer[Any]) -> str:
     """The fake's public endpoint, where ``instruments`` is served."""
     return _url(server, ())
+
+
+def _plain(value: Decimal | None) -> str:
+    return "" if value is None else format(value, "f")
+
+
+def _okx_ms(ns: int | None) -> str:
+    return str(0 if ns is None else ns // 1_000_000)
+
+
+def _fake_message(server: FakeVenueServer[Any], event: UnifiedEvent) -> FakeMessage | None:
+    """The channel and push item with which the fake OKX sends ``event``'s values (spot)."""
+    inst_id = event.venue_symbol
+    if isinstance(event, Trade):
+        item = {
+            "instId": inst_id,
+            "tradeId": event.trade_id,
+            "px": _plain(event.price),
+            "sz": _plain(event.quantity),
+            "side": event.side,
+            "ts": _okx_ms(event.exchange_ns),
+            "count": "1",
+            "source": "0",
+            "seqId": 1,
+        }
+        return FakeMessage(f"trades:{inst_id}", item)
+    if isinstance(event, BestBidAsk):
+        item = {
+            "asks": [[_plain(event.ask_price), _plain(event.ask_quantity), "0", "1"]],
+            "bids": [[_plain(event.bid_price), _plain(event.bid_quantity), "0", "1"]],
+            "ts": _okx_ms(event.exchange_ns),
+            "seqId": int(event.update_id) if event.update_id is not None else 1,
+        }
+        return FakeMessage(f"bbo-tbt:{inst_id}", item)
+    if isinstance(event, Ticker):
+        item = {
+            "instType": "SPOT", "instId": inst_id, "last": _plain(event.last_price),
+            "lastSz": "1", "askPx": _plain(event.ask_price), "askSz": "1",
+            "bidPx": _plain(event.bid_price), "bidSz": "1", "open24h": _plain(event.open_24h),
+            "high24h": _plain(event.high_24h), "low24h": _plain(event.low_24h),
+            "volCcy24h": _plain(event.quote_volume_24h), "vol24h": _plain(event.volume_24h),
+            "sodUtc0": _plain(event.open_24h), "sodUtc8": _plain(event.open_24h),
+            "ts": _okx_ms(event.exchange_ns),
+        }  # fmt: skip
+        return FakeMessage(f"tickers:{inst_id}", item)
+    if isinstance(event, Candle) and event.interval in ("1m", "3m", "5m", "15m", "30m"):
+        row = [
+            _okx_ms(event.open_ns),
+            _plain(event.open),
+            _plain(event.high),
+            _plain(event.low),
+            _plain(event.close),
+            _plain(event.volume),
+            "0",
+            "0",
+            "1" if event.closed else "0",
+        ]
+        path = ENDPOINT_PATHS["business"]
+        url = f"ws://127.0.0.1:{server.port}{path}" if server.port else f"ws://okx.fake{path}"
+        return FakeMessage(f"candle{event.interval}:{inst_id}", row, "business", url)
+    return None
 
 
 def _force_book_gap(server: FakeVenueServer[Any], symbol: str) -> None:
@@ -79,5 +149,6 @@ VENUE = VenueEntry(
         load_catalogue=load_catalogue,
         unifier=unifier,
         fake_catalogue_url=_catalogue_url,
+        fake_message=_fake_message,
     ),
 )
