@@ -419,6 +419,8 @@ class _Slot:
         self.room = trio.lowlevel.ParkingLot()
 
     def full(self, cost: int, control: bool) -> bool:
+        if not control and self.queued < self.quota and self.queued_bytes + cost <= self.byte_quota:
+            return False  # the common case, decided in one test
         extra = _CONTROL_RESERVE if control else 0
         if self.queued >= self.quota + extra:
             return True
@@ -438,6 +440,7 @@ class UnifiedFeeds:
         self._slots = {slot.label: slot for slot in slots}
         self._overflow = overflow
         self._items: deque[tuple[_Slot, UnifiedItem, int]] = deque()
+        self._unreported = 0  # feeds with drops not reported yet
         self._open = len(slots)
         self._consumers = trio.lowlevel.ParkingLot()
         self._failure: TrioVenuesError | None = None
@@ -482,10 +485,12 @@ class UnifiedFeeds:
             trio.WouldBlock: none is queued.
             trio.EndOfChannel: none is queued and every feed has ended.
         """
-        for slot in self._slots.values():
-            if slot.unreported_drops:
-                count, slot.unreported_drops = slot.unreported_drops, 0
-                return VenueEvent(slot.venue, EventsDropped(count), slot.label)
+        if self._unreported:
+            for slot in self._slots.values():
+                if slot.unreported_drops:
+                    count, slot.unreported_drops = slot.unreported_drops, 0
+                    self._unreported -= 1
+                    return VenueEvent(slot.venue, EventsDropped(count), slot.label)
         if not self._items:
             if self._open == 0:
                 raise trio.EndOfChannel
@@ -517,8 +522,9 @@ class UnifiedFeeds:
     # -- producer side --------------------------------------------------------------
 
     async def _put(self, slot: _Slot, item: UnifiedItem) -> None:
-        cost = _cost(item)
-        control = type(item) is VenueEvent
+        kind = type(item)
+        cost = _COSTS.get(kind, 256) if kind is not BookUpdate else _cost(item)
+        control = kind is VenueEvent
         while slot.full(cost, control):
             if self._overflow == "drop_oldest" and not control and self._drop_oldest(slot):
                 continue
@@ -538,6 +544,8 @@ class UnifiedFeeds:
                 slot.queued -= 1
                 slot.queued_bytes -= cost
                 slot.dropped += 1
+                if not slot.unreported_drops:
+                    self._unreported += 1
                 slot.unreported_drops += 1
                 return True
         return False
