@@ -30,11 +30,16 @@ gives that stream no usable id (``docs/venues/<venue>.md`` lists which).
   is safe to deliver whole (applying again the part already applied sets
   the same levels: Binance's own book procedure applies the first diff
   that straddles the snapshot whole).
-- Ids compare only between connections that were open at the same time: a
-  venue may restart its numbering across a maintenance (OKX books after an
-  upgrade, Bybit's ``u == 1`` snapshot after a restart). After a gap in
-  coverage (every connection of a topic was lost) a consumer must forget
-  the topic's last id rather than compare new ids with it.
+- A venue may restart its numbering: OKX books after a maintenance (an
+  update whose ``seqId`` is below its ``prevSeqId``), Bybit's snapshot with
+  ``u == 1`` after a service restart. ``restarts(data)``, when not ``None``,
+  says that a message is such a restart: its ids start a new numbering, to
+  be compared with later messages only, not with the ones before it (each
+  connection carries the same restart message, with the same ids, so the
+  copies of it still match each other). Ids also compare only between
+  connections that were open at the same time: after a gap in coverage
+  (every connection of a topic was lost) a consumer forgets the topic's last
+  id rather than compare new ids with it.
 
 Venue cores build their ``TopicIds`` from the helpers below so that the
 common shapes (one id per message, a batch of items with ids) are written
@@ -61,10 +66,13 @@ class TopicIds:
         trim: ``(Message.data, after)`` -> the payload keeping only the items
             with an id greater than ``after``; ``None`` when payloads are
             delivered whole.
+        restarts: ``Message.data`` -> whether the message restarts the
+            topic's numbering; ``None`` when the venue never restarts it.
     """
 
     span: Callable[[Any], tuple[int, int] | None]
     trim: Callable[[Any, int], Any] | None = None
+    restarts: Callable[[Any], bool] | None = None
 
 
 def single_id(read: Callable[[Any], int | None]) -> TopicIds:

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from trio_venues._core import EndConnection, Response, SendContext, SendFrame, VenuePong
+from trio_venues._core import (
+    EndConnection,
+    PlannedShutdown,
+    Response,
+    SendContext,
+    SendFrame,
+    VenuePong,
+)
 from trio_venues.credentials import Credentials
 from trio_venues.errors import (
     AuthenticationError,
@@ -252,14 +259,20 @@ def test_binary_frame_is_a_decode_error() -> None:
 # -- notices and counts --------------------------------------------------------------------
 
 
-def test_64008_ends_the_connection_as_server_requested() -> None:
-    """The upgrade notice is delivered, then ends the connection (ServerRequested)."""
-    message, end = OkxCore().decode(sample("notice_64008.json"), 1)
+def test_64008_is_a_planned_end_60_seconds_ahead() -> None:
+    """The upgrade notice is delivered, then a planned end of this connection 60 s later."""
+    core = OkxCore()
+    core.on_open(SendContext(0.0, 0.0))
+    message, end = core.decode(sample("notice_64008.json"), 1)
     assert isinstance(message, Message)
     assert isinstance(message.data, Notice)
-    assert isinstance(end, EndConnection)
+    assert isinstance(end, PlannedShutdown)
+    assert end.deadline == 61
+    assert end.this_connection
     assert isinstance(end.reason, ServerRequested)
     assert end.reason.retryable
+    # The keepalive goes on, for a connection kept open until OKX closes it.
+    assert core.next_timer() == 1 + core.ping_after
 
 
 def test_channel_conn_count_events() -> None:

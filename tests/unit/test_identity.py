@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trio_venues._core import RawCore, VenueCore
 from trio_venues._identity import TopicIds, batch_ids, single_id
@@ -51,9 +54,10 @@ def test_batch_ids_trim_keeps_later_items_in_their_order() -> None:
 
 
 def test_topic_ids_is_a_frozen_value() -> None:
-    """TopicIds is immutable, and trim defaults to None (payloads delivered whole)."""
+    """TopicIds is immutable; trim and restarts default to None (whole payloads, no restarts)."""
     ids = TopicIds(lambda data: None)
     assert ids.trim is None
+    assert ids.restarts is None
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         ids.trim = None  # type: ignore[misc]
 
@@ -77,3 +81,26 @@ def test_connection_fits_follows_the_subscriptions_cap_of_the_limits() -> None:
     assert core.connection_fits(["a", "b", "c", "a", "b"])
     assert not core.connection_fits(["a", "b", "c", "d"])
     assert core.connection_fits([])
+
+
+@given(
+    st.lists(st.integers(0, 10_000), min_size=1, max_size=40, unique=True),
+    st.integers(-1, 10_001),
+    st.randoms(use_true_random=False),
+)
+def test_trim_keeps_exactly_the_items_after_any_id(
+    numbers: list[int], after: int, rnd: random.Random
+) -> None:
+    """For any batch order and cut point, trim keeps exactly the later items, in order."""
+    rnd.shuffle(numbers)
+    ids = _batch_ids()
+    assert ids.trim is not None
+    data = _Batch("b", tuple({"id": n} for n in numbers))
+    assert ids.span(data) == (min(numbers), max(numbers))
+    kept = ids.trim(data, after).items
+    assert [item["id"] for item in kept] == [n for n in numbers if n > after]
+    if kept:
+        span = ids.span(ids.trim(data, after))
+        assert span is not None
+        assert span[0] > after
+        assert span[1] == max(numbers)

@@ -763,6 +763,8 @@ class ServerConnection:
                     # the counts and logs show every accepted handshake.
                     self.server._register(self)
                 nursery.start_soon(self._reader)
+                if self.server.max_connection_age is not None:
+                    nursery.start_soon(self._age_limit, self.server.max_connection_age)
                 if self.server.ping_interval is not None:
                     nursery.start_soon(self._frame_heartbeat, self.server.ping_interval)
                 if self.server.venue_ping_interval is not None:
@@ -943,6 +945,14 @@ class ServerConnection:
             if not self.stalled:
                 await self.ping(str(tick).encode())
 
+    async def _age_limit(self, age: float) -> None:
+        # The venue's cut of long-lived connections: a close frame at ``age``
+        # seconds after the handshake (unless something else closed it first).
+        await trio.sleep(age)
+        if not self._close_sent:
+            code, reason = self.server.max_connection_age_close
+            await self.close(code, reason)
+
     async def _venue_heartbeat(self, interval: float) -> None:
         for _ in range(_MAX_TICKS):
             await trio.sleep(interval)
@@ -1109,6 +1119,11 @@ class FakeVenueServer(Generic[B]):
             the same numbers for every subscriber; ``"connection"``: each
             client's data messages are numbered by one counter of its own,
             across every topic (``ServerConnection.next_seq``).
+        max_connection_age: close every connection this many seconds after
+            its handshake (on ``trio.current_time()``, so ``MockClock`` tests
+            reach it at once), as venues that cut long-lived connections do
+            (Binance: 24 h); ``None`` (default): never.
+        max_connection_age_close: the close code and reason sent then.
     """
 
     @overload
@@ -1172,7 +1187,11 @@ class FakeVenueServer(Generic[B]):
         pong_timeout_close: tuple[int, str] = (1008, "pong timeout"),
         venue_pong_timeout_close: tuple[int, str] = (4000, "venue ping timeout"),
         sequence: Literal["topic", "connection"] = "topic",
+        max_connection_age: float | None = None,
+        max_connection_age_close: tuple[int, str] = (1000, ""),
     ) -> None:
+        if max_connection_age is not None and not max_connection_age > 0:
+            raise ValueError(f"max_connection_age must be > 0 seconds, not {max_connection_age!r}")
         if sequence not in ("topic", "connection"):
             raise ValueError(f"sequence must be 'topic' or 'connection', not {sequence!r}")
         self.sequence = sequence
@@ -1196,6 +1215,8 @@ class FakeVenueServer(Generic[B]):
         self.answer_close = answer_close
         self.pong_timeout_close = pong_timeout_close
         self.venue_pong_timeout_close = venue_pong_timeout_close
+        self.max_connection_age = max_connection_age
+        self.max_connection_age_close = max_connection_age_close
 
     # -- running -----------------------------------------------------------------------
 

@@ -81,6 +81,7 @@ from ...testing._server import FakeVenueServer, HandshakeRequest, ServerConnecti
 from ._client import request_weight, wall_clock_ms
 from ._protocol import (
     KLINE_TIMEZONES,
+    MAX_CONNECTION_AGE,
     decode_api_request,
     decode_stream_request,
     encode_api_error,
@@ -1333,12 +1334,20 @@ def binance_server(
 
     Defaults: ``path="/stream"`` (so ``server.url`` is the combined-stream
     endpoint), ``ping_interval=20`` and ``pong_timeout=60`` [BN-S "ping frame
-    every 20 seconds ... disconnected after 1 minute"]. ``options`` are
-    :class:`FakeVenueServer` options and override these. The behaviour is
+    every 20 seconds ... disconnected after 1 minute"], and
+    ``max_connection_age`` 24 h, closing with 1000 [BN-S, BN-A "only valid for
+    24 hours"; docs/venues/binance.md section 3]. ``options`` are
+    :class:`FakeVenueServer` options and override these
+    (``max_connection_age=None`` keeps connections forever). The behaviour is
     ``FakeBinance()`` by default.
     """
     fake = behaviour if behaviour is not None else FakeBinance()
-    settings: dict[str, Any] = {"path": "/stream", "ping_interval": 20.0, "pong_timeout": 60.0}
+    settings: dict[str, Any] = {
+        "path": "/stream",
+        "ping_interval": 20.0,
+        "pong_timeout": 60.0,
+        "max_connection_age": MAX_CONNECTION_AGE,
+    }
     settings.update(options)
     server: FakeVenueServer[FakeBinance] = FakeVenueServer(fake, **settings)
     return server

@@ -11,6 +11,7 @@ per-topic sequence number (so ``server.inject_gap(topic)`` skips an update
 id). Faults beyond the server's own (close codes, stall, reject the
 handshake, stop answering pings via ``conn.answer_venue_pings = False``):
 :meth:`BybitVenue.restart_book` (a ``u == 1`` snapshot mid-stream),
+:meth:`BybitVenue.announce_maintenance` (a ``system.status`` maintenance notice),
 :meth:`BybitVenue.fail_next` (answer order requests with a ``retCode``),
 ``silent_ops`` (order ops never answered), ``clock_skew`` (auth ``expires``
 judged against a clock that is ahead).
@@ -319,18 +320,39 @@ class BybitVenue:
 
     def shutdown_frame(self, message: str) -> str:
         """A ``system.status`` notice of maintenance starting now (Bybit's only announcement)."""
+        return self.maintenance_frame(message, state="ongoing", begin_in=0.0, duration=60.0)
+
+    def maintenance_frame(
+        self,
+        title: str,
+        *,
+        state: str = "scheduled",
+        begin_in: float = 300.0,
+        duration: float = 600.0,
+        notice_id: str | None = None,
+    ) -> str:
+        """A ``system.status`` push announcing one maintenance [BY-SS].
+
+        Args:
+            title: the notice's title.
+            state: ``"scheduled"``, ``"ongoing"``, ``"completed"`` ...
+            begin_in: seconds from now (the fake's wall clock) to its start.
+            duration: seconds it lasts.
+            notice_id: its id (default: a new one).
+        """
         now = self._now_ms()
+        begin = now + round(begin_in * 1000)
         return _dumps(
             {
                 "topic": "system.status",
                 "ts": now,
                 "data": [
                     {
-                        "id": uuid.uuid4().hex,
-                        "title": message,
-                        "state": "ongoing",
-                        "begin": str(now),
-                        "end": str(now + 60_000),
+                        "id": notice_id or uuid.uuid4().hex,
+                        "title": title,
+                        "state": state,
+                        "begin": str(begin),
+                        "end": str(begin + round(duration * 1000)),
                         "href": "",
                         "serviceTypes": [1],
                         "product": [1],
@@ -341,6 +363,31 @@ class BybitVenue:
                 ],
             }
         )
+
+    async def announce_maintenance(
+        self,
+        server: FakeVenueServer[Any],
+        title: str = "planned maintenance",
+        *,
+        state: str = "scheduled",
+        begin_in: float = 300.0,
+        duration: float = 600.0,
+        notice_id: str | None = None,
+    ) -> int:
+        """Push a maintenance notice to every connection subscribed to ``system.status``.
+
+        Bybit announces planned maintenance only this way, on the status
+        endpoint (short ones and plain restarts go unannounced). Returns how
+        many connections it was sent to; see :meth:`maintenance_frame`.
+        """
+        frame = self.maintenance_frame(
+            title, state=state, begin_in=begin_in, duration=duration, notice_id=notice_id
+        )
+        sent = 0
+        for conn in server.active:
+            if "system.status" in conn.subscriptions and await conn.send_text(frame):
+                sent += 1
+        return sent
 
     def initial_topics(self, request: HandshakeRequest) -> Sequence[str]:
         """Bybit subscribes nothing through the URL."""

@@ -31,6 +31,7 @@ from ..._codec import DECODE_FAILURES, decimal_to_wire, raise_decode_error, slot
 from ..._core import (
     EndConnection,
     Output,
+    PlannedShutdown,
     RequestId,
     Response,
     SendContext,
@@ -39,6 +40,7 @@ from ..._core import (
     VenuePong,
     credentials_of,
 )
+from ..._identity import TopicIds
 from ...errors import ConfigError, RateLimitExceeded, SubscriptionError, VenueError
 from ...events import ErrorEvent, GapDetected, Message
 from ...reasons import ServerRequested
@@ -51,7 +53,10 @@ from ._wire import (
     _HOT_DECODERS,
     _TOPIC_START,
     CommandResponse,
+    MaintenanceNotice,
     OpResponse,
+    OrderbookMessage,
+    SystemStatusMessage,
     TradeResponse,
     parse_frame,
     topic_prefix,
@@ -63,6 +68,7 @@ __all__ = [
     "CATEGORIES",
     "ORDER_OPS",
     "BybitCore",
+    "bybit_topic_ids",
 ]
 
 #: Endpoints a :class:`BybitCore` can serve.
@@ -79,6 +85,61 @@ DEFAULT_RECV_WINDOW_MS: Final = 5000
 #: Option connections carry at most this many topics [BY-C].
 MAX_OPTION_TOPICS: Final = 2000
 _TOPIC_COST: Final = 3  # quotes and comma of each topic in the JSON args array
+#: ``system.status`` states that announce a maintenance to come or under way [BY-SS].
+MAINTENANCE_STATES: Final = frozenset({"scheduled", "ongoing"})
+# The most maintenance notices a status connection remembers, so that the same
+# announcement repeated in later pushes is reported once.
+_MAX_ANNOUNCED: Final = 256
+
+
+def _book_span(data: Any) -> tuple[int, int] | None:
+    if type(data) is OrderbookMessage:
+        update_id = data.book.update_id
+        return update_id, update_id
+    return None
+
+
+def _book_restarts(data: Any) -> bool:
+    # "u == 1" marks the snapshot after a service restart: the numbering starts
+    # again [docs/venues/bybit.md, "Books"].
+    return type(data) is OrderbookMessage and data.type == "snapshot" and data.book.update_id == 1
+
+
+# Deltas hold absolute sizes: delivered whole, never trimmed.
+_BOOK_IDS: Final = TopicIds(_book_span, restarts=_book_restarts)
+
+
+def bybit_topic_ids(topic: str) -> TopicIds | None:
+    """The venue ids of a Bybit topic, or ``None`` (see ``VenueCore.topic_ids``).
+
+    ``orderbook.<depth>.<symbol>``: the update id ``u`` (a level-1 book
+    re-sends its snapshot every 3 s with the same ``u``: a repeat). No
+    other topic has a usable one: a ``publicTrade`` trade id ``i`` is a UUID
+    on derivatives, and its cross sequence ``seq`` may be shared by several
+    messages (``docs/venues/bybit.md``, "Ids across connections").
+    """
+    parts = topic.split(".")
+    if len(parts) == 3 and parts[0] == "orderbook" and parts[1].isdigit() and parts[2]:
+        return _BOOK_IDS
+    return None
+
+
+def _maintenance(notice: MaintenanceNotice, ts: int, received_at: float) -> PlannedShutdown:
+    """A maintenance notice as a venue-wide planned end, its start on the receiver's clock."""
+    begin = notice.begin
+    # The message's own time (ts, ms) anchors the venue's wall-clock begin to
+    # received_at: no local wall clock, no skew between the two.
+    deadline = received_at if begin is None else received_at + max(0, begin - ts) / 1000
+    window = f"{notice.begin}..{notice.end} ms" if begin is not None else "now"
+    return PlannedShutdown(
+        ServerRequested(
+            f"Bybit maintenance {notice.title!r} ({notice.state}, {window}, id {notice.id})"
+        ),
+        deadline,
+        this_connection=False,
+    )
+
+
 # The hot path builds its Message by slots instead of attrs' frozen __init__, as
 # the Binance decoder does (see ``_codec.slot_setters``): ~0.15 us less per message.
 _new: Final = object.__new__
@@ -173,6 +234,8 @@ class BybitCore(VenueCore):
         self._ping_ids = 0
         # Topics acknowledged or being subscribed, for the per-connection budgets.
         self._topics: set[str] = set()
+        # Maintenance notices already reported (id, state, begin, end).
+        self._announced_keys: set[tuple[str, str, int | None, int | None]] = set()
 
     # -- ids --
 
@@ -215,7 +278,26 @@ class BybitCore(VenueCore):
                 return (Message(topic, self.tickers.apply(obj), received_at),)
             except MissingTickerSnapshot:
                 return (GapDetected(topic, None, None),)
-        return (Message(topic, typed_message(obj, self.category), received_at),)
+        typed = typed_message(obj, self.category)
+        message = Message(topic, typed, received_at)
+        if type(typed) is SystemStatusMessage:
+            return (message, *self._announced(typed, received_at))
+        return (message,)
+
+    def _announced(self, status: SystemStatusMessage, received_at: float) -> list[Output]:
+        """A ``PlannedShutdown`` per maintenance notice not reported before on this connection."""
+        out: list[Output] = []
+        for notice in status.notices:
+            if notice.state not in MAINTENANCE_STATES:
+                continue
+            key = (notice.id, notice.state, notice.begin, notice.end)
+            if key in self._announced_keys:
+                continue
+            if len(self._announced_keys) >= _MAX_ANNOUNCED:
+                self._announced_keys.clear()
+            self._announced_keys.add(key)
+            out.append(_maintenance(notice, status.ts, received_at))
+        return out
 
     def _reply(self, obj: dict[str, Any], received_at: float) -> Sequence[Output]:
         reply = typed_message(obj, self.category)
@@ -354,6 +436,25 @@ class BybitCore(VenueCore):
     def split_topics(self, op: str, topics: Sequence[str]) -> list[tuple[str, ...]]:
         """Batches under this category's per-request argument limits (spot: 10 per request)."""
         return split_args(self.category, topics)
+
+    # -- feeds across connections --
+
+    def topic_ids(self, topic: str) -> TopicIds | None:
+        """Book update ids ``u`` (:func:`bybit_topic_ids`)."""
+        return bybit_topic_ids(topic)
+
+    def connection_fits(self, topics: Sequence[str]) -> bool:
+        """Within 21,000 characters of topics (public) and 2,000 topics (option) [BY-C].
+
+        Spot's 10 topics per request is a per-request rule (``split_topics``).
+        """
+        unique = set(topics)
+        chars = sum(len(t) + _TOPIC_COST for t in unique)
+        if self.category in _PUBLIC and chars > MAX_ARGS_CHARS:
+            return False
+        if self.category == "option" and len(unique) > MAX_OPTION_TOPICS:
+            return False
+        return super().connection_fits(topics)
 
     def _check_budget(self, topics: Sequence[str]) -> None:
         new = [t for t in topics if t not in self._topics]

@@ -61,6 +61,7 @@ from ..._core import (
     SendFrame,
     VenueCore,
 )
+from ..._identity import TopicIds, batch_ids
 from ...credentials import Credentials
 from ...errors import AuthenticationError, ConfigError, SubscriptionError, VenueError
 from ...events import ErrorEvent, GapDetected, Message
@@ -92,11 +93,13 @@ __all__ = [
     "PRODUCTLESS_CHANNELS",
     "STATUS_TOPIC",
     "SUBSCRIBE_WITHIN",
+    "TRADE_IDS",
     "USER_URL",
     "ClientRequest",
     "CoinbaseCore",
     "decode_client_request",
     "encode_client_request",
+    "coinbase_topic_ids",
     "parse_topic",
     "topic",
 ]
@@ -127,6 +130,57 @@ _KEEPALIVE_AFTER: Final = 3.0
 _MAX_PENDING: Final = 1024
 #: Topic strings kept for reuse on the trade path (bounded: products are few).
 _MAX_CACHED_TOPICS: Final = 4096
+
+
+def _trades(data: Any) -> tuple[Any, ...]:
+    if type(data) is not MarketTradesMessage:
+        return ()
+    return tuple(trade for event in data.events for trade in event.trades)
+
+
+def _trade_number(trade: Any) -> int:
+    return int(trade.trade_id)
+
+
+def _numbered(data: Any) -> tuple[Any, ...]:
+    """The trades of a ``market_trades`` message, or none when an id is not a plain number."""
+    trades = _trades(data)
+    if all(t.trade_id.isascii() and t.trade_id.isdigit() for t in trades):
+        return trades
+    return ()
+
+
+def _keep_trades(data: MarketTradesMessage, kept: tuple[Any, ...]) -> MarketTradesMessage:
+    """``data`` with only the ``kept`` trades (by identity), empty events left out."""
+    wanted = {id(trade) for trade in kept}
+    events = []
+    for event in data.events:
+        trades = tuple(t for t in event.trades if id(t) in wanted)
+        if trades:
+            events.append(msgspec.structs.replace(event, trades=trades))
+    return msgspec.structs.replace(data, events=tuple(events))
+
+
+#: ``market_trades:<product>``: Coinbase numbers each product's trades with an
+#: integer ``trade_id`` (sent as a string), the same on every connection; a
+#: message holds a batch (250 ms, the first one a snapshot of recent trades),
+#: so it is trimmed trade by trade (``docs/venues/coinbase.md``, "Ids across
+#: connections").
+TRADE_IDS: Final = batch_ids(_numbered, _trade_number, _keep_trades)
+
+
+def coinbase_topic_ids(topic_name: str) -> TopicIds | None:
+    """The venue ids of a Coinbase topic: ``market_trades:<product>`` only (see ``TRADE_IDS``).
+
+    ``level2`` updates carry no id of their own (only the connection's
+    ``sequence_num``, which differs per connection), nor do tickers, candles
+    or ``user``.
+    """
+    channel, _, product = topic_name.partition(":")
+    if channel == "market_trades" and product:
+        return TRADE_IDS
+    return None
+
 
 _new: Final = object.__new__
 _set_topic, _set_data, _set_received_at = slot_setters(Message)
@@ -430,6 +484,12 @@ class CoinbaseCore(VenueCore):
     def _keepalive(self, ctx: SendContext) -> SendFrame:
         frame = self._request("subscribe", (HEARTBEATS_TOPIC,), None, ctx)
         return SendFrame(frame, operation="subscribe")
+
+    # -- feeds across connections -----------------------------------------------------
+
+    def topic_ids(self, topic: str) -> TopicIds | None:
+        """``market_trades:<product>`` trade ids (:func:`coinbase_topic_ids`)."""
+        return coinbase_topic_ids(topic)
 
     # -- timers -----------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ from typing import Any, Final
 
 import attrs
 import orjson
+import trio
 
 from ...errors import DecodeError
 from ...testing._server import FakeVenueServer, HandshakeRequest, ServerConnection, VenueBehaviour
@@ -117,6 +118,12 @@ _BOOK_LEVELS: Final = 10
 _UPGRADE_MESSAGE: Final = (
     "The connection will soon be closed for a service upgrade. Please reconnect."
 )
+
+
+async def _close_later(conn: ServerConnection, delay: float, close: tuple[int, str]) -> None:
+    await trio.sleep(delay)
+    if conn.is_open:
+        await conn.close(*close)
 
 
 def _dumps(obj: Any) -> str:
@@ -263,9 +270,25 @@ class FakeOkx(VenueBehaviour):
         """The next book message of ``topic`` carries a wrong, non-zero checksum."""
         self._corrupt.add(topic)
 
-    async def send_notice(self, conn: ServerConnection, code: str = "64008") -> None:
-        """Send ``conn`` a notice (64008: the service-upgrade notice)."""
+    async def send_notice(
+        self,
+        conn: ServerConnection,
+        code: str = "64008",
+        *,
+        close_after: float | None = None,
+        close: tuple[int, str] = (1001, ""),
+    ) -> None:
+        """Send ``conn`` a notice (64008: the service-upgrade notice).
+
+        With ``close_after`` (OKX: about 60 s after 64008), the connection is
+        then closed that many seconds later with ``close``, as the upgrade
+        does (OKX documents no close code for it: 1001 "going away" is ours).
+        The close is scheduled on the connection's own tasks; this returns
+        once the notice is sent.
+        """
         await conn.send_text(self.shutdown_frame(_UPGRADE_MESSAGE, code=code))
+        if close_after is not None:
+            conn.start_soon(_close_later, conn, close_after, close)
 
     @staticmethod
     async def close_with(conn: ServerConnection, code: int) -> None:

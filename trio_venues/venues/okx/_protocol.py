@@ -27,9 +27,11 @@ facts behind it in ``docs/venues/okx.md``:
 - **Order entry** (``order``, ``batch-orders``, ``cancel-order``,
   ``amend-order`` ...) through ``encode_request``, answered by the reply with
   the same ``id``.
-- **Notices**: 64008 (service upgrade) ends the connection as
-  ``ServerRequested``; ``channel-conn-count`` arrives as a ``Message`` and
-  ``channel-conn-count-error`` as a ``Message`` and an ``ErrorEvent``.
+- **Notices**: 64008 (service upgrade) is delivered as a ``Message`` and
+  is a ``PlannedShutdown`` 60 s ahead (``ServerRequested``: the connection
+  ends at once unless ``shutdown_notice="event"``); ``channel-conn-count``
+  arrives as a ``Message`` and ``channel-conn-count-error`` as a ``Message``
+  and an ``ErrorEvent``.
 - **Close codes** 4001-4009 map to reasons (:func:`classify_okx_close`).
 """
 
@@ -48,6 +50,7 @@ from ..._codec import decimal_to_wire, slot_setters
 from ..._core import (
     EndConnection,
     Output,
+    PlannedShutdown,
     RequestId,
     Response,
     SendContext,
@@ -56,6 +59,7 @@ from ..._core import (
     VenuePong,
     credentials_of,
 )
+from ..._identity import TopicIds, single_id
 from ...errors import (
     AuthenticationError,
     ConfigError,
@@ -78,6 +82,7 @@ from ._signing import login_args
 from ._topics import arg_key, arg_topic, topic_arg
 from ._wire import (
     Arg,
+    BookMessage,
     ChannelConnCount,
     ChannelConnCountError,
     ErrorMessage,
@@ -91,17 +96,22 @@ from ._wire import (
     decode_frame,
     decode_push,
 )
+from ._wire import Trade as _Trade
 
 __all__ = [
     "AUTH_ERROR_CODES",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
+    "DEPTH_CHANNELS",
     "ENDPOINT_PATHS",
+    "MAX_DEPTH_CHANNELS",
     "ORDER_OPS",
+    "UPGRADE_LEAD",
     "OkxCore",
     "OkxRequest",
     "classify_okx_close",
     "decode_request",
+    "okx_topic_ids",
     "okx_url",
 ]
 
@@ -136,6 +146,15 @@ AUTH_ERROR_CODES: Final = frozenset(
 _RETRYABLE_CODES: Final = frozenset({"60014", "63999", "64007"})
 #: The service-upgrade notice [OKX-WS "Notification"].
 UPGRADE_NOTICE: Final = "64008"
+#: Seconds between the 64008 notice and the close: "about 60 s" (older pages
+#: said 30 s) [OKX-WS "Notification"; docs/venues/okx.md].
+UPGRADE_LEAD: Final = 60.0
+#: Order-book channels, counted against :data:`MAX_DEPTH_CHANNELS` [OKX-OB].
+DEPTH_CHANNELS: Final = frozenset(
+    {"books", "books5", "bbo-tbt", "books-l2-tbt", "books50-l2-tbt", "books-elp"}
+)
+#: OKX recommends fewer than 30 depth channels per connection [OKX-OB]: at most 29.
+MAX_DEPTH_CHANNELS: Final = 29
 #: Book channels whose pushes chain ``prevSeqId`` to the previous ``seqId`` [OKX-OB].
 SEQUENCED_BOOKS: Final = frozenset({"books", "books-l2-tbt", "books50-l2-tbt"})
 #: Channels that need a login [OKX-WS]; subscribing them on ``public`` is refused.
@@ -244,6 +263,61 @@ class _Pending:
     remaining: dict[tuple[str, str | None, str | None, str | None, str | None], str]
     accepted: list[str] = attrs.field(factory=list)
     refused: list[tuple[str, VenueError]] = attrs.field(factory=list)
+
+
+def _trade_id(data: Any) -> int | None:
+    if type(data) is _Trade:
+        text = data.trade_id
+        if text.isascii() and text.isdigit():
+            return int(text)
+    return None
+
+
+def _book_span(data: Any) -> tuple[int, int] | None:
+    if type(data) is not BookMessage:
+        return None
+    seq, prev = data.seq_id, data.prev_seq_id
+    if seq is None:
+        return None
+    if prev is None or prev < 0 or prev >= seq:
+        # A snapshot (prevSeqId -1), the keep-alive update (prevSeqId ==
+        # seqId: it repeats the last id and brings nothing new) and a restart.
+        return seq, seq
+    return prev + 1, seq
+
+
+def _book_restarts(data: Any) -> bool:
+    # After a maintenance the sequence may restart lower: seqId < prevSeqId
+    # [docs/venues/okx.md, "Books"].
+    if type(data) is not BookMessage:
+        return False
+    seq, prev = data.seq_id, data.prev_seq_id
+    return seq is not None and prev is not None and 0 <= seq < prev
+
+
+_TRADE_IDS: Final = single_id(_trade_id)
+# Book updates hold absolute sizes: delivered whole, never trimmed.
+_BOOK_IDS: Final = TopicIds(_book_span, restarts=_book_restarts)
+
+
+def okx_topic_ids(topic: str) -> TopicIds | None:
+    """The venue ids of an OKX topic, or ``None`` (see ``VenueCore.topic_ids``).
+
+    ``trades:<instId>`` and ``trades-all:<instId>``: the trade id
+    (``tradeId``, the last of an aggregation on ``trades``), one per
+    message. ``books``, ``books-l2-tbt`` and ``books50-l2-tbt``: the
+    ``seqId`` chain, an update spanning ``prevSeqId + 1 .. seqId``. Other
+    channels (tickers, candles, ``books5``, ``bbo-tbt``, private channels)
+    have none (``docs/venues/okx.md``, "Ids across connections").
+    """
+    channel, _, rest = topic.partition(":")
+    if not rest or ":" in rest:
+        return None
+    if channel in ("trades", "trades-all"):
+        return _TRADE_IDS
+    if channel in SEQUENCED_BOOKS:
+        return _BOOK_IDS
+    return None
 
 
 class OkxCore(VenueCore):
@@ -377,10 +451,14 @@ class OkxCore(VenueCore):
             return self._op_response(decoded)
         if isinstance(decoded, Notice):
             if decoded.code == UPGRADE_NOTICE:
-                self._ended = True
+                # The keepalive goes on: under shutdown_notice="event" the
+                # connection lives until OKX closes it, about a minute later.
                 return (
                     Message(None, decoded, received_at),
-                    EndConnection(ServerRequested(f"OKX notice 64008: {decoded.message}")),
+                    PlannedShutdown(
+                        ServerRequested(f"OKX notice 64008: {decoded.message}"),
+                        received_at + UPGRADE_LEAD,
+                    ),
                 )
             return (Message(None, decoded, received_at),)
         if isinstance(decoded, ChannelConnCountError):
@@ -628,6 +706,17 @@ class OkxCore(VenueCore):
             self._ping_sent_at = now
             return (SendFrame(_PING, operation="ping"),)
         return ()
+
+    # -- feeds across connections -----------------------------------------------------------
+
+    def topic_ids(self, topic: str) -> TopicIds | None:
+        """Trade ids of ``trades``, ``seqId`` of sequenced books (:func:`okx_topic_ids`)."""
+        return okx_topic_ids(topic)
+
+    def connection_fits(self, topics: Sequence[str]) -> bool:
+        """At most :data:`MAX_DEPTH_CHANNELS` book channels (OKX's recommendation) [OKX-OB]."""
+        depth = sum(1 for topic in set(topics) if topic.partition(":")[0] in DEPTH_CHANNELS)
+        return depth <= MAX_DEPTH_CHANNELS and super().connection_fits(topics)
 
     # -- lifecycle ------------------------------------------------------------------------
 
