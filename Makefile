@@ -50,6 +50,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.bench_path
 	$(BIN)/python -m benchmarks.bench_unified
 	$(BIN)/python -m benchmarks.bench_collect
+	$(BIN)/python -m benchmarks.bench_gapless
 
 conformance: $(STAMP)
 	bash conformance/run.sh

@@ -25,6 +25,11 @@ __all__ = [
     "Authenticated",
     "Backpressure",
     "Connected",
+    "ConnectionClosed",
+    "ConnectionDown",
+    "ConnectionOpened",
+    "ConnectionRetrying",
+    "ConnectionUp",
     "DataGap",
     "Disconnected",
     "ErrorEvent",
@@ -32,10 +37,12 @@ __all__ = [
     "GapDetected",
     "Message",
     "PingReceived",
+    "PlacementChanged",
     "PongReceived",
     "RateLimited",
     "Reconnecting",
     "Resubscribed",
+    "Rotated",
     "ShutdownNotice",
     "Subscribed",
     "Unsubscribed",
@@ -243,3 +250,121 @@ class Disconnected(Event):
     """The connection ended; always the last event of a connection."""
 
     reason: DisconnectReason
+
+
+# -- the gapless feed (trio_venues.gapless): one feed, several connections ----------------
+#
+# ``connection`` in these events is the feed's own number for one of its
+# connections (1, 2, ...; never reused within a feed), ``shard`` the number of
+# the set of topics it carries (``copies`` connections carry one shard).
+
+
+@attrs.frozen
+class ConnectionOpened(Event):
+    """A gapless feed opened a connection and the venue acknowledged its topics.
+
+    Attributes:
+        connection: the feed's number for it.
+        shard: the shard it carries.
+        copy: which copy of the shard (0 .. copies - 1).
+        url: where it is connected.
+        topics: what it carries.
+        why: ``"shard"`` (topics needed room), ``"copy"`` (redundancy),
+            ``"rotation"`` (it replaces a connection) or ``"replacement"``.
+    """
+
+    connection: int
+    shard: int
+    copy: int
+    url: str
+    topics: tuple[str, ...]
+    why: str
+
+
+@attrs.frozen
+class ConnectionClosed(Event):
+    """A gapless feed closed one of its connections on purpose.
+
+    Attributes:
+        connection: the feed's number for it.
+        shard: the shard it carried (``0`` once moved away).
+        topics: what it carried at the end.
+        why: ``"rotated"`` (replaced), ``"empty"`` (its topics were
+            unsubscribed), ``"rebalanced"`` (its topics moved to other
+            connections, saving one) or ``"closed"`` (the feed ended).
+    """
+
+    connection: int
+    shard: int
+    topics: tuple[str, ...]
+    why: str
+
+
+@attrs.frozen
+class PlacementChanged(Event):
+    """The topics one connection of a gapless feed carries changed (acknowledged)."""
+
+    connection: int
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+@attrs.frozen
+class ConnectionDown(Event):
+    """A connection of a gapless feed dropped unexpectedly; it reconnects in the background.
+
+    Attributes:
+        connection: the feed's number for it.
+        reason: why it ended.
+        covered: its topics another connection still delivers (no data lost).
+        uncovered: its topics nothing delivers until a connection is back
+            (a ``DataGap`` follows when one is).
+    """
+
+    connection: int
+    reason: DisconnectReason
+    covered: tuple[str, ...]
+    uncovered: tuple[str, ...]
+
+
+@attrs.frozen
+class ConnectionRetrying(Event):
+    """A dropped connection of a gapless feed waits ``delay`` seconds before ``attempt``."""
+
+    connection: int
+    attempt: int
+    delay: float
+    reason: DisconnectReason
+
+
+@attrs.frozen
+class ConnectionUp(Event):
+    """A dropped connection of a gapless feed is back, its topics resubscribed."""
+
+    connection: int
+    topics: tuple[str, ...]
+
+
+@attrs.frozen
+class Rotated(Event):
+    """A gapless feed replaced a connection make-before-break.
+
+    Attributes:
+        old: the connection replaced (closed now).
+        new: the connection that replaced it.
+        cause: ``"age"`` (before the venue's planned cut), ``"notice"`` (the
+            venue announced a shutdown), ``"manual"`` (``feed.rotate``).
+        topics: the topics switched.
+        overlap: seconds both connections carried the topics.
+        duplicates: messages dropped as already delivered during the overlap.
+        gaps: topics that could not be switched without a possible hole (they
+            got a ``DataGap``; normally empty, see the gapless docs).
+    """
+
+    old: int
+    new: int
+    cause: str
+    topics: tuple[str, ...]
+    overlap: float
+    duplicates: int
+    gaps: tuple[str, ...] = ()
