@@ -44,8 +44,18 @@ from ..unified import (
     encode,
     unified_feeds,
 )
-from ._common import ExitCode, Output, Stopper, check_topics, resolve_venue, running_fake
-from ._view import format_event, format_message, message_json
+from ..venues._registry import venue_names
+from ._common import (
+    DEFAULT_VENUE,
+    ExitCode,
+    Output,
+    Stopper,
+    check_topics,
+    resolve_venue,
+    running_fake,
+    venue_describer,
+)
+from ._view import Describe, format_event, format_message, message_json
 
 if TYPE_CHECKING:
     from ..testing import FakeVenueServer
@@ -78,7 +88,7 @@ class StreamOptions:
     count: int | None = None
     jsonl: str | None = None
     transport: str = "default"
-    venue: str = "binance"
+    venue: str = DEFAULT_VENUE
 
 
 # -- where messages go -------------------------------------------------------------------
@@ -138,10 +148,18 @@ class LineFile:
 class MessageSink:
     """Where ``stream`` puts messages: human lines or JSON lines, on stdout or in a file."""
 
-    def __init__(self, output: Output, *, json: bool, file: LineFile | None = None) -> None:
+    def __init__(
+        self,
+        output: Output,
+        *,
+        json: bool,
+        file: LineFile | None = None,
+        describe: Describe | None = None,
+    ) -> None:
         self._output = output
         self._json = json
         self._file = file
+        self._describe = describe
 
     async def put(self, message: Message) -> None:
         """Write one message (JSON lines carry the wall-clock time it was read)."""
@@ -154,7 +172,7 @@ class MessageSink:
             else:
                 self._output.line(line)
         else:
-            self._output.line(format_message(message))
+            self._output.line(format_message(message, self._describe))
 
     async def aclose(self) -> None:
         """Flush and close the file, if any."""
@@ -164,8 +182,13 @@ class MessageSink:
             await trio.lowlevel.checkpoint()
 
 
-async def make_sink(output: Output, jsonl: str | None) -> MessageSink:
+async def make_sink(
+    output: Output, jsonl: str | None, describe: Describe | None = None
+) -> MessageSink:
     """The sink for ``--jsonl FILE`` (``-``: JSON lines on stdout; ``None``: human lines).
+
+    ``describe`` words the venue's typed messages in human lines (its
+    ``VenueCli.describe``, see :func:`~._common.venue_describer`).
 
     Close it with :meth:`MessageSink.aclose`.
 
@@ -173,7 +196,7 @@ async def make_sink(output: Output, jsonl: str | None) -> MessageSink:
         OSError: the file cannot be created.
     """
     file = await LineFile.create(jsonl) if jsonl is not None and jsonl != "-" else None
-    return MessageSink(output, json=jsonl is not None, file=file)
+    return MessageSink(output, json=jsonl is not None, file=file, describe=describe)
 
 
 # -- streaming ------------------------------------------------------------------------------
@@ -262,7 +285,7 @@ async def run_stream(options: StreamOptions, output: Output, stopper: Stopper) -
         output.error(problem)
         return ExitCode.USAGE
     try:
-        sink = await make_sink(output, options.jsonl)
+        sink = await make_sink(output, options.jsonl, venue_describer(entry))
     except OSError as exc:
         output.error(f"cannot write {options.jsonl}: {exc}")
         return ExitCode.USAGE
@@ -315,8 +338,18 @@ class UnifiedStreamOptions:
 _CLI_RETRY: Final = RetryPolicy(max_attempts=5)
 
 
+def _unified_examples() -> list[str]:
+    """``VENUE:TOPIC`` examples of the registered venues with a unified form."""
+    out = []
+    for name in venue_names():
+        entry = resolve_venue(name)
+        if entry.unified is not None and entry.topics.examples:
+            out.append(f"{name}:{entry.topics.examples[0]}")
+    return out
+
+
 def parse_unified_specs(specs: Sequence[str]) -> dict[str, list[str]] | str:
-    """``["binance:btcusdt@trade", "okx:trades:BTC-USDT"]`` -> topics by venue, in order.
+    """``["VENUE:TOPIC", ...]`` -> each venue's topics, in order (once each).
 
     Returns why the specs are unusable instead, as a message for the user.
     """
@@ -324,10 +357,8 @@ def parse_unified_specs(specs: Sequence[str]) -> dict[str, list[str]] | str:
     for text in specs:
         venue_name, colon, topic = text.partition(":")
         if not colon or not venue_name or not topic:
-            return (
-                f"--unified takes VENUE:TOPIC arguments (binance:btcusdt@trade "
-                f"okx:trades:BTC-USDT), got {text!r}"
-            )
+            examples = " ".join(_unified_examples())
+            return f"--unified takes VENUE:TOPIC arguments ({examples}), got {text!r}"
         try:
             entry = resolve_venue(venue_name)
         except ConfigError as exc:
