@@ -49,15 +49,15 @@ from __future__ import annotations
 
 import abc
 import enum
-import warnings
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Context, Decimal, InvalidOperation, localcontext
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeAlias
 
 import attrs
 
+from ._deprecated import attach_moved_methods, moved_names
 from ._wirecodec import DECIMAL_EXPONENT_LIMIT
 from .errors import ConfigError, DecodeError
 
@@ -513,14 +513,6 @@ class DepthDiff:
     previous_update_id: int | None = None
     checksum: int | None = None
 
-    @classmethod
-    def from_binance(cls, data: Mapping[str, Any]) -> DepthDiff:
-        """Deprecated: use ``trio_venues.venues.binance.depth_diff_from_binance``."""
-        from .venues.binance._book import depth_diff_from_binance
-
-        _moved("DepthDiff.from_binance", "depth_diff_from_binance")
-        return depth_diff_from_binance(data)
-
 
 @attrs.frozen
 class DepthSnapshot:
@@ -542,23 +534,6 @@ class DepthSnapshot:
     bids: Sequence[RawLevel]
     asks: Sequence[RawLevel]
     checksum: int | None = None
-
-    @classmethod
-    def from_binance(cls, symbol: str, data: Mapping[str, Any]) -> DepthSnapshot:
-        """Deprecated: use ``trio_venues.venues.binance.depth_snapshot_from_binance``."""
-        from .venues.binance._book import depth_snapshot_from_binance
-
-        _moved("DepthSnapshot.from_binance", "depth_snapshot_from_binance")
-        return depth_snapshot_from_binance(symbol, data)
-
-
-def _moved(old: str, new: str) -> None:
-    warnings.warn(
-        f"trio_venues.book.{old} moved to trio_venues.venues.binance.{new}; "
-        "the old name will be removed in the next release",
-        DeprecationWarning,
-        stacklevel=3,
-    )
 
 
 def check_update_ids(*values: object) -> None:
@@ -1359,16 +1334,11 @@ class BookSet:
                     tracked.reset()
 
 
-def __getattr__(name: str) -> Any:
-    # BinanceRules moved to the Binance folder; the old name works for one release.
-    if name == "BinanceRules":
-        from .venues.binance._book import BinanceRules
+# Names that moved to a venue's folder work here for one release, with a
+# DeprecationWarning; the table of them is in trio_venues/_deprecated.py.
+_moved_name = moved_names(__name__)
+attach_moved_methods(__name__, {"DepthDiff": DepthDiff, "DepthSnapshot": DepthSnapshot})
 
-        warnings.warn(
-            "trio_venues.book.BinanceRules moved to trio_venues.venues.binance.BinanceRules; "
-            "the old name will be removed in the next release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return BinanceRules
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    return _moved_name(name)

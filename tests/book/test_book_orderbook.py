@@ -10,9 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import trio_venues.book
 from trio_venues.book import DepthDiff, DepthSnapshot, InvalidLevel, OrderBook, Side
 from trio_venues.errors import ConfigError, DecodeError
-from trio_venues.venues.binance import depth_diff_from_binance, depth_snapshot_from_binance
+from trio_venues.venues._registry import venue_names
+from trio_venues.venues.binance import (
+    BinanceRules,
+    depth_diff_from_binance,
+    depth_snapshot_from_binance,
+)
 
 # Copies of ../shared/venues/samples/binance kept with the tests (fresh clones lack ../shared).
 SAMPLES = Path(__file__).resolve().parent.parent / "protocol" / "data" / "binance"
@@ -312,11 +318,31 @@ def test_old_from_binance_names_warn_and_still_work() -> None:
     """DepthDiff/DepthSnapshot.from_binance are deprecated aliases of the Binance functions."""
     payload = load_sample("depth_update.json")
     assert isinstance(payload, dict)
+    # Runtime aliases (trio_venues/_deprecated.py): type checkers do not see them.
     with pytest.warns(DeprecationWarning, match="depth_diff_from_binance"):
-        assert DepthDiff.from_binance(payload) == depth_diff_from_binance(payload)
+        assert DepthDiff.from_binance(payload) == depth_diff_from_binance(payload)  # type: ignore[attr-defined]
     answer = {"lastUpdateId": 5, "bids": [], "asks": []}
     with pytest.warns(DeprecationWarning, match="depth_snapshot_from_binance"):
-        assert DepthSnapshot.from_binance("X", answer) == depth_snapshot_from_binance("X", answer)
+        snapshot = DepthSnapshot.from_binance("X", answer)  # type: ignore[attr-defined]
+    assert snapshot == depth_snapshot_from_binance("X", answer)
+
+
+def test_old_binance_rules_name_in_book_warns_and_still_works() -> None:
+    """``from trio_venues.book import BinanceRules`` still works, with a DeprecationWarning."""
+    with pytest.warns(DeprecationWarning, match=r"trio_venues\.venues\.binance\.BinanceRules"):
+        from trio_venues.book import BinanceRules as Old
+    assert Old is BinanceRules
+    with pytest.raises(AttributeError, match="no attribute 'Nonsense'"):
+        trio_venues.book.Nonsense  # noqa: B018
+
+
+def test_book_module_holds_no_venue_code() -> None:
+    """book.py imports no venue: its deprecated aliases are attached from _deprecated.py."""
+    source = Path(trio_venues.book.__file__).read_text()
+    for venue in venue_names():
+        assert f"venues.{venue}" not in source
+    assert "from_binance" not in source
+    assert "BinanceRules" not in source
 
 
 @pytest.mark.parametrize(

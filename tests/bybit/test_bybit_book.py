@@ -134,6 +134,51 @@ async def test_snapshot_mid_stream_resets_one_book_of_three(
         assert feed.books["CUSDT"].book.best_bid == (D("100.0"), D("1"))
 
 
+async def test_fake_restart_book_restarts_the_update_ids(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """The fake's restart_book: a u == 1 snapshot, then deltas from u == 2, no gap."""
+    async with bybit(fake, "linear") as ws, book_feed(ws, BybitBook(), SYMBOLS) as feed:
+        await _synced(feed, fake)
+        for _ in range(3):
+            await fake.push("orderbook.50.BUSDT", {"b": [], "a": [["102.0", "1"]]})
+            await _next(feed, BookUpdate, "BUSDT")
+        peer = await fake.wait_connected()
+        await fake.behaviour.restart_book(peer, "orderbook.50.BUSDT")
+        reset = await _next(feed, BookResynced, "BUSDT")
+        assert reset.last_update_id == 1
+        # The snapshot holds the fake's book as it is.
+        assert reset.book.best_bid == (D("100.0"), D("1"))
+        await fake.push("orderbook.50.BUSDT", {"b": [["100.0", "7"]], "a": []})
+        update = await _next(feed, BookUpdate, "BUSDT")
+        assert update.update_id == 2
+        assert update.book.best_bid == (D("100.0"), D("7"))
+
+
+async def test_fake_snapshot_after_resubscribing_counts_the_missed_deltas(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """Deltas pushed while nobody listens move the id: the next snapshot is at the current u."""
+    async with bybit(fake, "linear") as ws:
+        await ws.subscribe("orderbook.50.AUSDT")
+        await fake.push("orderbook.50.AUSDT", {"b": [["100.0", "1"]], "a": []})
+        await ws.unsubscribe("orderbook.50.AUSDT")
+        for _ in range(4):
+            await fake.push("orderbook.50.AUSDT", {"b": [["100.0", "2"]], "a": []})
+        await ws.subscribe("orderbook.50.AUSDT")
+        snapshot = await _resubscribed_snapshot(ws)
+    assert snapshot.update_id == 5 == fake.last_seq("orderbook.50.AUSDT")
+
+
+async def _resubscribed_snapshot(ws: Any) -> OrderbookMessage:
+    """The first book snapshot after the one at u == 0."""
+    async for event in ws.events:
+        data = event.data if isinstance(event, Message) else None
+        if isinstance(data, OrderbookMessage) and data.is_snapshot and data.update_id > 0:
+            return data
+    raise AssertionError("no snapshot")  # pragma: no cover
+
+
 async def test_update_id_jump_resyncs_one_symbol(
     fake: Fake, autojump_clock: trio.abc.Clock
 ) -> None:

@@ -9,9 +9,10 @@ import attrs
 import pytest
 import trio
 
-from trio_venues.cli import ExitCode, _demo, run
+from trio_venues.cli import ExitCode, run
 from trio_venues.cli._app import Output, Stopper
-from trio_venues.cli._demo import FAULTS, DemoOptions, demo, fault_schedule, run_demo
+from trio_venues.cli._demo import DemoOptions, demo, demo_scenario, fault_schedule, run_demo
+from trio_venues.venues.binance import _cli as binance_cli
 
 from ._helpers import WatchedText
 
@@ -63,7 +64,7 @@ async def test_full_demo_reports_every_fault_as_its_typed_reason(
     options = DemoOptions.from_args()
     state = await demo(options, Output(out, out), Stopper(), memory=True)
     assert state.elapsed() == pytest.approx(30.0)
-    assert state.faults == list(FAULTS)
+    assert state.faults == [fault.name for fault in demo_scenario("binance").faults]
     expected = {
         "NetworkError": 1,
         "RemoteClosed 1001 GOING_AWAY": 1,
@@ -81,7 +82,8 @@ async def test_full_demo_reports_every_fault_as_its_typed_reason(
     assert state.errors == 0
     assert not state.interrupted
     # Every stream flowed: 10 trades and diffs per second, 2 candles, minus the outages.
-    for topic in options.stream_topics + options.depth_topics:
+    assert len(state.topics) == 9
+    for topic in state.topics:
         assert state.counts[topic] > 0
     assert state.counts["btcusdt@trade"] > 200
     text = out.getvalue()
@@ -155,7 +157,7 @@ async def test_demo_ends_with_exit_3_when_it_cannot_connect(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    monkeypatch.setattr(_demo, "binance_api_url", lambda server: f"ws://127.0.0.1:{port}/")
+    monkeypatch.setattr(binance_cli, "binance_api_url", lambda server: f"ws://127.0.0.1:{port}/")
     out = WatchedText()
     with trio.fail_after(20):
         code = await run_demo(DemoOptions.from_args(short=True), Output(out, out), Stopper())
@@ -164,9 +166,13 @@ async def test_demo_ends_with_exit_3_when_it_cannot_connect(
     assert "connections: 0" in out.getvalue()
 
 
+def _schedule(options: DemoOptions) -> list[tuple[float, str]]:
+    return [(at, fault.name) for at, fault in fault_schedule(options)]
+
+
 def test_fault_schedule_leaves_time_to_recover() -> None:
     """Faults cycle in order, a stall gets time for its heartbeat, none is cut off by the end."""
-    assert fault_schedule(DemoOptions.from_args()) == [
+    assert _schedule(DemoOptions.from_args()) == [
         (5.0, "drop"),
         (10.0, "close 1001"),
         (15.0, "book gap"),
@@ -174,14 +180,14 @@ def test_fault_schedule_leaves_time_to_recover() -> None:
         (25.0, "serverShutdown"),
     ]
     # Short mode: after the stall at 3.2 s there is no time left for another fault.
-    assert fault_schedule(DemoOptions.from_args(short=True)) == [
+    assert _schedule(DemoOptions.from_args(short=True)) == [
         (0.8, "drop"),
         (1.6, "close 1001"),
         (2.4, "book gap"),
         (3.2, "stall"),
     ]
     # Faults every second would overlap a stall: the next one waits for its recovery.
-    schedule = fault_schedule(DemoOptions.from_args(duration=12, fault_interval=1))
+    schedule = _schedule(DemoOptions.from_args(duration=12, fault_interval=1))
     assert schedule[:5] == [
         (1.0, "drop"),
         (2.0, "close 1001"),

@@ -10,6 +10,7 @@ import pytest
 import trio
 
 from trio_venues.cli import ExitCode, run
+from trio_venues.cli._common import resolve_venue, venue_describer
 from trio_venues.cli._view import (
     decimal_text,
     describe_reason,
@@ -209,7 +210,8 @@ def test_human_lines_trim_trailing_zeros_but_stay_exact() -> None:
     assert number(Decimal("0.00000001")) == "0.00000001"
     assert number(Decimal("100")) == "100"
     trade = Trade("BTCUSDT", 7, Decimal("65000.10"), Decimal("0.50000000"), 1, 1, True)
-    assert format_message(Message("btcusdt@trade", trade)) == (
+    describe = venue_describer(resolve_venue("binance"))
+    assert format_message(Message("btcusdt@trade", trade), describe) == (
         "btcusdt@trade  BTCUSDT trade #7 sell 0.5 @ 65000.1"
     )
     bar = KlineBar(
@@ -230,7 +232,7 @@ def test_human_lines_trim_trailing_zeros_but_stay_exact() -> None:
         taker_buy_volume=Decimal("1"),
         taker_buy_quote_volume=Decimal("1.2"),
     )
-    assert format_message(Message("btcusdt@kline_1m", Kline("BTCUSDT", 1, bar))) == (
+    assert format_message(Message("btcusdt@kline_1m", Kline("BTCUSDT", 1, bar)), describe) == (
         "btcusdt@kline_1m  BTCUSDT kline 1m closed o=1.1 h=1.3 l=1 c=1.2 v=2.5 trades=2"
     )
 

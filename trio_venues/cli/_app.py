@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 import trio
 
-from ._common import EXIT_CODES_HELP, ExitCode, Output, Stopper, venue_choices
+from ._common import DEFAULT_VENUE, EXIT_CODES_HELP, ExitCode, Output, Stopper, venue_choices
 
 __all__ = ["ExitCode", "Output", "Stopper", "build_parser", "main", "run"]
 
@@ -150,11 +150,18 @@ def build_parser(output: Output | None = None) -> argparse.ArgumentParser:
     demo = sub_parser(
         "demo",
         summary="watch the library survive faults, against a fake venue on 127.0.0.1",
-        description="Start a fake Binance venue in-process on 127.0.0.1, stream trades, "
-        "candles and order books through retry_scope and book_feed, inject faults on a "
-        "timer (TCP drop, close 1001, a stall the heartbeat detects, a book gap, "
-        "serverShutdown) and show how each one is reported and survived. No network, "
-        "no keys. Ends after --duration seconds or on Ctrl-C with a summary.",
+        description="Start a venue's fake in-process on 127.0.0.1, stream trades, "
+        "candles or tickers and order books through retry_scope and book_feed, inject "
+        "faults on a timer (TCP drop, close 1001, a stall the heartbeat detects, and the "
+        "venue's own: a book gap, a shutdown notice, a snapshot reset, a sequence gap) "
+        "and show how each one is reported and survived. No network, no keys. Ends "
+        "after --duration seconds or on Ctrl-C with a summary.",
+    )
+    demo.add_argument(
+        "--venue",
+        choices=venue_choices(),
+        default=DEFAULT_VENUE,
+        help="the venue whose fake and faults to show (default: %(default)s)",
     )
     demo.add_argument(
         "--duration",
@@ -239,7 +246,7 @@ def build_parser(output: Output | None = None) -> argparse.ArgumentParser:
     replay.add_argument(
         "--venue",
         choices=venue_choices(),
-        default="binance",
+        default=DEFAULT_VENUE,
         help="the fake venue to serve it through (default: %(default)s)",
     )
     replay.add_argument(
@@ -304,6 +311,7 @@ def _command(args: argparse.Namespace, output: Output, stopper: Stopper) -> Awai
         from ._demo import DemoOptions, run_demo
 
         options = DemoOptions.from_args(
+            venue=args.venue,
             short=args.short,
             duration=args.duration,
             fault_interval=args.fault_interval,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TextIO
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..testing import FakeVenueServer
 
 __all__ = [
+    "DEFAULT_VENUE",
     "EXIT_CODES_HELP",
     "FAKE_COUNT",
     "FAKE_EVERY",
@@ -35,8 +36,11 @@ __all__ = [
     "resolve_venue",
     "running_fake",
     "venue_choices",
+    "venue_describer",
 ]
 
+#: The venue a command uses when none is named (``demo``, ``replay``).
+DEFAULT_VENUE: Final = "binance"
 #: Other names the commands accept for a venue (``binance-spot`` was the first spelling).
 VENUE_ALIASES: Final = {"binance-spot": "binance"}
 #: ``--fake``: each subscribed stream gets a message this often (seconds)...
@@ -156,6 +160,11 @@ def resolve_venue(name: str) -> VenueEntry:
         ConfigError: no such venue.
     """
     return get_venue(VENUE_ALIASES.get(name, name))
+
+
+def venue_describer(entry: VenueEntry) -> Callable[[Any], str | None] | None:
+    """The venue's words for its typed messages (its ``VenueCli.describe``), if it has them."""
+    return entry.cli().describe if entry.cli is not None else None
 
 
 def check_topics(entry: VenueEntry, topics: Sequence[str]) -> str | None:

@@ -1,23 +1,26 @@
-"""``trio-venues demo``: the whole library at work against a fake Binance, faults included.
+"""``trio-venues demo``: the whole library at work against a fake venue, faults included.
 
-What runs, all in one Trio run and on 127.0.0.1 only:
+What runs, all in one Trio run and on 127.0.0.1 only (``--venue`` picks the
+venue; its scenario comes from its folder through the registry, see
+:mod:`._scenario`):
 
-- a fake Binance venue (:func:`~trio_venues.testing.binance.binance_server`), fed by
-  a market driver that pushes trades, 1 s candles and depth diffs for a few
-  symbols at a steady pace;
-- one market-stream connection kept alive by :func:`~trio_venues.retry_scope`
+- the venue's fake, fed by a market driver that pushes the scenario's
+  streams (trades, candles or tickers, book updates) for a few symbols at a
+  steady pace;
+- one market-data connection kept alive by :func:`~trio_venues.retry_scope`
   (short heartbeat settings, so a stalled server is noticed in seconds),
-  subscribed to trades and candles, with local order books kept in sync by
-  :func:`~trio_venues.book_feed` from the depth streams and snapshots fetched
-  over a :class:`~trio_venues.BinanceSpotApi` connection to the same fake;
-- a fault injector that, on a timer, drops the TCP connection, closes it with
-  1001, stalls the server (the client's heartbeat fires), skips update ids in
-  a depth stream (the book resyncs) and sends ``serverShutdown``;
+  subscribed to the data streams, with local order books kept in sync by
+  :func:`~trio_venues.book_feed` (from the venue's book stream, with
+  snapshots fetched or sent in the stream as the venue does);
+- a fault injector that, on a timer, inflicts the scenario's faults: the
+  ones every venue has (a dropped TCP connection, a close with 1001, a stalled
+  server the client's heartbeat notices) and the venue's own (a book gap, a
+  shutdown notice, a snapshot reset, a sequence gap ...);
 - a view: a live table on a terminal, plain periodic lines otherwise.
 
 The user sees each fault become a typed ``Disconnected`` reason, then
 ``Reconnecting`` with its backoff, ``Resubscribed`` and a ``DataGap``
-marker, and the books resync. A summary ends the run.
+marker, or a ``GapDetected`` and the books resync. A summary ends the run.
 
 The CLI here is deliberately thin: every figure shown comes from the public
 events and ``ws.stats``; the demo's own code only counts and formats.
@@ -28,16 +31,13 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
 import trio
 
 from .. import (
-    BinanceSpot,
-    BinanceSpotApi,
     BookFeed,
     BookResynced,
     ConnectionStats,
@@ -47,8 +47,8 @@ from .. import (
     book_feed,
     retry_scope,
 )
-from ..book import DepthDiff, DepthSnapshot, Level
-from ..errors import ConnectFailed, RetriesExhausted
+from ..book import Level
+from ..errors import ConfigError, ConnectFailed, RetriesExhausted
 from ..events import (
     Connected,
     DataGap,
@@ -63,51 +63,45 @@ from ..events import (
     Resubscribed,
     Subscribed,
 )
-from ..testing import FakeVenueServer, ServerConnection, virtual_clock_ms
-from ..testing.binance import FakeBinance, binance_api_url, binance_server, binance_stream_url
-from ..venues.binance import (
-    BinanceApiConnection,
-    BinanceBook,
-    BinanceSpotConnection,
-    Kline,
-    Trade,
-    binance_depth_snapshots,
-    depth_topic,
-    klines_topic,
-    trades_topic,
-)
+from ..testing import FakeVenueServer, ServerConnection
 from ._app import ExitCode, Output, Stopper
+from ._common import DEFAULT_VENUE, resolve_venue
+from ._scenario import DemoFault, DemoLink, DemoScenario, DemoSession, DemoSide, DemoTarget
 from ._view import (
     DemoView,
     describe_reason,
     format_event,
     level_text,
-    number,
     reason_key,
     summary_lines,
 )
 
-__all__ = ["FAULTS", "DemoOptions", "DemoState", "demo", "fault_schedule", "run_demo"]
+__all__ = [
+    "DemoOptions",
+    "DemoState",
+    "demo",
+    "demo_scenario",
+    "fault_schedule",
+    "run_demo",
+]
 
-#: The faults, in the order the injector cycles through them.
-FAULTS: Final = ("drop", "close 1001", "book gap", "stall", "serverShutdown")
-
-_FAULT_TEXT: Final = {
-    "drop": "TCP dropped by the server (FIN, no close frame)",
-    "close 1001": "server closed with 1001 'going away'",
-    "stall": "server stalled: it sends nothing and answers no pings",
-    "book gap": "a depth stream skips 5 update ids",
-    "serverShutdown": "server sent Binance's serverShutdown notice",
-}
-
-# The market driver's pace per stream kind (seconds between messages).
-_TRADE_EVERY: Final = 0.1
-_KLINE_EVERY: Final = 0.5
-_DEPTH_EVERY: Final = 0.1  # as @depth@100ms
 # The settle time a fault needs to show its whole story before the demo ends.
 _SETTLE: Final = 0.3
 _LOG_LINES: Final = 10
 _RATE_WINDOW: Final = 1.0
+
+
+def demo_scenario(venue: str) -> DemoScenario:
+    """The demo scenario of ``venue`` (a registered name or an alias), from its folder.
+
+    Raises:
+        ConfigError: no such venue, or the venue has no demo.
+    """
+    entry = resolve_venue(venue)
+    scenario = entry.cli().demo if entry.cli is not None else None
+    if scenario is None:
+        raise ConfigError(f"{entry.title} has no demo")
+    return scenario
 
 
 @attrs.frozen
@@ -115,6 +109,7 @@ class DemoOptions:
     """The demo's settings; :meth:`from_args` picks the defaults of the two modes.
 
     Attributes:
+        venue: the venue whose fake and scenario run (a registry name).
         duration: seconds the demo runs.
         fault_interval: seconds between injected faults (0: none).
         ping_interval: the client's WebSocket ping period.
@@ -125,11 +120,13 @@ class DemoOptions:
         max_attempts: ``RetryPolicy.max_attempts``: give up after this many
             failed attempts in a row (``None``: never).
         refresh: seconds between redraws of the view.
-        symbols: the symbols streamed, as Binance spells them (``"BTCUSDT"``).
+        symbols: the symbols streamed, as the venue's book spells them
+            (empty: the scenario's).
         transport: the WebSocket transport.
         seed: seeds the fake market and the backoff jitter (a reproducible show).
     """
 
+    venue: str = DEFAULT_VENUE
     duration: float = 30.0
     fault_interval: float = 5.0
     ping_interval: float = 1.0
@@ -139,7 +136,7 @@ class DemoOptions:
     stable_after: float = 3.0
     max_attempts: int | None = None
     refresh: float = 0.25
-    symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "BNBBTC")
+    symbols: tuple[str, ...] = ()
     transport: str = "default"
     seed: int = 7
 
@@ -147,6 +144,7 @@ class DemoOptions:
     def from_args(
         cls,
         *,
+        venue: str = DEFAULT_VENUE,
         short: bool = False,
         duration: float | None = None,
         fault_interval: float | None = None,
@@ -165,52 +163,44 @@ class DemoOptions:
             )
         else:
             base = cls()
-        changes: dict[str, Any] = {"transport": transport}
+        changes: dict[str, Any] = {"venue": venue, "transport": transport}
         if duration is not None:
             changes["duration"] = duration
         if fault_interval is not None:
             changes["fault_interval"] = fault_interval
         return attrs.evolve(base, **changes)
 
-    @property
-    def stream_topics(self) -> tuple[str, ...]:
-        """The trade and candle streams (the depth streams belong to ``book_feed``)."""
-        out: list[str] = []
-        for symbol in self.symbols:
-            out += [trades_topic(symbol), klines_topic(symbol, "1s")]
-        return tuple(out)
-
-    @property
-    def depth_topics(self) -> tuple[str, ...]:
-        """The diff-depth streams ``book_feed`` subscribes to."""
-        return tuple(depth_topic(symbol) for symbol in self.symbols)
-
-    def settle(self, fault: str) -> float:
+    def settle(self, fault: DemoFault) -> float:
         """About how long ``fault`` takes to be noticed and recovered from."""
-        if fault == "book gap":
-            return _SETTLE  # the next diff shows the gap; a snapshot follows at once
+        if fault.recovery == "resync":
+            return _SETTLE  # the next book message shows the gap; a snapshot follows at once
         # Reconnecting takes the first backoff delay (plus its jitter).
         recovery = self.backoff_initial * 1.2 + _SETTLE
-        if fault == "stall":
+        if fault.recovery == "heartbeat":
             # Our next ping, its pong timeout, then the bounded closing handshake.
             return self.ping_interval + self.pong_timeout + self.close_timeout + recovery
         return recovery
 
 
-def fault_schedule(options: DemoOptions) -> list[tuple[float, str]]:
-    """``(seconds after the start, fault)``: one every ``fault_interval``, cycling :data:`FAULTS`.
+def fault_schedule(
+    options: DemoOptions, faults: Sequence[DemoFault] | None = None
+) -> list[tuple[float, DemoFault]]:
+    """``(seconds after the start, fault)``: one every ``fault_interval``, cycling ``faults``.
 
-    A fault waits until the previous one has been recovered from (a stall
-    takes a few heartbeat periods); the schedule stops at the first fault
-    that could not be recovered from before the demo ends.
+    ``faults`` defaults to the venue's scenario's. A fault waits until the
+    previous one has been recovered from (a stall takes a few heartbeat
+    periods); the schedule stops at the first fault that could not be
+    recovered from before the demo ends.
     """
-    if options.fault_interval <= 0:
+    if faults is None:
+        faults = demo_scenario(options.venue).faults
+    if options.fault_interval <= 0 or not faults:
         return []
-    schedule: list[tuple[float, str]] = []
+    schedule: list[tuple[float, DemoFault]] = []
     at = options.fault_interval
     # Bounded: each step moves on by at least fault_interval (> 0).
     for k in range(math.floor(options.duration / options.fault_interval)):
-        fault = FAULTS[k % len(FAULTS)]
+        fault = faults[k % len(faults)]
         settle = options.settle(fault)
         if at + settle > options.duration:
             break
@@ -223,9 +213,15 @@ class DemoState:
     """What the demo counted and shows (pure bookkeeping: no I/O, times passed in).
 
     Attributes:
-        counts: messages per stream (depth diffs counted as they arrive).
+        title: the venue, as the view names it.
+        symbols: the books' symbols.
+        topics: every stream, in the table's order (each symbol's data streams,
+            then its book stream).
+        book_topics: book stream -> its symbol.
+        counts: messages per stream (book messages counted as they arrive).
         disconnects / reconnects: by :func:`~._view.reason_key`.
         resyncs: ``BookResynced`` per symbol.
+        sides: the session's other connections, as the view shows them.
         log: the last few notable events, timestamped.
     """
 
@@ -235,15 +231,21 @@ class DemoState:
         url: str,
         options: DemoOptions,
         clock: Callable[[], float],
+        title: str,
+        streams: Mapping[str, Sequence[str]],
+        book_topics: Mapping[str, str],
+        last: Callable[[Any], str | None],
+        sides: Sequence[DemoSide] = (),
     ) -> None:
         self.url = url
+        self.title = title
         self.duration = options.duration
-        self.symbols = options.symbols
+        self.symbols = tuple(book_topics.values())
+        self.book_topics = dict(book_topics)
         self.topics = tuple(
-            t
-            for symbol in options.symbols
-            for t in (trades_topic(symbol), klines_topic(symbol, "1s"), depth_topic(symbol))
+            t for topic, symbol in book_topics.items() for t in (*streams[symbol], topic)
         )
+        self._describe_last = last
         self._clock = clock
         self.started_at = clock()
         self.ended_at: float | None = None
@@ -266,7 +268,8 @@ class DemoState:
         self.faults: list[str] = []
         self.log: deque[str] = deque(maxlen=_LOG_LINES)
         self.stream_stats: ConnectionStats | None = None
-        self.api_stats: ConnectionStats | None = None
+        self.sides = tuple(sides)
+        self.side_stats: tuple[ConnectionStats | None, ...] = ()
         self.feed: BookFeed | None = None
         self.interrupted = False
         #: why the demo ended early: (exit status, message), or None
@@ -294,17 +297,14 @@ class DemoState:
 
     def last(self, topic: str) -> str:
         """The last value seen on ``topic`` (a price, a candle, the book's best levels)."""
-        if topic in self.depth_topics():
-            best = self.best_levels(topic.partition("@")[0].upper())
+        symbol = self.book_topics.get(topic)
+        if symbol is not None:
+            best = self.best_levels(symbol)
             if best is None:
                 return "book syncing"
             bid, ask = best
             return f"bid {level_text(bid)}  ask {level_text(ask)}"
         return self._last.get(topic, "-")
-
-    def depth_topics(self) -> tuple[str, ...]:
-        """The depth streams among :attr:`topics`."""
-        return tuple(t for t in self.topics if "@depth" in t)
 
     def best_levels(self, symbol: str) -> tuple[Level | None, Level | None] | None:
         """The synced book's best bid and ask (each ``None`` when that side is empty).
@@ -315,6 +315,10 @@ class DemoState:
         if book is None:
             return None
         return book.best_bid, book.best_ask
+
+    def side_stats_of(self, index: int) -> ConnectionStats | None:
+        """The last sampled ``ws.stats`` of the session's side connection ``index``."""
+        return self.side_stats[index] if index < len(self.side_stats) else None
 
     def reconnect_count(self) -> int:
         """``Reconnecting`` events seen."""
@@ -340,10 +344,12 @@ class DemoState:
         self.log.append(line)
         self.on_log(line)
 
-    def sample(self, stream: ConnectionStats | None, api: ConnectionStats | None) -> None:
+    def sample(
+        self, stream: ConnectionStats | None, sides: Sequence[ConnectionStats | None] = ()
+    ) -> None:
         """Take the connections' ``ws.stats`` and, once per second, the per-stream rates."""
         self.stream_stats = stream
-        self.api_stats = api
+        self.side_stats = tuple(sides)
         now = self._clock()
         if now - self._rate_at >= _RATE_WINDOW:
             span = now - self._rate_at
@@ -351,9 +357,9 @@ class DemoState:
             self._rate_base = Counter(self.counts)
             self._rate_at = now
 
-    def count_depth(self, message: Message) -> None:
-        """Count one depth message (``book_feed`` consumes them before :meth:`on_event`)."""
-        if message.topic is not None:
+    def count_book(self, message: Message) -> None:
+        """Count one book message (``book_feed`` consumes them before :meth:`on_event`)."""
+        if message.topic in self.book_topics:
             self.counts[message.topic] += 1
 
     def on_event(self, event: Event) -> None:
@@ -362,7 +368,9 @@ class DemoState:
             case Message(topic=topic, data=data):
                 if topic is not None:
                     self.counts[topic] += 1
-                    self._remember(topic, data)
+                    text = self._describe_last(data)
+                    if text is not None:
+                        self._last[topic] = text
             case PongReceived(rtt=rtt) if rtt is not None:
                 self.last_rtt = rtt
             case Connected():
@@ -404,23 +412,42 @@ class DemoState:
             case RateLimited():
                 self.note(f"RateLimited: {format_event(event)}")
 
-    def _remember(self, topic: str, data: Any) -> None:
-        if isinstance(data, Trade):
-            side = "sell" if data.is_buyer_maker else "buy"
-            self._last[topic] = f"{side} {number(data.quantity)} @ {number(data.price)}"
-        elif isinstance(data, Kline):
-            bar = data.bar
-            state = "closed" if bar.is_closed else "open"
-            self._last[topic] = (
-                f"{state} o={number(bar.open)} c={number(bar.close)} trades={bar.trade_count}"
-            )
-
 
 # -- the moving parts -------------------------------------------------------------------------
 
 
+@attrs.frozen
+class _Plan:
+    """The scenario applied to the options: symbols, streams and book topics."""
+
+    scenario: DemoScenario
+    symbols: tuple[str, ...]
+    # symbol -> its data streams (topic, seconds between messages), in the table's order
+    streams: Mapping[str, tuple[tuple[str, float], ...]]
+    # book topic -> symbol
+    book_topics: Mapping[str, str]
+
+    @classmethod
+    def make(cls, scenario: DemoScenario, options: DemoOptions) -> _Plan:
+        adapter = scenario.book()
+        symbols = tuple(adapter.symbol(s) for s in options.symbols or scenario.symbols)
+        streams = {
+            s: tuple((stream.topic, stream.every) for stream in scenario.streams(s))
+            for s in symbols
+        }
+        return cls(scenario, symbols, streams, {adapter.topic(s): s for s in symbols})
+
+    @property
+    def stream_topics(self) -> tuple[str, ...]:
+        """The data streams the demo subscribes to (the book streams belong to ``book_feed``)."""
+        return tuple(topic for streams in self.streams.values() for topic, _ in streams)
+
+    def topic_of_book(self, symbol: str) -> str:
+        return next(t for t, s in self.book_topics.items() if s == symbol)
+
+
 async def _drive_market(
-    server: FakeVenueServer[FakeBinance], options: DemoOptions, start: float
+    server: FakeVenueServer[Any], plan: _Plan, options: DemoOptions, start: float
 ) -> None:
     """Push every stream's data at its pace until the demo's end (bounded by the duration)."""
 
@@ -428,97 +455,72 @@ async def _drive_market(
         for tick in range(1, math.ceil(options.duration / every) + 1):
             await trio.sleep_until(start + tick * every)
             # Data is generated even while the client is away: the market moves
-            # on, and the depth streams then really have a hole to resync over.
+            # on, and the book streams then really have a hole to resync over.
             await server.push(topic)
 
     async with trio.open_nursery() as nursery:
-        for symbol in options.symbols:
-            nursery.start_soon(drive, trades_topic(symbol), _TRADE_EVERY)
-            nursery.start_soon(drive, klines_topic(symbol, "1s"), _KLINE_EVERY)
-            nursery.start_soon(drive, depth_topic(symbol), _DEPTH_EVERY)
+        for symbol in plan.symbols:
+            for topic, every in plan.streams[symbol]:
+                nursery.start_soon(drive, topic, every)
+            nursery.start_soon(drive, plan.topic_of_book(symbol), plan.scenario.book_every)
 
 
-def _stream_connection(server: FakeVenueServer[FakeBinance]) -> ServerConnection | None:
-    """The server side of the newest open market-stream connection (not the WS API)."""
+def _market_connection(server: FakeVenueServer[Any], plan: _Plan) -> ServerConnection | None:
+    """The server side of the newest open market-data connection (not a request one)."""
     for conn in reversed(server.active):
-        if not conn.request.path.rstrip("/").endswith("/ws-api/v3"):
+        if plan.scenario.market_connection(conn):
             return conn
     return None
 
 
-async def _inject(server: FakeVenueServer[FakeBinance], fault: str, symbol: str) -> bool:
-    """Inflict ``fault``; ``False`` when there was no connection to inflict it on."""
-    if fault == "book gap":
-        server.behaviour.market(symbol).inject_gap(5)
-        return True
-    conn = _stream_connection(server)
-    if conn is None:
-        return False
-    if fault == "drop":
-        await conn.drop()
-    elif fault == "close 1001":
-        await conn.close(1001, "going away")
-    elif fault == "stall":
-        conn.stall()
-    else:
-        await server.behaviour.notify_shutdown(conn)
-    return True
-
-
 async def _inject_faults(
-    server: FakeVenueServer[FakeBinance], state: DemoState, options: DemoOptions
+    server: FakeVenueServer[Any], state: DemoState, options: DemoOptions, plan: _Plan
 ) -> None:
-    for at, fault in fault_schedule(options):
+    symbol = plan.symbols[0]
+    for at, fault in fault_schedule(options, plan.scenario.faults):
         await trio.sleep_until(state.started_at + at)
-        if await _inject(server, fault, options.symbols[0]):
-            state.faults.append(fault)
-            target = f" ({options.symbols[0]})" if fault == "book gap" else ""
-            state.note(f"FAULT: {_FAULT_TEXT[fault]}{target}")
+        target = DemoTarget(
+            server=server,
+            connection=_market_connection(server, plan),
+            symbol=symbol,
+            book_topic=plan.topic_of_book(symbol),
+        )
+        if await fault.inject(target):
+            state.faults.append(fault.name)
+            named = f" ({symbol})" if fault.names_symbol else ""
+            state.note(f"FAULT: {fault.text}{named}")
         else:
-            state.note(f"fault {fault!r} skipped: the client is between connections")
+            state.note(f"fault {fault.name!r} skipped: the client is between connections")
 
 
 async def _refresh(
     view: DemoView,
     state: DemoState,
-    ws: RetryingConnection[BinanceSpotConnection],
-    api: BinanceApiConnection,
+    ws: RetryingConnection[Any],
+    session: DemoSession,
     every: float,
 ) -> None:
     """Sample the connections' stats and redraw, a few times per second, until cancelled."""
     ticks = math.ceil(state.duration / every) + 1
     for _ in range(ticks):
         current = ws.connection
-        state.sample(current.stats if current is not None else None, api.stats)
+        state.sample(
+            current.stats if current is not None else None,
+            [stats() for stats in session.side_stats],
+        )
         view.refresh()
         await trio.sleep(every)
 
 
-async def _drain_api(api: BinanceApiConnection, state: DemoState) -> None:
-    """Read the WS-API connection's events (a connection whose events nobody reads stalls)."""
-    async for event in api.events:
-        if isinstance(event, Disconnected):
-            state.note(f"WS-API connection ended: {describe_reason(event.reason)}")
-
-
 async def _session(
-    server: FakeVenueServer[FakeBinance],
+    server: FakeVenueServer[Any],
+    plan: _Plan,
     state: DemoState,
     view: DemoView,
     options: DemoOptions,
-    transport: Any,
+    link: DemoLink,
     stopper: Stopper,
 ) -> None:
-    connect_options: dict[str, Any] = {
-        "transport": transport,
-        "ping_interval": options.ping_interval,
-        "pong_timeout": options.pong_timeout,
-        "close_timeout": options.close_timeout,
-        "connect_timeout": 5.0,
-        # Binance allows 5 frames/s from a client, pings included: wait for
-        # room rather than fail a resubscription that lands next to a ping.
-        "rate_limit_policy": {"messages": "wait"},
-    }
     policy = RetryPolicy(
         backoff=ExponentialBackoff(
             initial=options.backoff_initial, maximum=options.backoff_initial * 10, jitter=0.2
@@ -530,63 +532,74 @@ async def _session(
         breaker=None,
         rng=random.Random(options.seed),
     )
-    stream_url = binance_stream_url(server)
-
-    def connect() -> AbstractAsyncContextManager[BinanceSpotConnection]:
-        return BinanceSpot.connect(stream_url, **connect_options)
-
     deadline = state.started_at + options.duration
     try:
-        async with (
-            BinanceSpotApi.connect(binance_api_url(server), **connect_options) as api,
-            trio.open_nursery() as background,
-        ):
-            background.start_soon(_drain_api, api, state)
+        async with plan.scenario.session(link) as session:
             try:
-                async with retry_scope(connect, policy=policy) as ws:
+                async with retry_scope(session.connect, policy=policy) as ws:
                     with stopper.scope(), trio.move_on_at(deadline):
-                        await _watch(server, state, view, options, ws, api)
+                        await _watch(server, plan, state, view, options, ws, session)
             except RetriesExhausted as exc:
                 # Raised bare by retry_scope (never in a group): caught here, inside
-                # the nursery, so that it does not come out wrapped in one.
+                # the session (which may hold a nursery), so that it does not come
+                # out wrapped in a group.
                 state.failure = (ExitCode.DISCONNECTED, f"retry_scope gave up: {exc}")
-            background.cancel_scope.cancel(reason="the demo is over")
     except ConnectFailed as exc:
-        # Only entering BinanceSpotApi.connect raises this bare.
+        # Only entering the scenario's session raises this bare (its request connection).
         state.failure = (ExitCode.CONNECT_FAILED, f"could not connect to the fake venue: {exc}")
 
 
-class _CountingBook(BinanceBook):
-    """Binance's book adapter, counting each depth message for the demo's rates."""
+class _CountedEvents(trio.abc.ReceiveChannel[Event]):
+    """A connection's events, each book message counted on its way to ``book_feed``."""
 
-    def __init__(self, state: DemoState) -> None:
-        super().__init__()
+    def __init__(self, events: trio.abc.ReceiveChannel[Event], state: DemoState) -> None:
+        self._events = events
         self._state = state
 
-    def parse(self, message: Message) -> Sequence[DepthDiff | DepthSnapshot]:
-        """Count the message, then parse it as Binance's adapter does."""
-        self._state.count_depth(message)
-        return super().parse(message)
+    async def receive(self) -> Event:
+        event = await self._events.receive()
+        if isinstance(event, Message):
+            self._state.count_book(event)
+        return event
+
+    async def aclose(self) -> None:
+        await self._events.aclose()
+
+
+class _Counted:
+    """``ws`` as ``book_feed`` sees it: its events counted for the demo's rates."""
+
+    def __init__(self, ws: RetryingConnection[Any], state: DemoState) -> None:
+        self._ws = ws
+        self.events = _CountedEvents(ws.events, state)
+
+    async def subscribe(self, *topics: str) -> None:
+        await self._ws.subscribe(*topics)
+
+    async def unsubscribe(self, *topics: str) -> None:
+        await self._ws.unsubscribe(*topics)
 
 
 async def _watch(
-    server: FakeVenueServer[FakeBinance],
+    server: FakeVenueServer[Any],
+    plan: _Plan,
     state: DemoState,
     view: DemoView,
     options: DemoOptions,
-    ws: RetryingConnection[BinanceSpotConnection],
-    api: BinanceApiConnection,
+    ws: RetryingConnection[Any],
+    session: DemoSession,
 ) -> None:
     """Subscribe, keep the books, inject the faults and redraw until cancelled."""
-    await ws.subscribe(*options.stream_topics)
-    snapshots = binance_depth_snapshots(api, limit=100)
+    await ws.subscribe(*plan.stream_topics)
     async with (
-        book_feed(ws, _CountingBook(state), options.symbols, snapshots=snapshots) as feed,
+        book_feed(
+            _Counted(ws, state), plan.scenario.book(), plan.symbols, snapshots=session.snapshots
+        ) as feed,
         trio.open_nursery() as work,
     ):
         state.feed = feed
-        work.start_soon(_inject_faults, server, state, options)
-        work.start_soon(_refresh, view, state, ws, api, options.refresh)
+        work.start_soon(_inject_faults, server, state, options, plan)
+        work.start_soon(_refresh, view, state, ws, session, options.refresh)
         async for event in feed:
             state.on_event(event)
         # The feed ends only when retry_scope gave up; its error follows.
@@ -599,17 +612,21 @@ async def demo(
     """Run the demo and return what it counted (the summary is printed by :func:`run_demo`).
 
     Args:
-        options: the settings.
+        options: the settings (``options.venue`` picks the venue's scenario).
         output: where the view goes (a live view when stdout is a terminal).
         stopper: Ctrl-C ends the demo early (``DemoState.interrupted``).
         memory: connect over in-memory streams instead of 127.0.0.1 (tests run
             the whole demo under a virtual clock this way).
 
-    A failure (the WS-API connection could not be opened, ``retry_scope``
-    gave up) ends the demo early; it is in ``DemoState.failure``.
+    A failure (the scenario's request connection could not be opened,
+    ``retry_scope`` gave up) ends the demo early; it is in ``DemoState.failure``.
+
+    Raises:
+        ConfigError: no such venue, or it has no demo.
     """
-    fake = FakeBinance(seed=options.seed, clock=virtual_clock_ms() if memory else None)
-    server = binance_server(fake)
+    scenario = demo_scenario(options.venue)
+    plan = _Plan.make(scenario, options)
+    server = scenario.server(options.seed, memory)
     async with trio.open_nursery() as nursery:
         if memory:
             await nursery.start(server.run)
@@ -617,16 +634,42 @@ async def demo(
         else:
             await nursery.start(server.serve_tcp)
             transport = options.transport
-        state = DemoState(url=server.url, options=options, clock=trio.current_time)
-        nursery.start_soon(_drive_market, server, options, state.started_at)
+        state = DemoState(
+            url=server.url,
+            options=options,
+            clock=trio.current_time,
+            title=scenario.title,
+            streams={s: [t for t, _ in plan.streams[s]] for s in plan.symbols},
+            book_topics=plan.book_topics,
+            last=scenario.last,
+            sides=scenario.sides,
+        )
+        nursery.start_soon(_drive_market, server, plan, options, state.started_at)
+        link = DemoLink(
+            server=server,
+            transport=transport,
+            options={
+                "transport": transport,
+                "ping_interval": options.ping_interval,
+                "pong_timeout": options.pong_timeout,
+                "close_timeout": options.close_timeout,
+                "connect_timeout": 5.0,
+                # A venue may count pings among a client's frames: wait for
+                # room rather than fail a resubscription that lands next to one.
+                "rate_limit_policy": {"messages": "wait"},
+            },
+            virtual_time=memory,
+            note=state.note,
+        )
         try:
             with DemoView(state, output, live=output.is_terminal, clock=trio.current_time) as view:
                 state.on_log = view.event
                 state.note(
-                    f"fake Binance listening on {server.url}; {len(fault_schedule(options))} "
+                    f"fake {scenario.title} listening on {server.url}; "
+                    f"{len(fault_schedule(options, scenario.faults))} "
                     f"faults scheduled, every {options.fault_interval:g} s"
                 )
-                await _session(server, state, view, options, transport, stopper)
+                await _session(server, plan, state, view, options, link, stopper)
         finally:
             state.ended_at = trio.current_time()
             state.interrupted = stopper.interrupted
@@ -639,6 +682,12 @@ async def run_demo(
     options: DemoOptions, output: Output, stopper: Stopper, *, memory: bool = False
 ) -> int:
     """``trio-venues demo``: run, print the summary, return the exit status."""
+    try:
+        demo_scenario(options.venue)
+    except ConfigError as exc:
+        output.error(str(exc))
+        await trio.lowlevel.checkpoint()
+        return ExitCode.USAGE
     state = await demo(options, output, stopper, memory=memory)
     for line in summary_lines(state):
         output.line(line)

@@ -40,7 +40,16 @@ from ..testing import (
     replay_recording,
 )
 from ..venues._registry import VenueEntry
-from ._common import ExitCode, Output, Stopper, check_topics, resolve_venue, running_fake
+from ._common import (
+    DEFAULT_VENUE,
+    ExitCode,
+    Output,
+    Stopper,
+    check_topics,
+    resolve_venue,
+    running_fake,
+    venue_describer,
+)
 from ._stream import LineFile, make_sink, stream_events
 from ._view import describe_reason
 
@@ -72,7 +81,7 @@ class RecordOptions:
     count: int | None = None
     duration: float | None = None
     transport: str = "default"
-    venue: str = "binance"
+    venue: str = DEFAULT_VENUE
 
 
 @attrs.frozen
@@ -85,7 +94,7 @@ class ReplayOptions:
     stream: bool = False
     jsonl: str | None = None
     transport: str = "default"
-    venue: str = "binance"
+    venue: str = DEFAULT_VENUE
 
 
 # -- record ---------------------------------------------------------------------------------
@@ -285,7 +294,11 @@ async def run_replay(options: ReplayOptions, output: Output, stopper: Stopper) -
         output.error(f"{options.file} holds no frames")
         return ExitCode.USAGE
     try:
-        sink = await make_sink(output, options.jsonl) if options.stream else None
+        sink = (
+            await make_sink(output, options.jsonl, venue_describer(entry))
+            if options.stream
+            else None
+        )
     except OSError as exc:
         output.error(f"cannot write {options.jsonl}: {exc}")
         return ExitCode.USAGE

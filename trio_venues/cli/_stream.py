@@ -27,8 +27,17 @@ from ..errors import (
 )
 from ..events import Disconnected, Message
 from ..reasons import DisconnectReason
-from ._common import ExitCode, Output, Stopper, check_topics, resolve_venue, running_fake
-from ._view import format_event, format_message, message_json
+from ._common import (
+    DEFAULT_VENUE,
+    ExitCode,
+    Output,
+    Stopper,
+    check_topics,
+    resolve_venue,
+    running_fake,
+    venue_describer,
+)
+from ._view import Describe, format_event, format_message, message_json
 
 __all__ = [
     "LineFile",
@@ -53,7 +62,7 @@ class StreamOptions:
     count: int | None = None
     jsonl: str | None = None
     transport: str = "default"
-    venue: str = "binance"
+    venue: str = DEFAULT_VENUE
 
 
 # -- where messages go -------------------------------------------------------------------
@@ -113,10 +122,18 @@ class LineFile:
 class MessageSink:
     """Where ``stream`` puts messages: human lines or JSON lines, on stdout or in a file."""
 
-    def __init__(self, output: Output, *, json: bool, file: LineFile | None = None) -> None:
+    def __init__(
+        self,
+        output: Output,
+        *,
+        json: bool,
+        file: LineFile | None = None,
+        describe: Describe | None = None,
+    ) -> None:
         self._output = output
         self._json = json
         self._file = file
+        self._describe = describe
 
     async def put(self, message: Message) -> None:
         """Write one message (JSON lines carry the wall-clock time it was read)."""
@@ -129,7 +146,7 @@ class MessageSink:
             else:
                 self._output.line(line)
         else:
-            self._output.line(format_message(message))
+            self._output.line(format_message(message, self._describe))
 
     async def aclose(self) -> None:
         """Flush and close the file, if any."""
@@ -139,8 +156,13 @@ class MessageSink:
             await trio.lowlevel.checkpoint()
 
 
-async def make_sink(output: Output, jsonl: str | None) -> MessageSink:
+async def make_sink(
+    output: Output, jsonl: str | None, describe: Describe | None = None
+) -> MessageSink:
     """The sink for ``--jsonl FILE`` (``-``: JSON lines on stdout; ``None``: human lines).
+
+    ``describe`` words the venue's typed messages in human lines (its
+    ``VenueCli.describe``, see :func:`~._common.venue_describer`).
 
     Close it with :meth:`MessageSink.aclose`.
 
@@ -148,7 +170,7 @@ async def make_sink(output: Output, jsonl: str | None) -> MessageSink:
         OSError: the file cannot be created.
     """
     file = await LineFile.create(jsonl) if jsonl is not None and jsonl != "-" else None
-    return MessageSink(output, json=jsonl is not None, file=file)
+    return MessageSink(output, json=jsonl is not None, file=file, describe=describe)
 
 
 # -- streaming ------------------------------------------------------------------------------
@@ -237,7 +259,7 @@ async def run_stream(options: StreamOptions, output: Output, stopper: Stopper) -
         output.error(problem)
         return ExitCode.USAGE
     try:
-        sink = await make_sink(output, options.jsonl)
+        sink = await make_sink(output, options.jsonl, venue_describer(entry))
     except OSError as exc:
         output.error(f"cannot write {options.jsonl}: {exc}")
         return ExitCode.USAGE

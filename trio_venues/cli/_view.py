@@ -1,16 +1,18 @@
 """What the commands show: one-line events and reasons, JSON lines, the demo's live view.
 
 Everything here turns library values (events, reasons, typed messages,
-``ws.stats``) into text; nothing here does I/O on a connection. The demo's
-live view uses ``rich`` when stdout is a terminal and falls back to plain
-periodic lines otherwise (a pipe, a CI log, a test).
+``ws.stats``) into text; nothing here does I/O on a connection. A venue's
+typed messages read as the venue's ``_cli.py`` words them (its
+``VenueCli.describe``, passed in); anything else prints as its type and JSON.
+The demo's live view uses ``rich`` when stdout is a terminal and falls back
+to plain periodic lines otherwise (a pipe, a CI log, a test).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import attrs
 import msgspec
@@ -47,16 +49,9 @@ from ..reasons import (
     ResubscribeTimeout,
     ServerRequested,
 )
-from ..venues.binance import (
-    AggTrade,
-    BookTicker,
-    DepthUpdate,
-    Kline,
-    MiniTicker,
-    PartialDepth,
-    Ticker,
-    Trade,
-)
+
+#: A venue's words for its typed messages: a line, or None for a value it does not know.
+Describe: TypeAlias = Callable[[Any], str | None]
 
 if TYPE_CHECKING:
     from .. import ConnectionStats
@@ -65,12 +60,15 @@ if TYPE_CHECKING:
     from ._demo import DemoState
 
 __all__ = [
+    "Describe",
     "DemoView",
     "decimal_text",
     "describe_reason",
+    "format_data",
     "format_event",
     "format_message",
     "level_text",
+    "levels_text",
     "message_json",
     "number",
     "reason_key",
@@ -113,8 +111,8 @@ def describe_reason(reason: DisconnectReason) -> str:
 # -- typed messages -----------------------------------------------------------------------
 
 
-#: Positional notation is used up to this many characters (every price and
-#: quantity Binance sends, 18 decimals included) even when an exponent is shorter.
+#: Positional notation is used up to this many characters (the prices and
+#: quantities venues send, 18 decimals included) even when an exponent is shorter.
 _POSITIONAL_WIDTH: Final = 20
 
 
@@ -205,70 +203,32 @@ def level_text(level: tuple[Decimal | str, Decimal | str] | None) -> str:
     return f"{number(quantity)}@{number(price)}"
 
 
-def _levels(levels: Iterable[tuple[Decimal | str, Decimal | str]], limit: int = 3) -> str:
-    shown = [f"{number(q)}@{number(p)}" for p, q in list(levels)[:limit]]
+def levels_text(levels: Iterable[Sequence[Decimal | str]], limit: int = 3) -> str:
+    """The first ``limit`` book levels as ``"qty@price qty@price ..."`` (``"-"`` for none).
+
+    A level is ``(price, quantity, ...)``: anything after the quantity is not shown.
+    """
+    shown = [f"{number(level[1])}@{number(level[0])}" for level in list(levels)[:limit]]
     return " ".join(shown) if shown else "-"
 
 
-def _side(is_buyer_maker: bool) -> str:
-    # The buyer was the maker: the taker sold.
-    return "sell" if is_buyer_maker else "buy "
+def format_data(data: Any, describe: Describe | None = None) -> str:
+    """A short human line for a typed message: the venue's words, else its type and JSON.
 
-
-def format_data(data: Any) -> str:
-    """A short human line for a typed message (any other value: its repr)."""
-    match data:
-        case Trade():
-            return (
-                f"{data.symbol} trade #{data.trade_id} {_side(data.is_buyer_maker)} "
-                f"{number(data.quantity)} @ {number(data.price)}"
-            )
-        case AggTrade():
-            return (
-                f"{data.symbol} aggTrade #{data.agg_trade_id} {_side(data.is_buyer_maker)} "
-                f"{number(data.quantity)} @ {number(data.price)}"
-            )
-        case Kline(bar=bar):
-            state = "closed" if bar.is_closed else "open"
-            return (
-                f"{data.symbol} kline {bar.interval} {state} o={number(bar.open)} "
-                f"h={number(bar.high)} l={number(bar.low)} c={number(bar.close)} "
-                f"v={number(bar.volume)} trades={bar.trade_count}"
-            )
-        case DepthUpdate():
-            return (
-                f"{data.symbol} depth U={data.first_update_id} u={data.final_update_id} "
-                f"bids[{len(data.bids)}] {_levels(data.bids)} | "
-                f"asks[{len(data.asks)}] {_levels(data.asks)}"
-            )
-        case PartialDepth():
-            return (
-                f"depth lastUpdateId={data.last_update_id} bids {_levels(data.bids)} | "
-                f"asks {_levels(data.asks)}"
-            )
-        case BookTicker():
-            return (
-                f"{data.symbol} bookTicker {number(data.bid_quantity)}@{number(data.bid_price)} "
-                f"| {number(data.ask_quantity)}@{number(data.ask_price)}"
-            )
-        case Ticker():
-            return (
-                f"{data.symbol} ticker last={number(data.last_price)} "
-                f"change={number(data.price_change_percent)}% volume={number(data.base_volume)}"
-            )
-        case MiniTicker():
-            return (
-                f"{data.symbol} miniTicker close={number(data.close_price)} "
-                f"volume={number(data.base_volume)}"
-            )
+    ``describe`` is the venue's ``VenueCli.describe`` (``None`` for a value it
+    does not know); any other value prints as its repr.
+    """
+    text = describe(data) if describe is not None else None
+    if text is not None:
+        return text
     if attrs.has(type(data)) or isinstance(data, msgspec.Struct):
         return f"{type(data).__name__} {orjson.dumps(_plain(data), default=_json_default).decode()}"
     return repr(data)
 
 
-def format_message(message: Message) -> str:
-    """``topic  <the data as one line>``."""
-    return f"{message.topic or '-'}  {format_data(message.data)}"
+def format_message(message: Message, describe: Describe | None = None) -> str:
+    """``topic  <the data as one line>`` (``describe``: see :func:`format_data`)."""
+    return f"{message.topic or '-'}  {format_data(message.data, describe)}"
 
 
 def format_event(event: Event) -> str | None:
@@ -371,7 +331,7 @@ def render_demo(state: DemoState) -> Group:
     """The live view: a table of streams, the connection's figures, the recent events."""
     header = Text.assemble(
         ("trio-venues demo", "bold"),
-        f"  fake Binance on {state.url}  ",
+        f"  fake {state.title} on {state.url}  ",
         (f"{state.elapsed():.1f} s / {state.duration:g} s", "cyan"),
         "  (Ctrl-C to stop)",
     )
@@ -396,7 +356,10 @@ def render_demo(state: DemoState) -> Group:
         ("pong rtt", _rtt(state.last_rtt)),
         ("queue", _queue(state.stream_stats)),
         ("limiter", _limiter_usage(state.stream_stats, ("messages", "connections"))),
-        ("api limiter", _limiter_usage(state.api_stats, ("weight",))),
+        *(
+            (side.label, _limiter_usage(state.side_stats_of(k), side.limits))
+            for k, side in enumerate(state.sides)
+        ),
         (
             "reconnects",
             f"{state.reconnect_count()}   data gaps {state.data_gaps}   "

@@ -4,7 +4,8 @@ Each venue folder has a ``_venue.py`` defining ``VENUE``, a :class:`VenueEntry`
 naming the venue's client classes (one per endpoint), its topic spelling, its
 order-book adapter and its fake server. The pytest plugin makes
 ``fake_<venue>``/``fake_<venue>_memory`` fixtures from it, the CLI's
-``stream``/``record``/``demo``/``replay`` take any registered venue, and the
+``stream``/``record``/``demo``/``replay`` take any registered venue (the
+venue's ``_cli.py`` gives its demo and its messages' text), and the
 venue-conformance suite (``tests/conformance/``) runs against every fake.
 Registering a venue is one line in :data:`_BUILTIN` plus that ``_venue.py``.
 
@@ -27,6 +28,7 @@ from ..errors import ConfigError
 if TYPE_CHECKING:
     from .._client import VenueClient
     from ..book import BookAdapter
+    from ..cli._scenario import VenueCli
     from ..testing._server import FakeVenueServer
     from ..unified import UnifiedSupport
 
@@ -146,6 +148,10 @@ class VenueEntry:
         book: makes the venue's order-book adapter (``None``: no books yet).
         fake: the venue's fake server (``None``: none yet).
         unified: the venue's catalogue and unifier (``None``: no unified form yet).
+        cli: returns what the command line shows and runs for the venue, its
+            :class:`~trio_venues.cli._scenario.VenueCli` (its typed messages as
+            text, its ``demo`` scenario); called only by the CLI, so the venue's
+            ``_cli.py`` is imported only there (``None``: generic text, no demo).
     """
 
     name: str
@@ -157,6 +163,7 @@ class VenueEntry:
     book: Callable[[], BookAdapter] | None = None
     fake: FakeVenue | None = None
     unified: UnifiedSupport | None = None
+    cli: Callable[[], VenueCli] | None = None
 
     def client(self, endpoint: str | None = None) -> type[VenueClient[Any]]:
         """The client class of ``endpoint`` (default: :attr:`default_endpoint`).

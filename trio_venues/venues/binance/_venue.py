@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...testing._server import FakeVenueServer
 from ...unified import (
@@ -26,7 +26,17 @@ from ._wire import BookTicker, Kline, KlineBar, to_wire
 from ._wire import Ticker as BinanceTicker
 from ._wire import Trade as BinanceTrade
 
+if TYPE_CHECKING:
+    from ...cli._scenario import VenueCli
+
 __all__ = ["VENUE"]
+
+
+def _cli() -> VenueCli:
+    # Imported only by the CLI: the venue's demo and text need the CLI's modules.
+    from ._cli import CLI
+
+    return CLI
 
 
 def _stream_url(server: FakeVenueServer[Any], topics: Sequence[str]) -> str:
@@ -171,4 +181,5 @@ VENUE = VenueEntry(
         fake_catalogue_url=binance_api_url,
         fake_message=_fake_message,
     ),
+    cli=_cli,
 )

@@ -143,7 +143,13 @@ class BybitVenue:
         self._activity[conn.number] = trio.current_time()
 
     async def restart_book(self, conn: ServerConnection, topic: str) -> None:
-        """Send ``conn`` a ``u == 1`` snapshot of ``topic`` (Bybit's restart signal)."""
+        """Send ``conn`` a ``u == 1`` snapshot of ``topic`` (Bybit's restart signal).
+
+        As after Bybit's restart, the topic's update ids start again: the next
+        delta the server pushes has ``u == 2``.
+        """
+        self._last_u[topic] = 1
+        conn.server.set_next_seq(topic, 2)
         await conn.send_text(self.snapshot_frame(topic, update_id=1))
 
     # -- frames --
@@ -574,7 +580,10 @@ class BybitVenue:
         conn.add_subscriptions(topics)
         for topic in topics:
             if topic_prefix(topic) == "orderbook":
-                await conn.send_text(self.snapshot_frame(topic))
+                # The book as of now: its update id counts the deltas pushed while
+                # nobody was subscribed too, so the next delta follows it.
+                now = max(self._last_u.get(topic, 0), conn.server.last_seq(topic))
+                await conn.send_text(self.snapshot_frame(topic, update_id=now))
             self._ticker_seen.pop((id(conn), topic), None)
 
     # -- order entry --

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...testing._server import FakeVenueServer
 from .._registry import FakeVenue, TopicGrammar, VenueEntry
@@ -21,7 +21,18 @@ from ._client import (
 )
 from ._fake import bybit_server
 
+if TYPE_CHECKING:
+    from ...cli._scenario import VenueCli
+
 __all__ = ["TOPIC_PATTERN", "VENUE"]
+
+
+def _cli() -> VenueCli:
+    # Imported only by the CLI: the venue's demo and text need the CLI's modules.
+    from ._cli import CLI
+
+    return CLI
+
 
 #: Bybit's topics: a family, then dot-separated parts (depth, interval, symbol):
 #: ``publicTrade.BTCUSDT``, ``orderbook.50.BTCUSDT``, ``tickers.SOLUSDT_SOL/USDT``, ``order``.
@@ -77,4 +88,5 @@ VENUE = VenueEntry(
         book_symbol="BTCUSDT",
         force_book_gap=_force_book_gap,
     ),
+    cli=_cli,
 )

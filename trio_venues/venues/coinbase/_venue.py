@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...testing._server import FakeVenueServer
 from .._registry import FakeVenue, TopicGrammar, VenueEntry
@@ -12,7 +12,17 @@ from ._book import CoinbaseBook
 from ._client import Coinbase
 from ._fake import FakeCoinbase, coinbase_server, coinbase_url
 
+if TYPE_CHECKING:
+    from ...cli._scenario import VenueCli
+
 __all__ = ["VENUE"]
+
+
+def _cli() -> VenueCli:
+    # Imported only by the CLI: the venue's demo and text need the CLI's modules.
+    from ._cli import CLI
+
+    return CLI
 
 
 def _url(server: FakeVenueServer[Any], topics: Sequence[str]) -> str:
@@ -55,4 +65,5 @@ VENUE = VenueEntry(
         book_symbol="BTC-USD",
         force_book_gap=_force_book_gap,
     ),
+    cli=_cli,
 )

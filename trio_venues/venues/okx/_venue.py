@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...testing._server import FakeVenueServer
 from ...unified import (
@@ -24,7 +24,18 @@ from ._fake import FakeOkx, fake_okx_server
 from ._protocol import ENDPOINT_PATHS
 from ._unify import load_catalogue, unifier
 
+if TYPE_CHECKING:
+    from ...cli._scenario import VenueCli
+
 __all__ = ["VENUE"]
+
+
+def _cli() -> VenueCli:
+    # Imported only by the CLI: the venue's demo and text need the CLI's modules.
+    from ._cli import CLI
+
+    return CLI
+
 
 # "<channel>[:<instType or instId>][:key=value ...]" (docs/venues/okx.md, "Topics").
 _TOPIC_RE = re.compile(
@@ -151,4 +162,5 @@ VENUE = VenueEntry(
         fake_catalogue_url=_catalogue_url,
         fake_message=_fake_message,
     ),
+    cli=_cli,
 )
