@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -16,6 +17,8 @@ from trio_venues.cli import ExitCode, run
 from trio_venues.cli._app import Output, Stopper
 from trio_venues.cli._demo import DemoOptions, demo, demo_scenario, fault_schedule
 from trio_venues.venues._registry import get_venue, venue_names
+from trio_venues.venues.okx import Candle
+from trio_venues.venues.okx._cli import describe
 
 from ._helpers import WatchedText
 
@@ -235,3 +238,13 @@ async def test_demo_streams_the_symbols_asked_for(autojump_clock: trio.abc.Clock
     assert state.topics == ("trades:ETH-USDT", "tickers:ETH-USDT", "books:ETH-USDT")
     assert state.symbols == ("ETH-USDT",)
     assert all(state.counts[topic] > 0 for topic in state.topics)
+
+
+def test_okx_candle_line_names_its_instrument_and_bar() -> None:
+    """OKX's words for a candle name the instrument and bar the push carried, when known."""
+    one, two = Decimal("1.10"), Decimal("2")
+    known = Candle(1, one, two, one, two, two, two, two, False, inst_id="BTC-USDT", bar="1m")
+    assert describe(known) == "BTC-USDT candle 1m open o=1.1 h=2 l=1.1 c=2 v=2"
+    assert (
+        describe(Candle(1, one, two, one, two, two, two)) == "candle closed o=1.1 h=2 l=1.1 c=2 v=2"
+    )

@@ -41,6 +41,10 @@ from ._wire import BookMessage, Candle, Notice, Ticker, Trade
 __all__ = ["CLI", "SCENARIO", "describe", "describe_last"]
 
 
+def _named(inst_id: str | None) -> str:
+    return "" if inst_id is None else f"{inst_id} "
+
+
 def _maybe(value: Any) -> str:
     return "-" if value is None else number(value)
 
@@ -61,13 +65,16 @@ def describe(data: Any) -> str | None:
             )
         case Candle():
             state = "open" if data.confirmed is False else "closed"
+            bar = f" {data.bar}" if data.bar else ""
             return (
-                f"candle {state} o={number(data.open)} h={number(data.high)} "
-                f"l={number(data.low)} c={number(data.close)} v={number(data.volume)}"
+                f"{_named(data.inst_id)}candle{bar} {state} o={number(data.open)} "
+                f"h={number(data.high)} l={number(data.low)} c={number(data.close)} "
+                f"v={number(data.volume)}"
             )
         case BookMessage():
             return (
-                f"book {data.action} seqId={data.seq_id} prevSeqId={data.prev_seq_id} "
+                f"{_named(data.inst_id)}book {data.action} seqId={data.seq_id} "
+                f"prevSeqId={data.prev_seq_id} "
                 f"bids[{len(data.bids)}] {levels_text(data.bids)} | "
                 f"asks[{len(data.asks)}] {levels_text(data.asks)}"
             )
