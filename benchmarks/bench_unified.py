@@ -16,10 +16,13 @@ import statistics
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import attrs
+import trio
 
-from trio_venues.unified import Catalogue, Instrument
+from trio_venues._unified_feed import UnifiedFeeds, _Slot
+from trio_venues.unified import Catalogue, FeedSpec, Instrument, UnifiedAdapter
 from trio_venues.venues.binance._protocol import BinanceSpotCore
 from trio_venues.venues.binance._unify import unifier, unify
 from trio_venues.venues.bybit._fake_instruments import FAKE_INSTRUMENTS
@@ -67,6 +70,18 @@ def _time(fn: Callable[[], object], n: int) -> float:
     start = time.perf_counter()
     for _ in range(n):
         fn()
+    return (time.perf_counter() - start) / n * 1e6
+
+
+async def _hand_off(item: Any, n: int) -> float:
+    """us per item through unified_feeds' merged channel: one feed's put, the consumer's take."""
+    slot = _Slot(FeedSpec(venue="binance", topics=["btcusdt@trade"]), 1024, 1 << 24)
+    feeds = UnifiedFeeds([slot], "block")
+    put, take = feeds._put, feeds.receive_nowait
+    start = time.perf_counter()
+    for _ in range(n):
+        await put(slot, item)
+        take()
     return (time.perf_counter() - start) / n * 1e6
 
 
@@ -143,6 +158,11 @@ def main(rounds: int = 7, n: int = 50_000) -> None:
     def okx_swap() -> object:
         return okx_bound(okx_decode(OKX_SWAP, 1.0)[0].data, 1.0)  # type: ignore[union-attr]
 
+    adapter = UnifiedAdapter("binance", catalogue, bound)
+
+    def typed_adapter() -> object:
+        return adapter.convert(decode(FRAME, 1.0)[0])  # type: ignore[arg-type]
+
     rows: dict[str, list[float]] = {
         "typed decode": [],
         "typed decode + unify()": [],
@@ -154,13 +174,18 @@ def main(rounds: int = 7, n: int = 50_000) -> None:
         "okx typed decode": [],
         "okx decode + unifier (spot)": [],
         "okx decode + unifier (swap)": [],
+        "typed decode + UnifiedAdapter": [],
+        "unified_feeds hand-off alone": [],
     }
     fns = [typed, typed_unified, typed_unified_bound, unify_only, attrs_only]
     fns += [bybit_typed, bybit_typed_unified]
-    fns += [okx_typed, okx_spot, okx_swap]
+    fns += [okx_typed, okx_spot, okx_swap, typed_adapter]
+    item = bound(sample, 1.0)
+    assert item is not None
     for _ in range(rounds):
-        for name, fn in zip(rows, fns, strict=True):
+        for name, fn in zip(rows, fns, strict=False):
             rows[name].append(_time(fn, n))
+        rows["unified_feeds hand-off alone"].append(trio.run(_hand_off, item, n))
     print(f"unified trade cost (median of {rounds} interleaved rounds, us/message)")
     med = {name: statistics.median(v) for name, v in rows.items()}
     for name, value in med.items():
@@ -175,6 +200,12 @@ def main(rounds: int = 7, n: int = 50_000) -> None:
         f"  bybit: the unifier adds "
         f"{med['bybit typed decode + unifier'] - med['bybit typed decode (1 trade)']:+.3f}"
         " us per publicTrade message of one trade (target <= +0.3)"
+    )
+    adapter_us = med["typed decode + UnifiedAdapter"] - med["typed decode"]
+    print(
+        f"  through UnifiedAdapter (a Message in, a tuple out): {adapter_us:+.3f} us per "
+        f"trade; unified_feeds' merged channel adds "
+        f"{med['unified_feeds hand-off alone']:.3f} us (put + receive, no wait)"
     )
     okx_spot_us = med["okx decode + unifier (spot)"] - med["okx typed decode"]
     okx_swap_us = med["okx decode + unifier (swap)"] - med["okx typed decode"]

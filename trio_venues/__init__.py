@@ -11,6 +11,7 @@ from typing import Any
 from . import errors as errors
 from . import events as events
 from . import reasons as reasons
+from . import unified as unified
 from ._bookfeed import BookFeed as BookFeed
 from ._bookfeed import BookResynced as BookResynced
 from ._bookfeed import BookUpdate as BookUpdate
@@ -64,6 +65,7 @@ __all__ = [
     "events",
     "reasons",
     "retry_scope",
+    "unified",
 ]
 
 

@@ -40,6 +40,7 @@ raises the error itself once the block has unwound (as ``retry_scope`` does).
 
 from __future__ import annotations
 
+import collections
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -163,6 +164,11 @@ class UnifiedAdapter:
             (``entry.unified.unifier(catalogue, url)``).
         feed: the name put on each ``VenueEvent`` (default: ``venue``).
         quiet: the event types not passed on (default :data:`QUIET`).
+        market: for venues whose catalogue splits instruments into markets
+            that spell symbols alike (Bybit's ``spot`` and ``linear``
+            ``BTCUSDT``), the market of this connection: book symbols are
+            looked up in it. A book symbol naming several instruments
+            otherwise is reported as an ``ErrorEvent``.
 
     Attributes:
         unified: unified events produced so far.
@@ -178,13 +184,19 @@ class UnifiedAdapter:
         *,
         feed: str | None = None,
         quiet: tuple[type[Event], ...] = QUIET,
+        market: str | None = None,
     ) -> None:
         self.venue = venue
         self.feed = feed if feed is not None else venue
         self.catalogue = catalogue
+        self.market = market
         self._unify = unifier
         self._quiet = quiet
-        self._canonical = {inst.venue_symbol: inst.symbol for inst in catalogue}
+        chosen = [i for i in catalogue if market is None or getattr(i, "market", None) == market]
+        spelled = collections.Counter(inst.venue_symbol for inst in chosen)
+        # Only symbols naming one instrument map directly; the others go to the
+        # catalogue, which says why they cannot be mapped.
+        self._canonical = {i.venue_symbol: i.symbol for i in chosen if spelled[i.venue_symbol] == 1}
         self.unified = 0
         self.skipped = 0
         self.errors = 0
@@ -201,6 +213,7 @@ class UnifiedAdapter:
         catalogue: Catalogue | None = None,
         catalogue_url: str | None = None,
         feed: str | None = None,
+        endpoint: str | None = None,
         **connect_options: Any,
     ) -> UnifiedAdapter:
         """The adapter of a registered venue's connection to ``url``.
@@ -214,6 +227,10 @@ class UnifiedAdapter:
             url: the streams URL the connection uses (default: the venue's;
                 some venues' unifiers read options from it, e.g. Binance's
                 time unit).
+            endpoint: the client endpoint of the connection (default: the
+                venue's); where the catalogue splits instruments into markets
+                named like the endpoints (Bybit's categories), it is the
+                adapter's ``market``.
 
         Raises:
             ConfigError: the venue is unknown or has no unified form.
@@ -228,7 +245,10 @@ class UnifiedAdapter:
             url = entry.client().default_url
         if catalogue is None:
             catalogue = await support.load_catalogue(catalogue_url, **connect_options)
-        return cls(venue, catalogue, support.unifier(catalogue, url), feed=feed)
+        where = endpoint if endpoint is not None else entry.default_endpoint
+        market = where if any(getattr(i, "market", None) == where for i in catalogue) else None
+        unify = support.unifier(catalogue, url)
+        return cls(venue, catalogue, unify, feed=feed, market=market)
 
     def convert(self, event: Event) -> tuple[UnifiedItem, ...]:
         """The unified items of one event (often one; none for quiet events)."""
@@ -419,6 +439,8 @@ class _Slot:
         self.room = trio.lowlevel.ParkingLot()
 
     def full(self, cost: int, control: bool) -> bool:
+        if not control and self.queued < self.quota and self.queued_bytes + cost <= self.byte_quota:
+            return False  # the common case, decided in one test
         extra = _CONTROL_RESERVE if control else 0
         if self.queued >= self.quota + extra:
             return True
@@ -438,6 +460,7 @@ class UnifiedFeeds:
         self._slots = {slot.label: slot for slot in slots}
         self._overflow = overflow
         self._items: deque[tuple[_Slot, UnifiedItem, int]] = deque()
+        self._unreported = 0  # feeds with drops not reported yet
         self._open = len(slots)
         self._consumers = trio.lowlevel.ParkingLot()
         self._failure: TrioVenuesError | None = None
@@ -482,10 +505,12 @@ class UnifiedFeeds:
             trio.WouldBlock: none is queued.
             trio.EndOfChannel: none is queued and every feed has ended.
         """
-        for slot in self._slots.values():
-            if slot.unreported_drops:
-                count, slot.unreported_drops = slot.unreported_drops, 0
-                return VenueEvent(slot.venue, EventsDropped(count), slot.label)
+        if self._unreported:
+            for slot in self._slots.values():
+                if slot.unreported_drops:
+                    count, slot.unreported_drops = slot.unreported_drops, 0
+                    self._unreported -= 1
+                    return VenueEvent(slot.venue, EventsDropped(count), slot.label)
         if not self._items:
             if self._open == 0:
                 raise trio.EndOfChannel
@@ -517,8 +542,9 @@ class UnifiedFeeds:
     # -- producer side --------------------------------------------------------------
 
     async def _put(self, slot: _Slot, item: UnifiedItem) -> None:
-        cost = _cost(item)
-        control = type(item) is VenueEvent
+        kind = type(item)
+        cost = _COSTS.get(kind, 256) if kind is not BookUpdate else _cost(item)
+        control = kind is VenueEvent
         while slot.full(cost, control):
             if self._overflow == "drop_oldest" and not control and self._drop_oldest(slot):
                 continue
@@ -538,6 +564,8 @@ class UnifiedFeeds:
                 slot.queued -= 1
                 slot.queued_bytes -= cost
                 slot.dropped += 1
+                if not slot.unreported_drops:
+                    self._unreported += 1
                 slot.unreported_drops += 1
                 return True
         return False
@@ -590,6 +618,7 @@ class UnifiedFeeds:
             catalogue=spec.catalogue,
             catalogue_url=spec.catalogue_url,
             feed=slot.label,
+            endpoint=spec.endpoint,
             **catalogue_options,
         )
         policy = spec.policy if spec.policy is not None else RetryPolicy(max_attempts=None)

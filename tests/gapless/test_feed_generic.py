@@ -119,3 +119,32 @@ async def test_unplanned_drop_without_copies_is_a_data_gap(
         assert gap.topics == ("a",)
         assert seen.ids("a") == [1, 2, 3, 4, 5, 9, 10]
         assert seen.events.index(gap) < len(seen.events) - 2
+
+
+async def test_topic_without_ids_gets_a_data_gap_at_rotation(
+    autojump_clock: trio.abc.Clock, nursery: trio.Nursery
+) -> None:
+    """A topic the venue gives no id switches with a DataGap (documented fallback)."""
+    server = FakeVenueServer()
+    await nursery.start(server.run)
+    seen = Collected()
+    async with gapless_feed(
+        GenericJson,
+        ["a"],
+        urls=[server.url],
+        connect=generic_connect(server),
+        max_connection_age=3600.0,
+        rotate_margin=60.0,
+    ) as feed:
+        nursery.start_soon(collect, feed, seen)
+        await feed.wait_ready()
+        await push_ids(server, "a", 1, 3, 0.01)
+        await trio.sleep(3545 - trio.current_time())
+        await seen.wait_for(lambda s: bool(s.of(Rotated)))
+        await push_ids(server, "a", 4, 5, 0.01)
+        await seen.wait_for(lambda s: len(s.ids("a")) == 5)
+        (rotated,) = seen.of(Rotated)
+        assert rotated.gaps == ("a",)
+        (gap,) = seen.gaps()
+        assert gap.topics == ("a",)
+        assert seen.ids("a") == [1, 2, 3, 4, 5]

@@ -8,6 +8,7 @@ import attrs
 
 from trio_venues._gapless._merge import Merger
 from trio_venues.events import DataGap, Event, Message
+from trio_venues.gapless import TopicIds
 
 
 @attrs.frozen
@@ -232,3 +233,29 @@ def test_last_feed_left_behind_does_not_repeat() -> None:
         m.on_message(2, msg(n))
     assert out.ids() == [1, 2, 3, 4, 5, 6]
     assert m.duplicates == 2
+
+
+def _restart_span(data: Any) -> tuple[int, int] | None:
+    return (data["id"], data["id"])
+
+
+RESTARTING = TopicIds(_restart_span, restarts=lambda data: bool(data.get("restart")))
+
+
+def test_restart_of_the_numbering_is_delivered_once() -> None:
+    """A restart (lower ids) from two copies: delivered once, then the new numbering merges."""
+    out = Sink()
+    m = Merger(out.append, 10)
+    m.add_topic("t", RESTARTING)
+    m.attach(1, ["t"], 0)
+    m.attach(2, ["t"], 0)
+    for link in (1, 2):
+        m.on_message(link, msg(100))
+    m.on_message(1, Message("t", {"id": 1, "restart": True}))
+    m.on_message(2, msg(101))  # old numbering, late: not new data
+    m.on_message(2, Message("t", {"id": 1, "restart": True}))
+    for n in (2, 3):
+        m.on_message(2, msg(n))
+        m.on_message(1, msg(n))
+    assert out.ids() == [100, 1, 2, 3]
+    assert not out.gaps()

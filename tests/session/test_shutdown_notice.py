@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import trio
 
-from trio_venues import ConnectionConfig
+from trio_venues import ConnectionConfig, ExponentialBackoff, RetryPolicy, retry_scope
 from trio_venues.errors import ConfigError
-from trio_venues.events import Disconnected, Message, ShutdownNotice
+from trio_venues.events import Disconnected, Message, Resubscribed, ShutdownNotice
 from trio_venues.reasons import RemoteClosed, ServerRequested
 from trio_venues.testing import FakeVenueServer, GenericVenue
 
@@ -81,3 +83,34 @@ def test_shutdown_notice_option_is_checked() -> None:
     assert ConnectionConfig().shutdown_notice == "disconnect"
     with pytest.raises(ConfigError):
         ConnectionConfig(shutdown_notice="ignore")  # type: ignore[arg-type]
+
+
+async def test_retry_scope_passes_the_notice_on_and_reconnects_at_the_close(
+    server: FakeVenueServer[GenericVenue], autojump_clock: trio.abc.Clock
+) -> None:
+    """Under retry_scope the ShutdownNotice passes through; the venue's close later reconnects."""
+    policy = RetryPolicy(ExponentialBackoff(jitter=0), breaker=None)
+
+    def factory() -> Any:
+        return connect(server, "default", shutdown_notice="event")
+
+    seen: list[Any] = []
+    async with retry_scope(factory, policy=policy) as ws:
+        await ws.subscribe("a")
+        first = await server.wait_connected(1)
+        await first.send_json({"op": "shutdown", "msg": "restart", "in": 30})
+        async for event in ws.events:
+            seen.append(event)
+            if isinstance(event, ShutdownNotice):
+                await server.push("a", {"n": 1})
+                await trio.sleep(30)
+                await first.close(1001, "restart")
+            if isinstance(event, Resubscribed):
+                break
+    kinds = [type(e) for e in seen if isinstance(e, ShutdownNotice | Message | Disconnected)]
+    assert kinds == [ShutdownNotice, Message, Disconnected]
+    notice = next(e for e in seen if isinstance(e, ShutdownNotice))
+    assert notice.deadline == 30.0
+    ended = next(e for e in seen if isinstance(e, Disconnected))
+    assert ended.reason == RemoteClosed(1001, "restart")
+    assert server.connected_count == 2

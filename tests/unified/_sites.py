@@ -15,8 +15,11 @@ from trio_venues.testing import FakeVenueServer
 from trio_venues.unified import Catalogue, FeedSpec
 from trio_venues.venues._registry import VenueEntry, get_venue
 
-#: Reconnect quickly and without limit (the tests kill servers on purpose).
-FAST_RETRY = RetryPolicy(backoff=ConstantBackoff(0.2), max_attempts=None, stable_after=0.0)
+#: Reconnect quickly and without limit (the tests kill servers on purpose): no circuit
+#: breaker, whose cool-down would outlast the outage.
+FAST_RETRY = RetryPolicy(
+    backoff=ConstantBackoff(0.2), max_attempts=None, stable_after=0.0, breaker=None
+)
 
 
 class Site:
@@ -34,11 +37,14 @@ class Site:
         self.server: FakeVenueServer[Any] | None = None
         self.up = False
 
-    async def start(self) -> FakeVenueServer[Any]:
-        """Start a fresh server (a restarted venue forgets its connections)."""
+    async def start(self, *, tcp: bool = False) -> FakeVenueServer[Any]:
+        """Start a fresh server (a restarted venue forgets its connections).
+
+        ``tcp``: also listen on 127.0.0.1 (for catalogues fetched over HTTP).
+        """
         assert self.entry.fake is not None
         server = self.entry.fake.server(**self.server_options)
-        await self.nursery.start(server.run)
+        await self.nursery.start(server.serve_tcp if tcp else server.run)
         self.server = server
         self.up = True
         return server

@@ -9,6 +9,7 @@ may come over HTTP), and the clock is real: nothing here waits on time.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from decimal import Decimal
 from typing import Any
 
@@ -18,9 +19,12 @@ import trio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from trio_venues import book_feed, unified
 from trio_venues.testing import FakeVenueServer
 from trio_venues.unified import (
     BestBidAsk,
+    BookDepth,
+    BookUpdate,
     Candle,
     Catalogue,
     Instrument,
@@ -236,3 +240,64 @@ async def test_symbols_outside_the_catalogue_are_refused(served: Served) -> None
                 catalogue.venue_symbol(text)
 
     refused()
+
+
+async def test_books_arrive_as_unified_book_updates_on_every_venue(served: Served) -> None:
+    """book_feed through the adapter: each BookUpdate holds the venue's live book, canonically."""
+    entry, server = served.entry, served.server
+    fake = entry.fake
+    assert fake is not None
+    if entry.book is None or fake.book_symbol is None:
+        pytest.skip(f"{entry.title}'s fake serves no order books")
+    symbol = fake.book_symbol
+    topic = entry.book().topic(symbol)
+    url = fake.url(server, ())
+    adapter = await UnifiedAdapter.for_venue(
+        entry.name, url, catalogue=served.catalogue, endpoint=fake.endpoint
+    )
+    options = {"ping_interval": None, **fake.client_options}
+    updates: list[BookUpdate] = []
+    with trio.fail_after(60):
+        async with AsyncExitStack() as stack:
+            ws = await stack.enter_async_context(
+                entry.client(fake.endpoint).connect(url, **options)
+            )
+            snapshots = None
+            if fake.book_snapshots is not None:
+                snapshots = await stack.enter_async_context(fake.book_snapshots(server))
+            feed = await stack.enter_async_context(
+                book_feed(ws, entry.name, [symbol], snapshots=snapshots)
+            )
+            while len(updates) < 3:
+                await server.push(topic)
+                with trio.move_on_after(0.5):
+                    async for item in adapter.stream(feed):
+                        if not isinstance(item, BookUpdate):
+                            continue
+                        book = feed.book(symbol)
+                        assert book is not None
+                        # an empty side (Bybit's fake book starts with one bid) is None, None
+                        assert (item.bid_price, item.bid_quantity) == (
+                            book.best_bid or (None, None)
+                        )
+                        assert (item.ask_price, item.ask_quantity) == (
+                            book.best_ask or (None, None)
+                        )
+                        assert item.depth == BookDepth(book)
+                        assert item.update_id == book.last_update_id
+                        updates.append(item)
+                        break
+    # The instrument the book's symbol names on this endpoint (Bybit spells spot
+    # and linear alike: its catalogue names the market).
+    named = [
+        i.symbol
+        for i in served.catalogue
+        if i.venue_symbol == symbol and getattr(i, "market", None) in (None, fake.endpoint)
+    ]
+    for item in updates:
+        assert (item.venue, item.venue_symbol) == (entry.name, symbol)
+        assert [item.symbol] == named
+        assert parse_symbol(item.symbol).kind == "spot"
+        back = unified.decode(unified.encode(item))
+        assert isinstance(back, BookUpdate)
+        assert (back.bid_price, back.ask_price) == (item.bid_price, item.ask_price)

@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trio_venues import unified
-from trio_venues.errors import DecodeError, RequestTimeout
+from trio_venues.errors import ConnectionLost, DecodeError, RequestTimeout
 from trio_venues.events import Message
 from trio_venues.testing import FakeVenueServer
-from trio_venues.testing.okx import DEFAULT_INSTRUMENTS, FakeOkx, fake_okx_server
+from trio_venues.testing.okx import DEFAULT_INSTRUMENTS, FakeOkx, fake_okx_server, instrument_spec
 from trio_venues.unified import (
     BestBidAsk,
     Candle,
@@ -43,7 +43,6 @@ from trio_venues.venues.okx import (
 from trio_venues.venues.okx import Candle as OkxCandle
 from trio_venues.venues.okx import FundingRate as OkxFundingRate
 from trio_venues.venues.okx import Trade as OkxTrade
-from trio_venues.venues.okx._fake import instrument_spec
 from trio_venues.venues.okx._unify import (
     catalogue_from_instruments,
     instrument_of,
@@ -202,6 +201,8 @@ async def test_public_channels_unify_exactly(fake: Fake, autojump_clock: trio.ab
         "books5:BTC-USDT",
         "tickers:BTC-USDT",
         "tickers:BTC-USDT-SWAP",
+        "tickers:BTC-USD-SWAP",
+        "tickers:BTC-USD-261225-100000-C",
         "funding-rate:BTC-USDT-SWAP",
         "open-interest:BTC-USD-SWAP",
         "liquidation-orders:SWAP",
@@ -244,17 +245,27 @@ async def test_public_channels_unify_exactly(fake: Fake, autojump_clock: trio.ab
         data.volume_24h,
         data.volume_ccy_24h,
     )
+    assert (ticker.bid_price, ticker.high_24h) == (data.bid_price, data.high_24h)
+    assert ticker.volume_24h != ticker.quote_volume_24h
+    # Derivatives: the base-asset volume OKX sends; inverse: also the exact USD volume.
     data, (swap_ticker,) = one["tickers:BTC-USDT-SWAP"]
     assert isinstance(swap_ticker, Ticker)
-    assert swap_ticker.volume_24h == data.volume_24h * Decimal("0.01")
-    assert swap_ticker.quote_volume_24h is None
+    assert (swap_ticker.volume_24h, swap_ticker.quote_volume_24h) == (data.volume_ccy_24h, None)
+    data, (inverse_ticker,) = one["tickers:BTC-USD-SWAP"]
+    assert isinstance(inverse_ticker, Ticker)
+    assert inverse_ticker.volume_24h == data.volume_ccy_24h
+    assert inverse_ticker.quote_volume_24h == data.volume_24h * 100
+    # Options settle in their base (BTC) but count in it: no USD volume.
+    data, (option_ticker,) = one["tickers:BTC-USD-261225-100000-C"]
+    assert isinstance(option_ticker, Ticker)
+    assert (option_ticker.volume_24h, option_ticker.quote_volume_24h) == (data.volume_ccy_24h, None)
 
     data, (funding,) = one["funding-rate:BTC-USDT-SWAP"]
     assert isinstance(funding, FundingRate)
     assert (funding.rate, funding.funding_ns) == (data.funding_rate, data.funding_time * 10**6)
     data, (oi,) = one["open-interest:BTC-USD-SWAP"]
     assert isinstance(oi, OpenInterest)
-    assert oi.open_interest == data.open_interest * 100
+    assert (oi.open_interest, oi.exchange_ns) == (data.open_interest_ccy, data.ts * 10**6)
     data, (liquidation,) = one["liquidation-orders:SWAP"]
     assert isinstance(data, LiquidationOrder)
     assert isinstance(liquidation, Liquidation)
@@ -392,7 +403,7 @@ def test_candle_intervals(bar: str, interval: str) -> None:
 
 def test_malformed_instruments_are_decode_errors() -> None:
     """An instrument lacking what its type needs is refused, naming the instrument."""
-    with pytest.raises(DecodeError, match="BTC-USDT: baseCcy"):
+    with pytest.raises(DecodeError, match="BTC-USDT: no baseCcy"):
         instrument_of(_item("BTC-USDT", baseCcy=""))
     with pytest.raises(DecodeError, match="BTC-USD-261225: no expTime"):
         instrument_of(_item("BTC-USD-261225", expTime=""))
@@ -410,6 +421,9 @@ def test_families_without_a_canonical_spelling_are_left_out() -> None:
     assert instrument_of(um) is None
     margin = _item("BTC-USDT", instType="MARGIN")
     assert instrument_of(margin) is None
+    # An asset a canonical symbol cannot spell (only letters and digits) is left out too.
+    assert instrument_of(_item("BTC-USDT", instId="BTC.X-USDT", baseCcy="BTC.X")) is None
+    assert instrument_of(_item("BTC-USDT", baseCcy="btc")) is not None
     catalogue = catalogue_from_instruments([um, _item("BTC-USD-SWAP")])
     assert [inst.venue_symbol for inst in catalogue] == ["BTC-USD-SWAP"]
     with pytest.raises(UnknownSymbol, match="BTC-USD_UM-SWAP"):
@@ -492,3 +506,51 @@ def test_a_liquidation_push_as_okx_sends_it() -> None:
         1692266434010 * 1_000_000,
         3.0,
     )
+
+
+async def test_instrument_change_pushes_decode_whole(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """A later instruments push (a state change) is again one Instruments message."""
+    async with Okx.connect(PUBLIC, transport=fake.memory_transport(), ping_interval=None) as ws:
+        await ws.subscribe("instruments:OPTION")
+        await fake.push("instruments:OPTION")
+        pushes = []
+        async for event in ws.events:
+            if isinstance(event, Message) and isinstance(event.data, Instruments):
+                pushes.append(event.data)
+                if len(pushes) == 2:
+                    break
+    first, change = pushes
+    assert first == change
+    assert {item.inst_id for item in first.instruments} == {
+        "BTC-USD-261225-100000-C",
+        "BTC-USD-261225-100000-P",
+    }
+    assert first.inst_type == "OPTION"
+
+
+async def test_an_instrument_list_over_the_default_message_size_loads(
+    nursery: trio.Nursery, autojump_clock: trio.abc.Clock
+) -> None:
+    """One push listing thousands of options (over 4 MiB) still makes a catalogue."""
+    strikes = [f"BTC-USD-261225-{strike}-{kind}" for strike in range(1, 6001) for kind in "CP"]
+    server = fake_okx_server(FakeOkx(instruments=strikes))
+    await nursery.start(server.run)
+    listed = [server.behaviour.instrument_specs[i] for i in strikes]
+    assert len(json.dumps(listed)) > 4 * 1024 * 1024
+    catalogue = await load_catalogue(
+        PUBLIC, inst_types=["OPTION"], transport=server.memory_transport(), ping_interval=None
+    )
+    assert len(catalogue) == len(strikes)
+    assert catalogue.canonical("BTC-USD-261225-6000-P") == "BTC-USD-20261225-6000-P"
+
+
+async def test_a_connection_lost_before_the_lists_is_connection_lost(
+    fake: Fake, autojump_clock: trio.abc.Clock
+) -> None:
+    """The connection ending before every list arrived raises ConnectionLost, unwrapped."""
+    with pytest.raises(ConnectionLost, match="exceeds 1000"):
+        await load_catalogue(
+            PUBLIC, max_message_size=1000, transport=fake.memory_transport(), ping_interval=None
+        )

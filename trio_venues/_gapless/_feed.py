@@ -22,9 +22,11 @@ How it is built, and why:
   not read holds the links, and each link's own ``overflow_policy`` then
   applies. What one pump adds past the capacity before it stops is bounded
   by one message plus what a joining connection held (``pending_limit``).
-  Once the feed is closing, events that find it full are dropped (nobody may
-  be reading any more). Each pump reads its link's events without a
-  scheduler round per event too, yielding every ``_YIELD_EVERY`` events.
+  Once the feed is closing, the feed's own events that find it full are
+  dropped (nobody may be reading any more); messages still arriving while
+  the connections close are bounded by those connections' buffers. Each
+  pump reads its link's events without a scheduler round per event too,
+  yielding every ``_YIELD_EVERY`` events.
 - **Switches** (rotation, rebalancing) run as tasks of the feed's nursery: a
   switch outlives the link it retires.
 """
@@ -195,7 +197,9 @@ class GaplessFeed:
         self._capacity = event_buffer
         self._events = EventChannel()
         self.events: trio.abc.ReceiveChannel[Event] = self._events
-        self._merger = Merger(self._deliver, pending_limit)
+        # The merger puts straight on the channel (one call less per message);
+        # the feed's own events go through _deliver (the closing policy).
+        self._merger = Merger(self._events.put, pending_limit)
         self._placement = Placement(facts.fits)
         self._links: dict[int, _Link] = {}
         self._shards: dict[int, list[_Link]] = {}

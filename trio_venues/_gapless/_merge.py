@@ -104,6 +104,7 @@ class _Topic:
         "lost_since",
         "name",
         "primary",
+        "restarts",
         "solo",
         "span",
         "trim",
@@ -114,6 +115,7 @@ class _Topic:
         self.name = name
         self.span = None if rule is None else rule.span
         self.trim = None if rule is None else rule.trim
+        self.restarts: Callable[[Any], bool] | None = getattr(rule, "restarts", None)
         self.last: int | None = None  # the highest id delivered
         self.feeds: dict[int, _Feed] = {}
         self.waiting = 0  # feeds not joined yet that saw an id
@@ -395,7 +397,9 @@ class Merger:
             self._refresh(state)
         return True
 
-    def _on_message(self, state: _Topic, link: int, msg: Message) -> None:
+    def _on_message(
+        self, state: _Topic, link: int, msg: Message, *, restart_seen: bool = False
+    ) -> None:
         span = state.span
         ids = None if span is None else span(msg.data)
         if self._fences:
@@ -418,6 +422,10 @@ class Merger:
         if feed is None:
             feed = state.feeds[link] = _Feed(ready=False)
         lo, hi = ids
+        restarts = state.restarts
+        if restarts is not None and not restart_seen and restarts(msg.data):
+            self._restart(state, link, feed, msg, lo, hi)
+            return
         if feed.joined:
             last = state.last
             if last is None or lo > last:
@@ -436,6 +444,42 @@ class Merger:
             return
         self._hold(state, link, feed, msg, lo, hi)
         return
+
+    def _restart(
+        self, state: _Topic, link: int, feed: _Feed, msg: Message, lo: int, hi: int
+    ) -> None:
+        """The venue restarted the topic's numbering (``TopicIds.restarts``).
+
+        A joined feed brings it first: it is delivered, the cursor starts
+        over from it, and every other feed joins again (what they carry before
+        their own copy of the restart is old numbering, already delivered).
+        A feed not joined starts its hold over from its restart message; its
+        copy of a restart already delivered is then a duplicate.
+        """
+        if feed.joined:
+            state.last = hi
+            feed.head = True
+            self._sink(msg)
+            for other, f in state.feeds.items():
+                if other != link:
+                    if not f.joined and f.first is not None:
+                        state.waiting -= 1
+                    f.joined = f.head = False
+                    f.first = None
+                    f.held = None
+            state.primary = link
+            return
+        if feed.first is not None:
+            state.waiting -= 1
+        feed.first = None
+        feed.held = None
+        if state.covered() and state.last is not None and state.last >= lo:
+            feed.first = lo
+            state.waiting += 1
+            self._join(state, link, feed)
+            self._on_message(state, link, msg, restart_seen=True)
+            return
+        self._hold(state, link, feed, msg, lo, hi)
 
     def _straddle(self, state: _Topic, msg: Message, last: int, hi: int) -> None:
         state.last = hi

@@ -189,13 +189,26 @@ def build_parser(output: Output | None = None) -> argparse.ArgumentParser:
         description="Subscribe to TOPICs and print one line per message (stdout; "
         "connection notes go to stderr), or write one JSON object per message with "
         "--jsonl: {topic, type, data, received_at}, prices and quantities as exact "
-        "decimal strings.",
+        "decimal strings.\n\n"
+        "With --unified, stream one or several venues at once in the unified "
+        "vocabulary: `stream --unified binance:btcusdt@trade okx:trades:BTC-USDT`, "
+        "one JSON line per unified event ({wall_time, kind, venue, symbol, ...}) "
+        "on stdout (or in --jsonl FILE); each venue reconnects on its own, and one "
+        "giving up does not stop the others.",
     )
     stream.add_argument(
-        "venue", metavar="VENUE", choices=venue_choices(), help=", ".join(venue_choices())
+        "venue", metavar="VENUE", help=", ".join(venue_choices()) + " (--unified: VENUE:TOPIC)"
     )
     stream.add_argument(
-        "topics", metavar="TOPIC", nargs="+", help="stream names, e.g. btcusdt@trade"
+        "topics",
+        metavar="TOPIC",
+        nargs="*",
+        help="stream names, e.g. btcusdt@trade (--unified: more VENUE:TOPIC)",
+    )
+    stream.add_argument(
+        "--unified",
+        action="store_true",
+        help="VENUE:TOPIC arguments from any venues, printed as unified events (JSON lines)",
     )
     _add_source_options(
         stream,
@@ -305,6 +318,12 @@ def build_parser(output: Output | None = None) -> argparse.ArgumentParser:
 # -- running ---------------------------------------------------------------------------------
 
 
+def _usage(output: Output, message: str) -> Awaitable[int]:
+    """A usage error found after parsing (exit 2, the message on stderr)."""
+    output.error(message)
+    return _usage_error()
+
+
 def _command(args: argparse.Namespace, output: Output, stopper: Stopper) -> Awaitable[int]:
     # Imported here, not at the top: see the module docstring.
     if args.command == "demo":
@@ -319,8 +338,29 @@ def _command(args: argparse.Namespace, output: Output, stopper: Stopper) -> Awai
         )
         return run_demo(options, output, stopper)
     if args.command == "stream":
-        from ._stream import StreamOptions, run_stream
+        from ._stream import StreamOptions, UnifiedStreamOptions, run_stream, run_unified_stream
 
+        if args.unified:
+            if args.url is not None:
+                return _usage(output, "stream --unified: --url is per venue; use --fake or none")
+            return run_unified_stream(
+                UnifiedStreamOptions(
+                    specs=(args.venue, *args.topics),
+                    fake=args.fake,
+                    count=args.count,
+                    jsonl=args.jsonl,
+                    transport=args.transport,
+                ),
+                output,
+                stopper,
+            )
+        if args.venue not in venue_choices():
+            choices = ", ".join(repr(c) for c in venue_choices())
+            return _usage(
+                output, f"argument VENUE: invalid choice: {args.venue!r} (choose from {choices})"
+            )
+        if not args.topics:
+            return _usage(output, "stream: the following arguments are required: TOPIC")
         return run_stream(
             StreamOptions(
                 topics=tuple(args.topics),

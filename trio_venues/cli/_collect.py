@@ -40,7 +40,8 @@ class CollectOptions:
 
 def _status(collector: Collector) -> str:
     feeds = "  ".join(
-        f"{f.venue}: {f.messages} msgs, {f.reconnects} reconnects, {f.data_gaps} gaps"
+        f"{f.venue}: {f.messages} msgs, {f.reconnects} reconnects, {f.data_gaps} gaps, "
+        f"{f.rotations} rotations"
         for f in collector.feeds
     )
     s = collector.sink.stats

@@ -33,7 +33,18 @@ import trio
 
 from .._retry import RetryPolicy, retry_scope
 from .._session import unwrap_group
-from ..events import DataGap, Disconnected, Event, GapDetected, Message, Reconnecting
+from ..events import (
+    ConnectionDown,
+    ConnectionRetrying,
+    DataGap,
+    Disconnected,
+    Event,
+    GapDetected,
+    Message,
+    Reconnecting,
+    Rotated,
+)
+from ..gapless import gapless_feed
 from ..unified import Unifier, unified_each
 from ..venues._registry import get_venue
 from ._config import CollectorConfig, FeedConfig
@@ -71,6 +82,7 @@ class FeedStats:
     reconnects: int = 0
     data_gaps: int = 0
     sequence_gaps: int = 0
+    rotations: int = 0
     last_message_at: float | None = None
 
 
@@ -148,6 +160,26 @@ class Collector:
         prefix = self.config.sink.prefix
         metrics = self.metrics
         started = False
+        if feed.uses_gapless:
+            urls = feed.urls or ((feed.url,) if feed.url else ())
+            async with gapless_feed(
+                client,
+                feed.topics,
+                copies=feed.copies,
+                urls=urls or None,
+                endpoint=feed.endpoint,
+                rotate_margin=feed.rotate_margin,
+                policy=self._policy,
+                **options,
+            ) as gf:
+                await gf.wait_ready()
+                task_status.started()
+                async for event in gf.events:
+                    if type(event) is Message:
+                        self._on_message(event, feed, stats, unify, prefix, metrics)
+                    else:
+                        self._on_lifecycle(event, feed, stats)
+            return
         async with retry_scope(
             lambda: client.connect(feed.url, **options), policy=self._policy
         ) as ws:
@@ -238,6 +270,29 @@ class Collector:
             )
         elif isinstance(event, Disconnected):
             self._publish_lifecycle(feed.venue, "Disconnected", repr(event.reason))
+        elif isinstance(event, Rotated):
+            stats.rotations += 1
+            if metrics is not None:
+                metrics.rotations.labels(feed.venue, event.cause).inc()
+            self._publish_lifecycle(
+                feed.venue,
+                "Rotated",
+                f"connection {event.old} replaced by {event.new} ({event.cause}): "
+                f"{event.overlap:.3f}s overlap, {event.duplicates} duplicate(s) dropped",
+                tuple(event.gaps),
+            )
+        elif isinstance(event, ConnectionDown):
+            self._publish_lifecycle(
+                feed.venue,
+                "ConnectionDown",
+                f"connection {event.connection}: {event.reason!r}; "
+                f"{len(event.covered)} topic(s) still covered by other copies",
+                tuple(event.uncovered),
+            )
+        elif isinstance(event, ConnectionRetrying):
+            stats.reconnects += 1
+            if metrics is not None:
+                metrics.reconnects.labels(feed.venue, type(event.reason).__name__).inc()
 
     def _on_sink_event(self, event: SinkEvent) -> None:
         if isinstance(event, SinkDropping):

@@ -19,6 +19,11 @@ Example (``collector.toml``)::
     # url = "wss://..."           # override the endpoint's URL
     # catalogue_url = "wss://..." # where the instrument catalogue is fetched
     # unified = true              # false: publish the venue's own messages
+    # gapless = true              # many connections: sharded, rotated before the
+    #                             # venue's planned cuts (see docs/gapless.md)
+    # copies = 2                  # live connections per shard (implies gapless)
+    # urls = ["wss://a/stream", "wss://b/stream"]  # copy i uses urls[i % len]
+    # rotate_margin = 600         # seconds before the venue's planned cut
 
 A bad file is one :class:`~trio_venues.errors.ConfigError` listing every
 problem with its path, the value and what is allowed; never a traceback.
@@ -55,9 +60,27 @@ def _token(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
         )
 
 
+def _at_least_one(_: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if value < 1:
+        raise ValueError(f"{attribute.name} must be >= 1, got {value!r}")
+
+
+def _not_negative(_: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not value >= 0:
+        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class FeedConfig:
-    """One venue feed: a venue, its topics and how to publish them."""
+    """One venue feed: a venue, its topics and how to publish them.
+
+    With ``gapless`` (implied by ``copies > 1`` or ``urls``) the feed runs
+    under :func:`~trio_venues.gapless.gapless_feed`: its topics are sharded
+    over as many connections as the venue's limits need, each connection is
+    replaced make-before-break before the venue's planned cut and on
+    shutdown notices, and ``copies`` connections carry each shard (copy
+    ``i`` to ``urls[i % len(urls)]``), every message published once.
+    """
 
     venue: str
     topics: tuple[str, ...] = attrs.field(validator=_nonempty)
@@ -65,6 +88,15 @@ class FeedConfig:
     url: str | None = None
     catalogue_url: str | None = None
     unified: bool = True
+    gapless: bool = False
+    copies: int = attrs.field(default=1, validator=_at_least_one)
+    urls: tuple[str, ...] = ()
+    rotate_margin: float = attrs.field(default=600.0, validator=_not_negative)
+
+    @property
+    def uses_gapless(self) -> bool:
+        """Whether this feed runs under ``gapless_feed``."""
+        return self.gapless or self.copies > 1 or bool(self.urls)
 
 
 @attrs.frozen(kw_only=True)

@@ -22,8 +22,8 @@ class CollectorMetrics:
     """The collector's counters and gauges (names prefixed ``trio_venues_``).
 
     Per venue and topic: messages, event-time lag; per venue: reconnects by
-    reason, data gaps, sequence gaps; per sink: published, acked, duplicates,
-    buffered, dropped.
+    reason, data gaps, sequence gaps, rotations by cause (gapless feeds); per
+    sink: published, acked, duplicates, buffered, dropped.
     """
 
     def __init__(self) -> None:
@@ -54,6 +54,12 @@ class CollectorMetrics:
             "trio_venues_sequence_gaps",
             "GapDetected events (a venue sequence jumped)",
             ["venue"],
+            registry=r,
+        )
+        self.rotations = Counter(
+            "trio_venues_rotations",
+            "Make-before-break connection replacements of gapless feeds, by cause",
+            ["venue", "cause"],
             registry=r,
         )
         self.published = Counter(

@@ -3,8 +3,9 @@
 ``fake_okx_server()`` builds a :class:`~trio_venues.testing.FakeVenueServer`
 speaking OKX v5 (public, business and private endpoints on one server, by
 path); ``fake_okx_url(server, endpoint)`` gives the URL of an endpoint served
-over TCP. :class:`FakeOkx` checks logins against its ``accounts``
-(:class:`OkxAccount`) and injects OKX's faults. The pytest plugin offers
+over TCP. :class:`FakeOkx` lists its instruments on the ``instruments``
+channel (:func:`instrument_spec` gives the item of an id), checks logins
+against its ``accounts`` (:class:`OkxAccount`) and injects OKX's faults. The pytest plugin offers
 ``fake_okx`` (TCP) and ``fake_okx_memory``.
 """
 
@@ -14,6 +15,7 @@ from ..venues.okx._fake import FakeOkx as FakeOkx
 from ..venues.okx._fake import OkxAccount as OkxAccount
 from ..venues.okx._fake import fake_okx_server as fake_okx_server
 from ..venues.okx._fake import fake_okx_url as fake_okx_url
+from ..venues.okx._fake import instrument_spec as instrument_spec
 
 __all__ = [
     "CLOSE_REASONS",
@@ -22,4 +24,5 @@ __all__ = [
     "OkxAccount",
     "fake_okx_server",
     "fake_okx_url",
+    "instrument_spec",
 ]

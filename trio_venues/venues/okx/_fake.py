@@ -432,11 +432,7 @@ class FakeOkx(VenueBehaviour):
             await conn.send_text(self._book_snapshot(topic))
         elif channel == "instruments":
             # The full list of the instType in one push, as OKX sends it first.
-            listed = [
-                spec
-                for spec in self.instrument_specs.values()
-                if spec.get("instType") == arg.get("instType")
-            ]
+            listed = self._listed(str(arg.get("instType")))
             await conn.send_text(_dumps({"arg": topic_arg(topic), "data": listed}))
 
     @staticmethod
@@ -471,6 +467,10 @@ class FakeOkx(VenueBehaviour):
         return None
 
     # -- market data ------------------------------------------------------------------------------
+
+    def _listed(self, inst_type: str) -> list[dict[str, str]]:
+        """The ``instruments`` items of ``inst_type``."""
+        return [spec for spec in self.instrument_specs.values() if spec["instType"] == inst_type]
 
     def _book_snapshot(self, topic: str) -> str:
         book = self._books.setdefault(topic, _new_book())
@@ -523,13 +523,17 @@ class FakeOkx(VenueBehaviour):
             # Every second update closes the bar (confirm "1").
             confirm = "0" if seq % 2 else "1"
             return [ts, price, price, price, price, "1", "1", "1", confirm]
-        inst_type = self.instrument_specs.get(inst_id, {}).get("instType", "SPOT")
+        spec = self.instrument_specs.get(inst_id, {})
+        inst_type = spec.get("instType", "SPOT")
         if channel == "tickers":
+            # vol24h: base (spot) or contracts; volCcy24h: quote (spot) or base.
+            volumes = {"SPOT": ("20", "2400"), "inverse": ("2400", "2000")}
+            vol, vol_ccy = volumes.get(spec.get("ctType") or inst_type, ("2000", "20"))
             return {
                 "instType": inst_type, "instId": inst_id, "last": price, "lastSz": "1",
                 "askPx": price, "askSz": "1", "bidPx": price, "bidSz": "1",
-                "open24h": "100", "high24h": "150", "low24h": "99", "volCcy24h": "1",
-                "vol24h": "1", "sodUtc0": "100", "sodUtc8": "100", "ts": ts,
+                "open24h": "100", "high24h": "150", "low24h": "99", "volCcy24h": vol_ccy,
+                "vol24h": vol, "sodUtc0": "100", "sodUtc8": "100", "ts": ts,
             }  # fmt: skip
         if channel == "funding-rate":
             hour = 8 * 3600 * 1000
@@ -547,6 +551,9 @@ class FakeOkx(VenueBehaviour):
         if channel == "index-tickers":
             return {"instId": inst_id, "idxPx": price, "open24h": "100", "high24h": "150",
                     "low24h": "99", "sodUtc0": "100", "sodUtc8": "100", "ts": ts}  # fmt: skip
+        if channel == "instruments":
+            # A change push: here, the instType's instruments again (``rest``).
+            return self._listed(rest)
         if channel == "liquidation-orders":
             # ``rest`` is the instType: the first listed instrument of that type.
             liquidated = next(

@@ -15,15 +15,16 @@ behind them, are in ``docs/venues/okx.md`` ("Unified events"):
   text: the USD-margined families (``BTC-USD_UM``) share the underlying
   with the coin-margined ones and have no canonical spelling of their own,
   so the catalogue leaves them out (their events raise ``UnknownSymbol``).
-- **Quantities.** OKX sizes derivatives in contracts. Every unified quantity
-  of a derivative (trade, liquidation, best bid/ask, candle and 24-hour
-  volume, open interest, and the catalogue's ``lot_size``) is contracts x
-  ``contract_size`` (``ctVal`` x ``ctMult``), multiplied exactly: an amount
-  of the contract value currency ``ctValCcy``, which is the base asset for
-  linear swaps and futures and for options, and the quote currency (USD) for
-  inverse contracts, whose amount in the base asset would need a division
-  by the price and would not be exact. Spot quantities are OKX's, in the
-  base asset.
+- **Quantities.** OKX sizes derivatives in contracts. The quantities of a
+  derivative's trades, liquidations, best bid/ask, candles and the
+  catalogue's ``lot_size`` are contracts x ``contract_size`` (``ctVal`` x
+  ``ctMult``), multiplied exactly: an amount of the contract value currency
+  ``ctValCcy``, which is the base asset for linear swaps and futures and for
+  options, and the quote currency (USD) for inverse contracts, whose amount
+  in the base asset would need a division by the price and would not be
+  exact. The 24-hour ticker volume and open interest are the base-asset
+  figures OKX sends (``volCcy24h``, ``oiCcy``). Spot quantities are OKX's,
+  in the base asset.
 - **Times.** OKX's millisecond timestamps become integer nanoseconds.
 """
 
@@ -68,6 +69,7 @@ from ._wire import Trade as OkxTrade
 
 __all__ = [
     "CATALOGUE_INST_TYPES",
+    "CATALOGUE_MAX_MESSAGE",
     "VENUE",
     "catalogue_from_instruments",
     "instrument_of",
@@ -82,6 +84,10 @@ VENUE: Final = "okx"
 #: the instTypes :func:`load_catalogue` subscribes by default (MARGIN pairs
 #: share their ids with the SPOT ones).
 CATALOGUE_INST_TYPES: Final = ("SPOT", "SWAP", "FUTURES", "OPTION")
+
+#: ``max_message_size`` of the catalogue's connection: one push lists every
+#: instrument of a type (OKX's option list runs to a few MB).
+CATALOGUE_MAX_MESSAGE: Final = 32 * 1024 * 1024
 
 _NS_PER_MS: Final = 1_000_000
 # Products of contracts and contract sizes are exact: no rounding at any size.
@@ -167,16 +173,24 @@ def _bbo(data: BookMessage, inst: Instrument, received_at: float) -> BestBidAsk 
     )
 
 
+def _inverse(inst: Instrument) -> bool:
+    """A swap or future counted in USD contracts (settled in its base; OKX options are not)."""
+    return inst.kind in ("perpetual", "future") and inst.settle == inst.base
+
+
 def _ticker(data: OkxTicker, inst: Instrument, received_at: float) -> Ticker | None:
     if data.last is None:
         return None  # no trade yet: no last price to report
     ct = inst.contract_size
     if ct is None:
+        # Spot: vol24h is in the base currency, volCcy24h in the quote currency.
         volume, quote_volume = data.volume_24h, data.volume_ccy_24h
     else:
-        # Derivatives: vol24h is in contracts, volCcy24h in the base currency.
-        volume = None if data.volume_24h is None else _multiply(data.volume_24h, ct)
-        quote_volume = None
+        # Derivatives: volCcy24h is in the base currency, vol24h in contracts;
+        # an inverse contract's contracts x ctVal are its quote (USD) volume.
+        volume, quote_volume = data.volume_ccy_24h, None
+        if data.volume_24h is not None and _inverse(inst):
+            quote_volume = _multiply(data.volume_24h, ct)
     return Ticker(
         VENUE,
         inst.symbol,
@@ -262,7 +276,7 @@ def unify(
     updates: ``None`` here); ``tickers`` -> ``Ticker`` (``None`` before the
     first trade, when OKX sends no last price); ``candle<bar>`` -> ``Candle``
     (``closed`` from ``confirm``); ``funding-rate`` -> ``FundingRate``;
-    ``open-interest`` -> ``OpenInterest``; ``liquidation-orders`` -> a tuple
+    ``open-interest`` -> ``OpenInterest`` (``oiCcy``); ``liquidation-orders`` -> a tuple
     of ``Liquidation`` (one per order of the push item, price the bankruptcy
     price ``bkPx``). Anything else -> ``None``. Quantities: see the module
     docstring.
@@ -302,7 +316,8 @@ def unify(
             VENUE,
             inst.symbol,
             data.inst_id,
-            _quantity(data.open_interest, inst.contract_size),
+            # oiCcy: in the base currency for every derivative, as OKX counts it.
+            data.open_interest_ccy,
             data.ts * _NS_PER_MS,
             received_at,
         )
@@ -347,10 +362,12 @@ def _bad(item: OkxInstrument, what: str) -> DecodeError:
     return DecodeError(f"OKX instrument {item.inst_id}: {what}", repr(item))
 
 
-def _asset(item: OkxInstrument, value: str | None, what: str) -> str:
-    if value is None or _ASSET.fullmatch(value) is None:
-        raise _bad(item, f"{what} {value!r} is not an asset name")
-    return value
+def _asset(item: OkxInstrument, value: str | None, what: str) -> str | None:
+    """The asset in upper case; ``None`` when a canonical symbol cannot spell it."""
+    if not value:
+        raise _bad(item, f"no {what}")
+    name = value.upper()
+    return name if _ASSET.fullmatch(name) else None
 
 
 def _expiry(item: OkxInstrument) -> _dt.date:
@@ -366,7 +383,8 @@ def _expiry(item: OkxInstrument) -> _dt.date:
 def instrument_of(item: OkxInstrument) -> Instrument | None:
     """The catalogue entry of one ``instruments`` item, or ``None`` when it has no canonical form.
 
-    ``None`` for instTypes other than SPOT, SWAP, FUTURES and OPTION, and for
+    ``None`` for instTypes other than SPOT, SWAP, FUTURES and OPTION, for
+    assets a canonical symbol cannot spell (letters and digits only), and for
     derivatives whose instrument family is not their underlying (OKX's
     USD-margined ``BTC-USD_UM`` family shares the underlying ``BTC-USD``
     with the coin-margined ``BTC-USD`` one) or whose contract value currency
@@ -382,6 +400,8 @@ def instrument_of(item: OkxInstrument) -> Instrument | None:
     if kind == "spot":
         base = _asset(item, item.base_ccy, "baseCcy")
         quote = _asset(item, item.quote_ccy, "quoteCcy")
+        if base is None or quote is None:
+            return None
         return Instrument(
             VENUE,
             item.inst_id,
@@ -402,9 +422,11 @@ def instrument_of(item: OkxInstrument) -> Instrument | None:
         raise _bad(item, f"underlying {item.underlying!r} is not BASE-QUOTE")
     base = _asset(item, base_text, "underlying base")
     quote = _asset(item, quote_text, "underlying quote")
+    if base is None or quote is None:
+        return None
     if item.contract_value is None:
         raise _bad(item, "a derivative without its contract value (ctVal)")
-    if item.contract_value_ccy not in (base, quote):
+    if item.contract_value_ccy is None or item.contract_value_ccy.upper() not in (base, quote):
         return None
     multiplier = _ONE if item.contract_multiplier is None else item.contract_multiplier
     contract_size = _multiply(item.contract_value, multiplier)
@@ -480,7 +502,8 @@ async def load_catalogue(
         url: the public endpoint (default: OKX's); a fake's URL in tests.
         inst_types: the instTypes to list (some of :data:`CATALOGUE_INST_TYPES`).
         timeout: seconds to wait for every list once subscribed.
-        **options: ``connect()`` options (``transport=``, ``connect_timeout=`` ...).
+        **options: ``connect()`` options (``transport=``, ``connect_timeout=`` ...);
+            ``max_message_size`` defaults to :data:`CATALOGUE_MAX_MESSAGE`.
 
     Raises:
         ValueError: an instType other than SPOT, SWAP, FUTURES or OPTION.
@@ -497,6 +520,8 @@ async def load_catalogue(
         raise ValueError(
             f"inst_types are some of {', '.join(CATALOGUE_INST_TYPES)}, not {list(inst_types)!r}"
         )
+    # One push lists a whole instType (thousands of options): room for it.
+    options.setdefault("max_message_size", CATALOGUE_MAX_MESSAGE)
     topics = sorted({f"instruments:{inst_type}" for inst_type in inst_types})
     waiting = set(topics)
     items: list[OkxInstrument] = []
