@@ -106,7 +106,7 @@ async def test_without_trios_cancel_status_the_public_check_still_cancels(
     """If trio's internal cancel status is missing, async for falls back to the public check."""
     import trio_venues._channel as channel_module
 
-    monkeypatch.setattr(channel_module, "current_task", object)
+    monkeypatch.setattr(channel_module, "_RUN", None)
     channel = filled(10)
     got = 0
     with trio.CancelScope() as scope:
@@ -220,3 +220,16 @@ async def test_a_consumer_cancelled_while_waiting_is_not_waited_for(
         await channel.wait_for_consumer(1)
     assert trio.current_time() == before
     assert len(channel) == 1
+
+
+async def test_trio_internals_the_channel_reads_are_still_there() -> None:
+    """Pins trio's run context: its task is the current task and carries the cancel status."""
+    import trio_venues._channel as channel_module
+
+    run = channel_module._RUN
+    assert run is not None, "trio moved GLOBAL_RUN_CONTEXT: _channel.py takes the slow path"
+    assert run.task is trio.lowlevel.current_task()
+    assert run.task._cancel_status.effectively_cancelled is False
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        assert run.task._cancel_status.effectively_cancelled is True
